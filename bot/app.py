@@ -1,0 +1,138 @@
+"""The composition root: settings in, a running front desk out. Nothing runs at import."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+
+from bot.delivery import Deliverer
+from bot.sender import Sender
+from bot.settings import Settings
+from bot.telegram.delivery import TelegramDelivery
+from bot.telegram.polling import TelegramPoller
+from bot.telegram.routers import citizens_router, discussion_router, staff_router
+from handlers.calendar import BusinessHours, WorkCalendar
+from handlers.desk import DeskConfig, FrontDesk
+from handlers.model import Platform
+from handlers.texts import Texts
+from storage import SqliteStore, store_from_url
+
+log = logging.getLogger(__name__)
+
+
+def hours_text(texts: Texts, settings: Settings) -> str:
+    hours = BusinessHours.parse(settings.business_hours)
+    return texts.get("hours-always") if hours.always_open else settings.business_hours
+
+
+def build_dispatcher(settings: Settings, desk: FrontDesk) -> Dispatcher:
+    dispatcher = Dispatcher(settings=settings, desk=desk)
+    assert settings.staff_chat_id is not None
+    dispatcher.include_router(staff_router(settings.staff_chat_id))
+    if settings.discussion_chat_id is not None:
+        dispatcher.include_router(discussion_router(settings.discussion_chat_id))
+    if settings.telegram_citizens:
+        dispatcher.include_router(citizens_router())
+    return dispatcher
+
+
+class Application:
+    """Everything one Frontdesk process runs, started and stopped together."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.store: SqliteStore = store_from_url(settings.database_url)
+        folder = Path(settings.locales_dir) if settings.locales_dir else None
+        self.texts = Texts(settings.locale, folder)
+        self.calendar = WorkCalendar(BusinessHours.parse(settings.business_hours), settings.zone)
+        assert settings.staff_chat_id is not None
+        self.desk = FrontDesk(
+            self.store,
+            self.texts,
+            self.calendar,
+            DeskConfig(
+                staff_chat_id=str(settings.staff_chat_id),
+                timezone=settings.zone,
+                escalation_after=settings.escalation_after,
+                hours_text=hours_text(self.texts, settings),
+                staff_user_ids=frozenset(str(i) for i in settings.staff_user_ids),
+            ),
+        )
+        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        self.bot = Bot(
+            settings.telegram_token.get_secret_value(),
+            session=session,
+            default=DefaultBotProperties(parse_mode=None),
+        )
+        self.dispatcher = build_dispatcher(settings, self.desk)
+        self.poller = TelegramPoller(self.bot, self.dispatcher, self.store)
+        deliverers: dict[Platform, Deliverer] = {
+            Platform.TELEGRAM: TelegramDelivery(self.bot, self.store),
+        }
+        self.sender = Sender(self.store, deliverers, self.desk, changed=self.store.changed)
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._stopped = asyncio.Event()
+        self.started = asyncio.Event()
+
+    async def start(self) -> None:
+        await self.store.open()
+        self._spawn(self.poller.fetch(), "telegram-fetch")
+        self._spawn(self.poller.process(), "telegram-process")
+        self._spawn(self.sender.run(), "sender")
+        self.started.set()
+        log.info("front desk started")
+
+    def _spawn(self, work: Awaitable[Any], name: str) -> None:
+        task: asyncio.Task[Any] = asyncio.ensure_future(work)
+        task.set_name(name)
+        task.add_done_callback(self._task_done)
+        self._tasks.append(task)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            log.error("%s stopped: %s", task.get_name(), exc)
+            self._stopped.set()
+
+    async def wait(self) -> None:
+        """Until something asks the desk to stop, or a part of it fails for good."""
+        await self._stopped.wait()
+
+    def request_stop(self) -> None:
+        self._stopped.set()
+
+    async def stop(self) -> None:
+        """Stop intake, let the sender drain for a bounded time, close the store."""
+        self.poller.stop()
+        timeout = self.settings.shutdown_timeout.total_seconds()
+        intake = [t for t in self._tasks if t.get_name().startswith("telegram")]
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.gather(*intake, return_exceptions=True), timeout)
+        drained = await self.sender.drain(timeout)
+        if not drained:
+            log.warning("stopping with messages still in the outbox; they go after restart")
+        self.sender.stop()
+        for task in self._tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.bot.session.close()
+        await self.store.close()
+        log.info("front desk stopped")
+
+    def failure(self) -> BaseException | None:
+        for task in self._tasks:
+            if task.done() and not task.cancelled() and task.exception() is not None:
+                return task.exception()
+        return None

@@ -1,0 +1,46 @@
+"""Logging that never shows a token."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable
+
+# A Telegram bot token anywhere in a message, even one we were not told about.
+_TELEGRAM_TOKEN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces every known secret, and anything shaped like a bot token, with «***»."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = _TELEGRAM_TOKEN.sub("***", message)
+        for secret in self.secrets:
+            clean = clean.replace(secret, "***")
+        if record.exc_info and record.exc_info[1] is not None:
+            text = logging.Formatter().formatException(record.exc_info)
+            for secret in self.secrets:
+                text = text.replace(secret, "***")
+            record.exc_text = _TELEGRAM_TOKEN.sub("***", text)
+            record.exc_info = None
+            clean = f"{clean}\n{record.exc_text}"
+            record.exc_text = None
+        record.msg, record.args = clean, None
+        return True
+
+
+def setup_logging(level: str, secrets: Iterable[str]) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets(secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # aiogram logs every update it handles at INFO, with user ids: personal data.
+    logging.getLogger("aiogram.event").setLevel(logging.WARNING)

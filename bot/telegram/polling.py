@@ -1,0 +1,150 @@
+"""Durable long polling: every update is stored before Telegram is told it was received.
+
+aiogram's own polling confirms a batch by asking for the next one while the handlers of the
+last may still run (FACTS.md), so a crash could lose confirmed updates. Here the offset moves
+only after the batch is in the inbox, and handlers work from the inbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import (
+    TelegramConflictError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+    TelegramUnauthorizedError,
+)
+from aiogram.methods import TelegramMethod
+from aiogram.types import Update
+from pydantic import ValidationError
+
+from storage.base import Store
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+ALLOWED_UPDATES = ["message", "edited_message"]
+
+
+class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
+    """getUpdates, answered as plain dicts: one malformed update cannot block the rest."""
+
+    __returning__ = list[dict[str, Any]]
+    __api_method__ = "getUpdates"
+
+    offset: int | None = None
+    limit: int | None = None
+    timeout: int | None = None
+    allowed_updates: list[str] | None = None
+
+
+class TelegramPoller:
+    """Fetches updates into the inbox and feeds them from there to the dispatcher."""
+
+    def __init__(
+        self, bot: Bot, dispatcher: Dispatcher, store: Store, *, poll_timeout: int = 25
+    ) -> None:
+        self.bot = bot
+        self.dispatcher = dispatcher
+        self.store = store
+        self.poll_timeout = poll_timeout
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self.first_poll = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    async def fetch(self) -> None:
+        """Long-poll Telegram until stopped; store each batch, then confirm it."""
+        offset: int | None = None
+        failures = 0
+        while not self._stopping.is_set():
+            self.first_poll.set()
+            try:
+                updates = await self._get(offset)
+            except TelegramUnauthorizedError:
+                log.error("TELEGRAM_TOKEN: Telegram rejected the token")
+                raise
+            except TelegramRetryAfter as exc:
+                await self._pause(exc.retry_after)
+                continue
+            except (TelegramNetworkError, TelegramServerError, TelegramConflictError,
+                    TimeoutError, OSError) as exc:
+                failures += 1
+                delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+                log.warning("getUpdates failed (%s); again in %.1f s", type(exc).__name__, delay)
+                await self._pause(delay)
+                continue
+            failures = 0
+            if not updates:
+                continue
+            items = []
+            for raw in updates:
+                update_id = raw.get("update_id")
+                if not isinstance(update_id, int):
+                    log.warning("an update without update_id was skipped")
+                    continue
+                items.append((f"{PLATFORM}:{update_id}", json.dumps(raw, ensure_ascii=False)))
+                offset = max(offset or 0, update_id + 1)
+            await self.store.put_inbox(PLATFORM, items)
+            self._wake.set()
+
+    async def _get(self, offset: int | None) -> list[dict[str, Any]]:
+        if self._stopping.is_set():
+            return []
+        request = GetRawUpdates(
+            offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
+        )
+        poll = asyncio.ensure_future(self.bot(request, request_timeout=self.poll_timeout + 10))
+        stop = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({poll, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if not poll.done():
+            # Stopping: whatever this poll would return stays unconfirmed at Telegram.
+            poll.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await poll
+            return []
+        return poll.result()
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    async def process(self) -> None:
+        """Hand stored updates to the dispatcher, oldest first, until stopped."""
+        while True:
+            self._wake.clear()
+            items = await self.store.pending_inbox(PLATFORM, 100)
+            for item in items:
+                await self._handle(item.id, item.payload)
+            if not items:
+                if self._stopping.is_set():
+                    return
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=5)
+
+    async def _handle(self, inbox_id: int, payload: str) -> None:
+        error = None
+        try:
+            update = Update.model_validate(json.loads(payload), context={"bot": self.bot})
+            await self.dispatcher.feed_update(self.bot, update, inbox_id=inbox_id)
+        except (ValidationError, ValueError) as exc:
+            error = f"malformed update: {type(exc).__name__}"
+            log.warning("inbox row %s: %s", inbox_id, error)
+        except Exception as exc:  # one bad update must not stop the rest
+            error = f"handler failed: {type(exc).__name__}"
+            log.exception("inbox row %s: %s", inbox_id, error)
+        # Handlers finish their row in their own transaction; this covers the rest.
+        await self.store.finish_inbox(inbox_id, error)

@@ -1,0 +1,81 @@
+"""aiogram routers: each scoped once to the chats it serves, each handler thin."""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import CommandStart
+from aiogram.types import Message
+
+from bot.telegram.convert import to_inbound
+from handlers.desk import FrontDesk
+from handlers.model import Channel, Event
+
+
+def citizens_router() -> Router:
+    """Private chats with citizens."""
+    router = Router(name="citizens")
+    router.message.filter(F.chat.type == "private")
+    router.edited_message.filter(F.chat.type == "private")
+
+    @router.message(CommandStart())
+    async def start(message: Message, desk: FrontDesk, inbox_id: int | None = None) -> None:
+        """/start: the greeting."""
+        await desk.greet(to_inbound(message), inbox_id)
+
+    @router.message()
+    async def private_message(
+        message: Message, desk: FrontDesk, inbox_id: int | None = None
+    ) -> None:
+        """Any message from a citizen: a new ticket or a follow-up."""
+        await desk.receive(to_inbound(message), inbox_id)
+
+    @router.edited_message()
+    async def private_edit(
+        message: Message, desk: FrontDesk, inbox_id: int | None = None
+    ) -> None:
+        """A citizen edited a message: staff see the new text."""
+        await desk.receive(to_inbound(message, event=Event.EDITED), inbox_id)
+
+    return router
+
+
+def discussion_router(discussion_chat_id: int) -> Router:
+    """Comments under the channel's posts, in its discussion group."""
+    router = Router(name="discussion")
+    in_thread = (
+        (F.chat.id == discussion_chat_id) & F.message_thread_id
+        & ~F.is_automatic_forward & ~F.sender_chat & ~F.from_user.is_bot
+    )
+    router.message.filter(in_thread)
+    router.edited_message.filter(in_thread)
+
+    @router.message()
+    async def comment(message: Message, desk: FrontDesk, inbox_id: int | None = None) -> None:
+        """A citizen's comment under a post."""
+        await desk.receive(to_inbound(message, channel=Channel.COMMENT), inbox_id)
+
+    @router.edited_message()
+    async def comment_edit(
+        message: Message, desk: FrontDesk, inbox_id: int | None = None
+    ) -> None:
+        """A citizen edited a comment."""
+        await desk.receive(
+            to_inbound(message, channel=Channel.COMMENT, event=Event.EDITED), inbox_id
+        )
+
+    return router
+
+
+def staff_router(staff_chat_id: int) -> Router:
+    """The staff chat: answers, commands and staff talk."""
+    router = Router(name="staff")
+    router.message.filter(F.chat.id == staff_chat_id, ~F.from_user.is_bot)
+
+    @router.message()
+    async def staff_message(
+        message: Message, desk: FrontDesk, inbox_id: int | None = None
+    ) -> None:
+        """A reply to a card is an answer; /close, /block, /queue are commands."""
+        await desk.staff_message(to_inbound(message, is_staff_chat=True), inbox_id)
+
+    return router

@@ -1,0 +1,404 @@
+"""The front desk: citizens' messages become tickets, staff replies become answers."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from handlers import render
+from handlers.model import Channel, Event, Inbound, Outbound, Platform, Purpose
+from handlers.texts import Texts, escape
+from storage.base import MessageRecord, NewTicket, Store, Ticket, Transaction
+
+log = logging.getLogger(__name__)
+
+_COMMAND = re.compile(r"^/([a-z_]+)(?:@\w+)?(?:\s|$)", re.IGNORECASE)
+_NUMBER = re.compile(r"^\s*№\s*(\d+)\b\s*")
+
+
+class Calendar(Protocol):
+    """The working-time clock deadlines are measured on."""
+
+    def add_working_time(self, start: datetime, delta: timedelta) -> datetime: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeskConfig:
+    """What the front desk needs to know of its settings, platform-neutral."""
+
+    staff_chat_id: str
+    timezone: ZoneInfo
+    escalation_after: timedelta
+    hours_text: str = ""
+    staff_user_ids: frozenset[str] = field(default_factory=frozenset)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def command_of(text: str) -> str | None:
+    """`/close@frontdesk_bot now` → `close`."""
+    match = _COMMAND.match(text.strip())
+    return match.group(1).lower() if match else None
+
+
+class FrontDesk:
+    """Turns inbound messages into ticket changes and outgoing messages, in one transaction."""
+
+    def __init__(
+        self,
+        store: Store,
+        texts: Texts,
+        calendar: Calendar,
+        config: DeskConfig,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store = store
+        self.texts = texts
+        self.calendar = calendar
+        self.config = config
+        self.now = now
+
+    # citizens
+
+    async def greet(self, inbound: Inbound, inbox_id: int | None = None) -> None:
+        """A citizen opened the chat (/start): what this desk is and how it works."""
+        text = self.texts.get("greeting", hours=self.config.hours_text)
+        async with self.store.transaction() as tx:
+            if inbox_id is not None:
+                await tx.finish_inbox(inbox_id)
+            await tx.enqueue(Outbound(inbound.platform, inbound.chat_id, Purpose.GREETING, text))
+
+    async def receive(self, inbound: Inbound, inbox_id: int | None = None) -> None:
+        """A citizen's message, edit or deletion."""
+        if inbound.is_staff_chat:
+            await self.staff_message(inbound, inbox_id)
+            return
+        now = self.now()
+        async with self.store.transaction() as tx:
+            if inbox_id is not None:
+                await tx.finish_inbox(inbox_id)
+            if inbound.event is Event.NEW:
+                await self._new_message(tx, inbound, now)
+            else:
+                await self._changed_message(tx, inbound, now)
+
+    async def _new_message(self, tx: Transaction, inbound: Inbound, now: datetime) -> None:
+        if await tx.ticket_by_message(inbound.source_key) is not None:
+            return  # seen before: an update delivered twice
+        if await tx.is_blocked(inbound.platform, inbound.author_id):
+            log.info("message from a blocked citizen kept in the inbox only")
+            return
+        ticket = await tx.open_ticket(inbound.platform, inbound.conversation)
+        if ticket is None:
+            await self._open_ticket(tx, inbound, now)
+        else:
+            await self._join_ticket(tx, ticket, inbound, now)
+
+    def _deadline(self, start: datetime) -> datetime:
+        return self.calendar.add_working_time(start, self.config.escalation_after)
+
+    async def _open_ticket(self, tx: Transaction, inbound: Inbound, now: datetime) -> None:
+        deadline = self._deadline(now)
+        ticket = await tx.create_ticket(NewTicket(
+            platform=inbound.platform,
+            channel=inbound.channel,
+            chat_id=inbound.chat_id,
+            conversation=inbound.conversation,
+            citizen_id=inbound.author_id,
+            citizen_name=inbound.author_name,
+            citizen_link=inbound.author_link,
+            thread_id=inbound.thread_id,
+            reply_to=inbound.message_id,
+            link=inbound.link,
+            summary=render.summary(self.texts, inbound),
+            opened_at=now,
+            deadline_at=deadline,
+        ))
+        await self._record(tx, ticket.id, inbound, now)
+        local_deadline = self.texts.moment(deadline.astimezone(self.config.timezone))
+        ack_key = "ack-received-comment" if inbound.channel is Channel.COMMENT else "ack-received"
+        await tx.enqueue(Outbound(
+            platform=inbound.platform,
+            chat_id=inbound.chat_id,
+            purpose=Purpose.ACK,
+            text=self.texts.get(ack_key, number=ticket.id, deadline=local_deadline),
+            ticket_id=ticket.id,
+            channel=inbound.channel,
+            reply_to=inbound.message_id,
+            thread_id=inbound.thread_id,
+        ))
+        await tx.enqueue(Outbound(
+            platform=Platform.TELEGRAM,
+            chat_id=self.config.staff_chat_id,
+            purpose=Purpose.CARD,
+            text=render.card_html(
+                self.texts, ticket.id, inbound, deadline, self.config.timezone
+            ),
+            html=True,
+            ticket_id=ticket.id,
+        ))
+        await self._relay_media(tx, ticket.id, inbound)
+
+    async def _join_ticket(
+        self, tx: Transaction, ticket: Ticket, inbound: Inbound, now: datetime
+    ) -> None:
+        await self._record(tx, ticket.id, inbound, now)
+        changes: dict[str, object] = {"reply_to": inbound.message_id}
+        if ticket.waiting_since is None:
+            # Answered before: the citizen's new message makes it wait on staff again.
+            deadline = self._deadline(now)
+            changes.update(
+                waiting_since=now, deadline_at=deadline, next_escalation_at=deadline,
+                escalation_level=0,
+            )
+        await tx.update_ticket(ticket.id, **changes)
+        await tx.enqueue(Outbound(
+            platform=Platform.TELEGRAM,
+            chat_id=self.config.staff_chat_id,
+            purpose=Purpose.FOLLOW_UP,
+            text=self.texts.get(
+                "card-follow-up", number=ticket.id,
+                text=render.message_html(self.texts, inbound.text, inbound.attachments),
+            ),
+            html=True,
+            ticket_id=ticket.id,
+            reply_to_card=True,
+        ))
+        await self._relay_media(tx, ticket.id, inbound)
+
+    async def _relay_media(self, tx: Transaction, ticket_id: int, inbound: Inbound) -> None:
+        """Show staff the citizen's media itself, under the card."""
+        if not inbound.attachments:
+            return
+        if inbound.platform is Platform.TELEGRAM:
+            await tx.enqueue(Outbound(
+                platform=Platform.TELEGRAM,
+                chat_id=self.config.staff_chat_id,
+                purpose=Purpose.FOLLOW_UP,
+                ticket_id=ticket_id,
+                reply_to_card=True,
+                copy_from=(inbound.chat_id, inbound.message_id),
+            ))
+            return
+        photos = tuple(a for a in inbound.attachments if a.kind == "photo" and a.url)
+        if photos:
+            await tx.enqueue(Outbound(
+                platform=Platform.TELEGRAM,
+                chat_id=self.config.staff_chat_id,
+                purpose=Purpose.FOLLOW_UP,
+                text=f"<b>№{ticket_id}</b>",
+                html=True,
+                ticket_id=ticket_id,
+                reply_to_card=True,
+                attachments=photos,
+            ))
+
+    async def _record(
+        self, tx: Transaction, ticket_id: int, inbound: Inbound, now: datetime
+    ) -> None:
+        await tx.add_message(MessageRecord(
+            ticket_id=ticket_id,
+            direction="in",
+            created_at=now,
+            text=inbound.text,
+            attachments=inbound.attachments,
+            author=inbound.author_name,
+            source_key=inbound.source_key,
+            platform_message_id=inbound.message_id,
+        ))
+
+    async def _changed_message(self, tx: Transaction, inbound: Inbound, now: datetime) -> None:
+        ticket = await tx.ticket_by_message(inbound.source_key)
+        if ticket is None:
+            return  # an edit of something that never became a ticket
+        if inbound.event is Event.EDITED:
+            await tx.mark_message(inbound.source_key, edited_at=now, text=inbound.text)
+            text = self.texts.get(
+                "card-edited", number=ticket.id,
+                text=render.message_html(self.texts, inbound.text, inbound.attachments),
+            )
+        else:
+            await tx.mark_message(inbound.source_key, deleted_at=now)
+            text = self.texts.get("card-deleted", number=ticket.id)
+        await tx.enqueue(Outbound(
+            platform=Platform.TELEGRAM,
+            chat_id=self.config.staff_chat_id,
+            purpose=Purpose.FOLLOW_UP,
+            text=text,
+            html=True,
+            ticket_id=ticket.id,
+            reply_to_card=True,
+        ))
+
+    # staff
+
+    async def staff_message(self, inbound: Inbound, inbox_id: int | None = None) -> None:
+        """A message in the staff chat: an answer, a command, or staff talk."""
+        async with self.store.transaction() as tx:
+            if inbox_id is not None:
+                await tx.finish_inbox(inbox_id)
+            if self.config.staff_user_ids and inbound.author_id not in self.config.staff_user_ids:
+                return
+            await self._staff_message(tx, inbound)
+
+    async def _staff_message(self, tx: Transaction, inbound: Inbound) -> None:
+        command = command_of(inbound.text)
+        if command in {"help", "start"}:
+            await self._tell_staff(tx, self.texts.get("staff-help"), inbound.message_id)
+            return
+        tickets = (
+            await tx.ticket_by_ref(Platform.TELEGRAM, inbound.chat_id, inbound.reply_to)
+            if inbound.reply_to else []
+        )
+        if not tickets:
+            if command in {"close", "block", "unblock"}:
+                await self._tell_staff(
+                    tx, self.texts.get("staff-reply-to-card"), inbound.message_id
+                )
+            return  # staff talk
+        ticket, text, html_text = self._choose(tickets, inbound)
+        if ticket is None:
+            await self._tell_staff(
+                tx, self.texts.get("staff-merged-choose", number=tickets[0].id),
+                inbound.message_id,
+            )
+            return
+        if command == "close":
+            await self._close(tx, ticket, inbound)
+        elif command in {"block", "unblock"}:
+            await tx.set_blocked(ticket.platform, ticket.citizen_id, command == "block")
+        elif command is None:
+            await self._answer(tx, ticket, inbound, text, html_text)
+
+    def _choose(
+        self, tickets: list[Ticket], inbound: Inbound
+    ) -> tuple[Ticket | None, str, str]:
+        """The ticket a reply is about; a message naming several needs `№<n>` first."""
+        if len(tickets) == 1:
+            return tickets[0], inbound.text, inbound.html_text
+        match = _NUMBER.match(inbound.text)
+        if match is None:
+            return None, "", ""
+        number = int(match.group(1))
+        chosen = next((t for t in tickets if t.id == number), None)
+        html_match = _NUMBER.match(inbound.html_text)
+        html_rest = inbound.html_text[html_match.end():] if html_match else inbound.html_text
+        return chosen, inbound.text[match.end():], html_rest
+
+    async def _answer(
+        self, tx: Transaction, ticket: Ticket, inbound: Inbound, text: str, html_text: str
+    ) -> None:
+        now = self.now()
+        is_telegram = ticket.platform is Platform.TELEGRAM
+        if is_telegram:
+            header = self.texts.html("answer-header", number=ticket.id)
+            body = html_text or escape(text)
+        else:
+            header = self.texts.get("answer-header", number=ticket.id)
+            body = text
+        await tx.enqueue(Outbound(
+            platform=ticket.platform,
+            chat_id=ticket.chat_id,
+            purpose=Purpose.ANSWER,
+            text=f"{header}\n\n{body}" if body else header,
+            html=is_telegram,
+            ticket_id=ticket.id,
+            channel=ticket.channel,
+            reply_to=ticket.reply_to if ticket.channel is Channel.COMMENT else None,
+            thread_id=ticket.thread_id,
+            copy_from=(inbound.chat_id, inbound.message_id)
+            if is_telegram and inbound.attachments else None,
+            attachments=() if is_telegram else inbound.attachments,
+        ))
+        await tx.add_message(MessageRecord(
+            ticket_id=ticket.id, direction="out", created_at=now, text=text,
+            attachments=inbound.attachments, author=inbound.author_name,
+            source_key=inbound.source_key, platform_message_id=inbound.message_id,
+        ))
+        await tx.update_ticket(
+            ticket.id,
+            first_answer_at=ticket.first_answer_at or now,
+            last_answer_at=now,
+            waiting_since=None,
+            deadline_at=None,
+            next_escalation_at=None,
+            escalation_level=0,
+        )
+        if not ticket.is_open:
+            await self._tell_staff(
+                tx, self.texts.get("staff-answer-to-closed", number=ticket.id),
+                inbound.message_id,
+            )
+
+    async def _close(self, tx: Transaction, ticket: Ticket, inbound: Inbound) -> None:
+        if not ticket.is_open:
+            await self._tell_staff(
+                tx, self.texts.get("staff-closed", number=ticket.id), inbound.message_id
+            )
+            return
+        await tx.update_ticket(
+            ticket.id, status="closed", closed_at=self.now(), waiting_since=None,
+            deadline_at=None, next_escalation_at=None,
+        )
+        await tx.enqueue(Outbound(
+            platform=ticket.platform,
+            chat_id=ticket.chat_id,
+            purpose=Purpose.CLOSING,
+            text=self.texts.get("closing", number=ticket.id),
+            ticket_id=ticket.id,
+            channel=ticket.channel,
+            reply_to=ticket.reply_to if ticket.channel is Channel.COMMENT else None,
+            thread_id=ticket.thread_id,
+        ))
+        await self._tell_staff(
+            tx, self.texts.get("staff-closed", number=ticket.id), inbound.message_id
+        )
+
+    async def _tell_staff(
+        self, tx: Transaction, text: str, reply_to: str | None = None,
+        ticket_id: int | None = None, reply_to_card: bool = False,
+    ) -> None:
+        await tx.enqueue(Outbound(
+            platform=Platform.TELEGRAM,
+            chat_id=self.config.staff_chat_id,
+            purpose=Purpose.STAFF_NOTICE,
+            text=escape(text),
+            html=True,
+            ticket_id=ticket_id,
+            reply_to=reply_to,
+            reply_to_card=reply_to_card,
+        ))
+
+    # delivery
+
+    async def delivery_failed(self, outbound: Outbound, reason: str) -> None:
+        """A message could not be delivered for good: flag the ticket, tell staff once."""
+        if outbound.ticket_id is None or outbound.chat_id == self.config.staff_chat_id:
+            log.warning("undeliverable %s message dropped: %s", outbound.purpose, reason)
+            return
+        async with self.store.transaction() as tx:
+            ticket = await tx.ticket(outbound.ticket_id)
+            if ticket is None or ticket.unreachable == reason:
+                return
+            await tx.update_ticket(ticket.id, unreachable=reason)
+            await self._tell_staff(
+                tx, self.texts.get("staff-delivery-failed", number=ticket.id, reason=reason),
+                ticket_id=ticket.id, reply_to_card=True,
+            )
+
+    async def cannot_relay(self, outbound: Outbound, what: str) -> None:
+        """Part of a staff answer could not reach the citizen's platform: say so at once."""
+        if outbound.ticket_id is None:
+            return
+        async with self.store.transaction() as tx:
+            await self._tell_staff(
+                tx, self.texts.get("staff-cannot-relay", number=outbound.ticket_id, what=what),
+                ticket_id=outbound.ticket_id, reply_to_card=True,
+            )

@@ -1,0 +1,135 @@
+"""Platform-neutral values the adapters and the front desk exchange."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Platform(StrEnum):
+    """Where a citizen wrote."""
+
+    TELEGRAM = "telegram"
+    VK = "vk"
+
+
+class Channel(StrEnum):
+    """How a citizen wrote: a private message, or a public comment under a post."""
+
+    DIRECT = "direct"
+    COMMENT = "comment"
+
+
+class Event(StrEnum):
+    """What happened to a citizen's message."""
+
+    NEW = "new"
+    EDITED = "edited"
+    DELETED = "deleted"
+
+
+class Purpose(StrEnum):
+    """Why a message leaves the desk; the sender and the store treat some of them specially."""
+
+    GREETING = "greeting"
+    ACK = "ack"
+    CARD = "card"
+    FOLLOW_UP = "follow_up"
+    ANSWER = "answer"
+    CLOSING = "closing"
+    NOTICE = "notice"
+    STAFF_NOTICE = "staff_notice"
+    ESCALATION = "escalation"
+    DIGEST = "digest"
+
+
+# Staff chat messages that name a ticket: a reply to any of them reaches that ticket.
+TICKET_REFS = frozenset({Purpose.CARD, Purpose.FOLLOW_UP, Purpose.ESCALATION})
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """Something besides text: shown to staff, or described in words where it cannot be."""
+
+    kind: str  # photo, document, voice, audio, video, video_note, sticker, location, wall, ...
+    ref: str = ""  # the platform's handle for relaying it (file id, "photo-1_2", URL)
+    name: str = ""  # a file name or a short description
+    url: str = ""  # where a person can open it, if anywhere
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One message, comment, edit or deletion, as the front desk sees it."""
+
+    platform: Platform
+    channel: Channel
+    chat_id: str  # private chat / peer id, group chat, or the VK post for comments
+    author_id: str
+    author_name: str
+    message_id: str  # the platform's id of this message within chat_id
+    text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    author_link: str = ""
+    reply_to: str | None = None  # the message id it replies to, in the same chat
+    thread_id: str | None = None  # a discussion thread (Telegram) or post (VK)
+    link: str = ""  # a public link to this message (comments)
+    event: Event = Event.NEW
+    is_staff_chat: bool = False
+    html_text: str = ""  # the staff's text with its formatting, for relaying
+    sent_at: datetime | None = None
+
+    @property
+    def conversation(self) -> str:
+        """The key that joins follow-ups to one open ticket."""
+        if self.channel is Channel.COMMENT:
+            return f"{self.chat_id}/{self.thread_id or ''}/{self.author_id}"
+        return self.chat_id
+
+    @property
+    def source_key(self) -> str:
+        """A stable key for deduplication of this message."""
+        return f"{self.platform}:{self.chat_id}:{self.message_id}"
+
+
+@dataclass(slots=True)
+class Outbound:
+    """One message to deliver: written to the outbox, sent later by the sender."""
+
+    platform: Platform
+    chat_id: str
+    purpose: Purpose
+    text: str = ""
+    html: bool = False  # Telegram HTML markup; citizen text inside is already escaped
+    ticket_id: int | None = None
+    channel: Channel = Channel.DIRECT
+    reply_to: str | None = None
+    reply_to_card: bool = False  # resolved at send time to the ticket's card
+    thread_id: str | None = None
+    copy_from: tuple[str, str] | None = None  # (chat id, message id) to copy, with text as caption
+    attachments: tuple[Attachment, ...] = ()
+    tickets: tuple[int, ...] = field(default_factory=tuple)  # all tickets a message names
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str) -> Outbound:
+        data: dict[str, Any] = json.loads(raw)
+        data["platform"] = Platform(data["platform"])
+        data["purpose"] = Purpose(data["purpose"])
+        data["channel"] = Channel(data["channel"])
+        data["attachments"] = tuple(Attachment(**a) for a in data.get("attachments", ()))
+        data["copy_from"] = tuple(data["copy_from"]) if data.get("copy_from") else None
+        data["tickets"] = tuple(data.get("tickets", ()))
+        return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """The sender's record of one delivered outbox row."""
+
+    message_ids: tuple[str, ...]

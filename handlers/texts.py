@@ -1,0 +1,80 @@
+"""Every user-facing sentence, rendered from the Fluent files in `locales/`."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fluent.runtime import FluentBundle, FluentResource
+from fluent.runtime.types import fluent_number
+
+DEFAULT_LOCALES = Path(__file__).resolve().parent.parent / "locales"
+FALLBACK_LOCALE = "ru"
+
+
+class TextsError(Exception):
+    """The locale files are missing or broken."""
+
+
+def escape(text: str) -> str:
+    """Citizen text made safe for Telegram's HTML parse mode (only <, > and & matter)."""
+    return html.escape(text, quote=False)
+
+
+class Texts:
+    """Texts of one locale, with the default locale behind it for keys it lacks."""
+
+    def __init__(self, locale: str = FALLBACK_LOCALE, folder: Path | None = None) -> None:
+        self.locale = locale
+        self.folder = folder or DEFAULT_LOCALES
+        self._bundles = [self._load(locale)]
+        if locale != FALLBACK_LOCALE:
+            self._bundles.append(self._load(FALLBACK_LOCALE))
+
+    def _load(self, locale: str) -> FluentBundle:
+        folder = self.folder / locale
+        files = sorted(folder.glob("*.ftl")) if folder.is_dir() else []
+        if not files:
+            raise TextsError(f"LOCALE: no texts for {locale!r} in {folder}")
+        # use_isolating=False: no invisible bidi marks around numbers in messengers.
+        bundle = FluentBundle([locale], use_isolating=False)
+        for path in files:
+            resource = FluentResource(path.read_text(encoding="utf-8"))
+            bundle.add_resource(resource, allow_overrides=True)
+        return bundle
+
+    def keys(self) -> set[str]:
+        """Message keys the primary locale defines."""
+        return set(self._bundles[0]._messages)
+
+    def get(self, key: str, **args: Any) -> str:
+        """A plain text."""
+        # Fluent groups digits by locale ("1 234"); a ticket number must read as №1234.
+        values = {
+            k: fluent_number(v, useGrouping=False)
+            if isinstance(v, int) and not isinstance(v, bool) else v
+            for k, v in args.items()
+        }
+        for bundle in self._bundles:
+            if bundle.has_message(key):
+                message = bundle.get_message(key)
+                if message.value is None:
+                    break
+                text, errors = bundle.format_pattern(message.value, values)
+                if errors:
+                    raise TextsError(f"text {key!r}: {errors[0]}")
+                return str(text)
+        raise TextsError(f"no text {key!r} in locale {self.locale!r}")
+
+    def html(self, key: str, **args: Any) -> str:
+        """A text for Telegram's HTML mode: every string argument is escaped."""
+        escaped = {k: escape(v) if isinstance(v, str) else v for k, v in args.items()}
+        return self.get(key, **escaped)
+
+    def moment(self, local: datetime) -> str:
+        """A local time as people read it: «12:00 25 ноября»."""
+        return self.get(
+            "moment", time=local.strftime("%H:%M"), day=local.day, month=local.month
+        )

@@ -1,0 +1,90 @@
+## Texts of the front desk, English. Keys are fixed; the wording is yours to change.
+## A ticket number is always written as №{ $number }.
+
+## Citizens
+
+greeting =
+    Hello! This is the administration's official feedback channel.
+    Write your question or describe the problem in one or more messages, photos welcome. We will answer here.
+    Working hours: { $hours }.
+    Your name and messages are seen only by the staff preparing the answer, and used only to answer you.
+    A message in a messenger is not an official appeal. An official appeal can be filed through Gosuslugi or the official website.
+ack-received = Your message №{ $number } has been received. We will answer by { $deadline }.
+ack-received-comment = Thank you! Your comment got number №{ $number }. We will answer here by { $deadline }.
+answer-header = Answer to your message №{ $number }:
+closing = Your message №{ $number } has been closed. If anything remains, just write again.
+flood-notice = You are sending messages too fast. We have your message №{ $number }; please wait a minute before writing more.
+hours-always = around the clock
+
+## Times
+
+moment = { $time } { $month ->
+    [1] January
+    [2] February
+    [3] March
+    [4] April
+    [5] May
+    [6] June
+    [7] July
+    [8] August
+    [9] September
+    [10] October
+    [11] November
+   *[12] December
+} { $day }
+
+## Staff chat (HTML: keep tags balanced)
+
+platform-telegram = Telegram
+platform-vk = VK
+channel-direct = private message
+channel-comment = comment
+card =
+    <b>№{ $number }</b> · { $platform } · { $channel }
+    From: { $citizen }
+    Answer by: { $deadline }
+
+    { $text }
+card-link = <a href="{ $url }">{ $name }</a>
+card-post-link = <a href="{ $url }">Open the comment</a>
+card-follow-up =
+    <b>№{ $number }</b> · new message
+
+    { $text }
+card-edited =
+    <b>№{ $number }</b> · comment edited
+
+    { $text }
+card-deleted = <b>№{ $number }</b> · comment deleted
+staff-closed = №{ $number } closed.
+staff-answer-to-closed = №{ $number } is already closed; the answer was sent anyway.
+staff-delivery-failed = №{ $number }: the message could not be delivered to the citizen ({ $reason }).
+staff-cannot-relay = №{ $number }: this attachment cannot be relayed to the citizen ({ $what }). The answer went without it.
+staff-reply-to-card = To answer or run a command, reply to the ticket's card.
+staff-merged-choose = This message names several tickets. Start your answer with the number, e.g.: №{ $number } your answer.
+staff-help =
+    To answer a citizen: reply to the card (or any message of the bot about it).
+    /close — as a reply to a card: close.
+    /block, /unblock — as a reply to a card: block or unblock the author.
+    /queue — the tickets waiting for an answer.
+empty-text = (no text)
+
+## Attachments described in words
+
+att-photo = [photo]
+att-sticker = [sticker{ $name ->
+    [none] {""}
+   *[other] {" "}{ $name }
+}]
+att-document = [document: { $name }]
+att-voice = [voice message]
+att-audio = [audio: { $name }]
+att-video = [video]
+att-video_note = [video message]
+att-animation = [GIF]
+att-location = [location: { $name }]
+att-contact = [contact: { $name }]
+att-poll = [poll: { $name }]
+att-wall = [shared post]
+att-link = [link: { $name }]
+att-other = [attachment: { $name }]

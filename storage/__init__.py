@@ -1,0 +1,18 @@
+"""The ticket store."""
+
+from storage.base import InboxItem, MessageRecord, NewTicket, OutboxItem, Store, StoreError, Ticket
+from storage.sqlite import SqliteStore
+
+
+def store_from_url(url: str) -> SqliteStore:
+    """The store a DATABASE_URL names."""
+    scheme = url.split(":", 1)[0].lower()
+    if scheme == "sqlite":
+        return SqliteStore.from_url(url)
+    raise StoreError(f"DATABASE_URL: unsupported scheme {scheme!r} (expected sqlite:///path)")
+
+
+__all__ = [
+    "InboxItem", "MessageRecord", "NewTicket", "OutboxItem", "SqliteStore", "Store",
+    "StoreError", "Ticket", "store_from_url",
+]

@@ -1,0 +1,159 @@
+"""The ticket store's interface: what the front desk, the adapters and the scheduler may ask."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from handlers.model import Attachment, Channel, Outbound, Platform
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used as configured."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """One citizen's conversation with the desk, numbered `№<id>`."""
+
+    id: int
+    platform: Platform
+    channel: Channel
+    chat_id: str
+    conversation: str
+    citizen_id: str
+    citizen_name: str
+    citizen_link: str
+    thread_id: str | None
+    reply_to: str | None
+    link: str
+    summary: str
+    status: str
+    opened_at: datetime
+    waiting_since: datetime | None
+    deadline_at: datetime | None
+    first_answer_at: datetime | None
+    last_answer_at: datetime | None
+    closed_at: datetime | None
+    escalation_level: int
+    next_escalation_at: datetime | None
+    card_chat_id: str | None
+    card_message_id: str | None
+    unreachable: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    """What a ticket starts with."""
+
+    platform: Platform
+    channel: Channel
+    chat_id: str
+    conversation: str
+    citizen_id: str
+    citizen_name: str
+    citizen_link: str
+    thread_id: str | None
+    reply_to: str | None
+    link: str
+    summary: str
+    opened_at: datetime
+    deadline_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord:
+    """A message on a ticket, in either direction."""
+
+    ticket_id: int
+    direction: str  # "in" from the citizen, "out" from staff
+    created_at: datetime
+    text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    author: str = ""
+    source_key: str | None = None
+    platform_message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboxItem:
+    """An update stored before the platform was told it was handled."""
+
+    id: int
+    platform: str
+    source: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """A message waiting for the sender."""
+
+    id: int
+    outbound: Outbound
+    attempts: int
+    created_at: datetime
+
+
+class Transaction(Protocol):
+    """Reads and writes that commit together or not at all."""
+
+    async def open_ticket(self, platform: Platform, conversation: str) -> Ticket | None: ...
+    async def ticket(self, ticket_id: int) -> Ticket | None: ...
+    async def ticket_by_ref(
+        self, platform: Platform, chat_id: str, message_id: str
+    ) -> list[Ticket]: ...
+    async def ticket_by_message(self, source_key: str) -> Ticket | None: ...
+    async def create_ticket(self, new: NewTicket) -> Ticket: ...
+    async def update_ticket(self, ticket_id: int, **fields: Any) -> None: ...
+    async def add_message(self, record: MessageRecord) -> bool: ...
+    async def mark_message(
+        self, source_key: str, *, edited_at: datetime | None = None,
+        deleted_at: datetime | None = None, text: str | None = None,
+    ) -> None: ...
+    async def enqueue(self, outbound: Outbound, not_before: datetime | None = None) -> int: ...
+    async def finish_inbox(self, inbox_id: int, error: str | None = None) -> None: ...
+    async def is_blocked(self, platform: Platform, citizen_id: str) -> bool: ...
+    async def set_blocked(self, platform: Platform, citizen_id: str, blocked: bool) -> None: ...
+
+
+class Store(Protocol):
+    """The ticket store: SQLite by default; one interface for every backend."""
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    def transaction(self) -> AbstractAsyncContextManager[Transaction]: ...
+
+    # intake
+    async def put_inbox(self, platform: str, items: Sequence[tuple[str, str]]) -> int: ...
+    async def pending_inbox(self, platform: str, limit: int) -> list[InboxItem]: ...
+    async def finish_inbox(self, inbox_id: int, error: str | None = None) -> None: ...
+
+    # delivery
+    async def due_outbox(
+        self, now: datetime, limit: int, exclude: Sequence[int] = ()
+    ) -> list[OutboxItem]: ...
+    async def next_outbox_at(self) -> datetime | None: ...
+    async def outbox_sent(self, item: OutboxItem, message_ids: Sequence[str]) -> None: ...
+    async def outbox_retry(self, item: OutboxItem, not_before: datetime, error: str) -> None: ...
+    async def outbox_failed(self, item: OutboxItem, error: str) -> None: ...
+    async def outbox_pending_count(self) -> int: ...
+
+    # reads
+    async def ticket(self, ticket_id: int) -> Ticket | None: ...
+    async def messages(self, ticket_id: int) -> list[MessageRecord]: ...
+    async def waiting_tickets(self, limit: int) -> list[Ticket]: ...
+    async def due_escalations(self, now: datetime, limit: int) -> list[Ticket]: ...
+    async def tickets_between(self, start: datetime, end: datetime) -> list[Ticket]: ...
+    async def open_tickets(self) -> list[Ticket]: ...
+
+    # small named values: polling positions and the like
+    async def get_state(self, key: str) -> str | None: ...
+    async def set_state(self, key: str, value: str) -> None: ...

@@ -1,0 +1,480 @@
+"""The ticket store on SQLite through aiosqlite: one writer connection, WAL, migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from handlers.model import TICKET_REFS, Attachment, Channel, Outbound, Platform, Purpose
+from storage.base import (
+    InboxItem,
+    MessageRecord,
+    NewTicket,
+    OutboxItem,
+    StoreError,
+    Ticket,
+)
+
+log = logging.getLogger(__name__)
+
+_TIME_FIELDS = frozenset({
+    "opened_at", "waiting_since", "deadline_at", "first_answer_at", "last_answer_at",
+    "closed_at", "next_escalation_at",
+})
+_TICKET_FIELDS = frozenset({
+    "citizen_name", "citizen_link", "reply_to", "link", "summary", "status", "escalation_level",
+    "card_chat_id", "card_message_id", "unreachable", "thread_id",
+}) | _TIME_FIELDS
+_TICKET_COLUMNS = (
+    "id, platform, channel, chat_id, conversation, citizen_id, citizen_name, citizen_link, "
+    "thread_id, reply_to, link, summary, status, opened_at, waiting_since, deadline_at, "
+    "first_answer_at, last_answer_at, closed_at, escalation_level, next_escalation_at, "
+    "card_chat_id, card_message_id, unreachable"
+)
+
+
+def ts(moment: datetime | None) -> float | None:
+    """An aware datetime as UNIX seconds, the store's time format."""
+    return None if moment is None else moment.timestamp()
+
+
+def dt(value: float | None) -> datetime | None:
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _ticket(row: sqlite3.Row | tuple[Any, ...]) -> Ticket:
+    r = tuple(row)
+    return Ticket(
+        id=r[0], platform=Platform(r[1]), channel=Channel(r[2]), chat_id=r[3],
+        conversation=r[4], citizen_id=r[5], citizen_name=r[6], citizen_link=r[7],
+        thread_id=r[8], reply_to=r[9], link=r[10], summary=r[11], status=r[12],
+        opened_at=datetime.fromtimestamp(r[13], UTC), waiting_since=dt(r[14]),
+        deadline_at=dt(r[15]), first_answer_at=dt(r[16]), last_answer_at=dt(r[17]),
+        closed_at=dt(r[18]), escalation_level=r[19], next_escalation_at=dt(r[20]),
+        card_chat_id=r[21], card_message_id=r[22], unreachable=r[23],
+    )
+
+
+def _attachments_json(items: Sequence[Attachment]) -> str:
+    return json.dumps(
+        [{"kind": a.kind, "ref": a.ref, "name": a.name, "url": a.url} for a in items],
+        ensure_ascii=False,
+    )
+
+
+def sqlite_path(url: str) -> str:
+    """The file behind `sqlite:///path` (relative) or `sqlite:////abs/path`; `:memory:` too."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):]
+    elif url.startswith("sqlite://"):
+        path = url[len("sqlite://"):]
+    else:
+        raise StoreError(f"not a SQLite URL: {url.split(':', 1)[0]}://…")
+    if not path:
+        raise StoreError("DATABASE_URL names no SQLite file")
+    return path
+
+
+class SqliteTransaction:
+    """A write transaction on the store's one connection."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        async with self._db.execute(sql, params) as cur:
+            return await cur.fetchone()
+
+    async def open_ticket(self, platform: Platform, conversation: str) -> Ticket | None:
+        row = await self._one(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets "
+            "WHERE platform = ? AND conversation = ? AND status = 'open'",
+            (platform.value, conversation),
+        )
+        return _ticket(row) if row else None
+
+    async def ticket(self, ticket_id: int) -> Ticket | None:
+        row = await self._one(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
+        return _ticket(row) if row else None
+
+    async def ticket_by_ref(
+        self, platform: Platform, chat_id: str, message_id: str
+    ) -> list[Ticket]:
+        async with self._db.execute(
+            f"SELECT {', '.join('t.' + c.strip() for c in _TICKET_COLUMNS.split(','))} "
+            "FROM refs r JOIN tickets t ON t.id = r.ticket_id "
+            "WHERE r.platform = ? AND r.chat_id = ? AND r.message_id = ? ORDER BY t.id",
+            (platform.value, chat_id, message_id),
+        ) as cur:
+            return [_ticket(row) for row in await cur.fetchall()]
+
+    async def ticket_by_message(self, source_key: str) -> Ticket | None:
+        row = await self._one(
+            f"SELECT {', '.join('t.' + c.strip() for c in _TICKET_COLUMNS.split(','))} "
+            "FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE m.source_key = ?",
+            (source_key,),
+        )
+        return _ticket(row) if row else None
+
+    async def create_ticket(self, new: NewTicket) -> Ticket:
+        cur = await self._db.execute(
+            "INSERT INTO tickets (platform, channel, chat_id, conversation, citizen_id, "
+            "citizen_name, citizen_link, thread_id, reply_to, link, summary, opened_at, "
+            "waiting_since, deadline_at, next_escalation_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                new.platform.value, new.channel.value, new.chat_id, new.conversation,
+                new.citizen_id, new.citizen_name, new.citizen_link, new.thread_id,
+                new.reply_to, new.link, new.summary, ts(new.opened_at), ts(new.opened_at),
+                ts(new.deadline_at), ts(new.deadline_at),
+            ),
+        )
+        ticket_id = cur.lastrowid
+        await cur.close()
+        assert ticket_id is not None
+        ticket = await self.ticket(ticket_id)
+        assert ticket is not None
+        return ticket
+
+    async def update_ticket(self, ticket_id: int, **fields: Any) -> None:
+        unknown = set(fields) - _TICKET_FIELDS
+        if unknown:
+            raise ValueError(f"unknown ticket fields: {sorted(unknown)}")
+        names = sorted(fields)
+        values = [ts(fields[n]) if n in _TIME_FIELDS else fields[n] for n in names]
+        assignments = ", ".join(f"{n} = ?" for n in names)
+        await self._db.execute(
+            f"UPDATE tickets SET {assignments} WHERE id = ?", (*values, ticket_id)
+        )
+
+    async def add_message(self, record: MessageRecord) -> bool:
+        cur = await self._db.execute(
+            "INSERT INTO messages (ticket_id, direction, source_key, platform_message_id, "
+            "author, text, attachments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (source_key) DO NOTHING",
+            (
+                record.ticket_id, record.direction, record.source_key,
+                record.platform_message_id, record.author, record.text,
+                _attachments_json(record.attachments), ts(record.created_at),
+            ),
+        )
+        added = cur.rowcount > 0
+        await cur.close()
+        return added
+
+    async def mark_message(
+        self, source_key: str, *, edited_at: datetime | None = None,
+        deleted_at: datetime | None = None, text: str | None = None,
+    ) -> None:
+        await self._db.execute(
+            "UPDATE messages SET edited_at = COALESCE(?, edited_at), "
+            "deleted_at = COALESCE(?, deleted_at), text = COALESCE(?, text) "
+            "WHERE source_key = ?",
+            (ts(edited_at), ts(deleted_at), text, source_key),
+        )
+
+    async def enqueue(self, outbound: Outbound, not_before: datetime | None = None) -> int:
+        now = datetime.now(UTC)
+        cur = await self._db.execute(
+            "INSERT INTO outbox (platform, chat_id, purpose, ticket_id, payload, not_before, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (
+                outbound.platform.value, outbound.chat_id, outbound.purpose.value,
+                outbound.ticket_id, outbound.to_json(), ts(not_before or now), ts(now),
+            ),
+        )
+        row_id = cur.lastrowid
+        await cur.close()
+        assert row_id is not None
+        return row_id
+
+    async def finish_inbox(self, inbox_id: int, error: str | None = None) -> None:
+        await self._db.execute(
+            "UPDATE inbox SET done = 1, error = ? WHERE id = ?", (error, inbox_id)
+        )
+
+    async def is_blocked(self, platform: Platform, citizen_id: str) -> bool:
+        row = await self._one(
+            "SELECT blocked_at FROM citizens WHERE platform = ? AND citizen_id = ?",
+            (platform.value, citizen_id),
+        )
+        return bool(row and row[0] is not None)
+
+    async def set_blocked(self, platform: Platform, citizen_id: str, blocked: bool) -> None:
+        await self._db.execute(
+            "INSERT INTO citizens (platform, citizen_id, blocked_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (platform, citizen_id) DO UPDATE SET blocked_at = excluded.blocked_at",
+            (platform.value, citizen_id, datetime.now(UTC).timestamp() if blocked else None),
+        )
+
+
+class SqliteStore:
+    """The embedded ticket store. All writes go through one connection, one at a time."""
+
+    def __init__(self, path: str | Path) -> None:
+        self._path = str(path)
+        self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+        self.changed = asyncio.Event()  # set when the outbox gets rows, for the sender
+
+    @classmethod
+    def from_url(cls, url: str) -> SqliteStore:
+        return cls(sqlite_path(url))
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise StoreError("the store is not open")
+        return self._db
+
+    async def open(self) -> None:
+        if self._path != ":memory:":
+            parent = Path(self._path).parent
+            if not parent.is_dir():
+                raise StoreError(f"DATABASE_URL: folder {parent} does not exist")
+        try:
+            self._db = await aiosqlite.connect(self._path, isolation_level=None)
+            await self._db.execute("PRAGMA journal_mode = WAL")
+            # In WAL, NORMAL keeps the file consistent after a crash; see FACTS.md.
+            await self._db.execute("PRAGMA synchronous = NORMAL")
+            await self._db.execute("PRAGMA foreign_keys = ON")
+            await self._db.execute("PRAGMA busy_timeout = 5000")
+            await self._migrate()
+        except sqlite3.Error as exc:
+            await self.close()
+            raise StoreError(f"DATABASE_URL: cannot open the SQLite store: {exc}") from exc
+
+    async def close(self) -> None:
+        if self._db is not None:
+            db, self._db = self._db, None
+            async with self._lock:
+                await db.close()
+
+    async def _migrate(self) -> None:
+        db = self.db
+        await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        async with db.execute("SELECT MAX(version) FROM schema_version") as cur:
+            row = await cur.fetchone()
+        current = (row[0] if row else None) or 0
+        folder = resources.files("storage") / "migrations"
+        scripts = sorted(
+            (int(p.name.split("_", 1)[0]), p) for p in folder.iterdir()
+            if p.name.endswith(".sql")
+        )
+        for version, script in scripts:
+            if version <= current:
+                continue
+            log.info("applying store migration %s", script.name)
+            sql = script.read_text(encoding="utf-8")
+            async with self._lock:
+                await db.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _statements(sql):
+                        await db.execute(statement)
+                    await db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+                except BaseException:
+                    await db.execute("ROLLBACK")
+                    raise
+                await db.execute("COMMIT")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
+        async with self._lock:
+            db = self.db
+            # IMMEDIATE takes the write lock up front, so two writers cannot deadlock.
+            await db.execute("BEGIN IMMEDIATE")
+            tx = SqliteTransaction(db)
+            try:
+                yield tx
+            except BaseException:
+                await db.execute("ROLLBACK")
+                raise
+            await db.execute("COMMIT")
+        self.changed.set()
+
+    async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        async with self._lock, self.db.execute(sql, params) as cur:
+            return list(await cur.fetchall())
+
+    async def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        async with self._lock:
+            await self.db.execute(sql, params)
+
+    # intake
+
+    async def put_inbox(self, platform: str, items: Sequence[tuple[str, str]]) -> int:
+        """Store updates, each once by its source key; returns how many were new."""
+        if not items:
+            return 0
+        now = datetime.now(UTC).timestamp()
+        async with self.transaction() as tx:
+            cur = await tx._db.executemany(
+                "INSERT INTO inbox (platform, source, payload, received_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (source) DO NOTHING",
+                [(platform, source, payload, now) for source, payload in items],
+            )
+            added = cur.rowcount
+            await cur.close()
+        return max(added, 0)
+
+    async def pending_inbox(self, platform: str, limit: int) -> list[InboxItem]:
+        rows = await self._fetchall(
+            "SELECT id, platform, source, payload FROM inbox "
+            "WHERE platform = ? AND done = 0 ORDER BY id LIMIT ?",
+            (platform, limit),
+        )
+        return [InboxItem(*row) for row in rows]
+
+    async def finish_inbox(self, inbox_id: int, error: str | None = None) -> None:
+        await self._write("UPDATE inbox SET done = 1, error = ? WHERE id = ?", (error, inbox_id))
+
+    # delivery
+
+    async def due_outbox(
+        self, now: datetime, limit: int, exclude: Sequence[int] = ()
+    ) -> list[OutboxItem]:
+        rows = await self._fetchall(
+            "SELECT id, payload, attempts, created_at FROM outbox "
+            "WHERE status = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
+            (now.timestamp(), limit + len(exclude)),
+        )
+        skip = set(exclude)
+        items = [
+            OutboxItem(row[0], Outbound.from_json(row[1]), row[2],
+                       datetime.fromtimestamp(row[3], UTC))
+            for row in rows if row[0] not in skip
+        ]
+        return items[:limit]
+
+    async def next_outbox_at(self) -> datetime | None:
+        rows = await self._fetchall(
+            "SELECT MIN(not_before) FROM outbox WHERE status = 'pending'"
+        )
+        return dt(rows[0][0]) if rows else None
+
+    async def outbox_sent(self, item: OutboxItem, message_ids: Sequence[str]) -> None:
+        out = item.outbound
+        async with self.transaction() as tx:
+            db = tx._db
+            await db.execute(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
+                "message_ids = ?, error = NULL WHERE id = ?",
+                (datetime.now(UTC).timestamp(), json.dumps(list(message_ids)), item.id),
+            )
+            if out.purpose in TICKET_REFS:
+                tickets = out.tickets or ((out.ticket_id,) if out.ticket_id else ())
+                await db.executemany(
+                    "INSERT INTO refs (platform, chat_id, message_id, ticket_id) "
+                    "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    [(out.platform.value, out.chat_id, m, t)
+                     for m in message_ids for t in tickets],
+                )
+            if out.purpose is Purpose.CARD and message_ids:
+                for ticket_id in out.tickets or ((out.ticket_id,) if out.ticket_id else ()):
+                    await db.execute(
+                        "UPDATE tickets SET card_chat_id = ?, card_message_id = ? "
+                        "WHERE id = ? AND card_message_id IS NULL",
+                        (out.chat_id, message_ids[0], ticket_id),
+                    )
+
+    async def outbox_retry(self, item: OutboxItem, not_before: datetime, error: str) -> None:
+        await self._write(
+            "UPDATE outbox SET attempts = attempts + 1, not_before = ?, error = ? WHERE id = ?",
+            (not_before.timestamp(), error[:500], item.id),
+        )
+
+    async def outbox_failed(self, item: OutboxItem, error: str) -> None:
+        await self._write(
+            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, error = ? "
+            "WHERE id = ?",
+            (error[:500], item.id),
+        )
+
+    async def outbox_pending_count(self) -> int:
+        rows = await self._fetchall("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
+        return int(rows[0][0])
+
+    # reads
+
+    async def ticket(self, ticket_id: int) -> Ticket | None:
+        rows = await self._fetchall(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
+        )
+        return _ticket(rows[0]) if rows else None
+
+    async def messages(self, ticket_id: int) -> list[MessageRecord]:
+        rows = await self._fetchall(
+            "SELECT ticket_id, direction, created_at, text, attachments, author, source_key, "
+            "platform_message_id FROM messages WHERE ticket_id = ? ORDER BY id",
+            (ticket_id,),
+        )
+        return [
+            MessageRecord(
+                ticket_id=r[0], direction=r[1], created_at=datetime.fromtimestamp(r[2], UTC),
+                text=r[3], attachments=tuple(Attachment(**a) for a in json.loads(r[4])),
+                author=r[5], source_key=r[6], platform_message_id=r[7],
+            )
+            for r in rows
+        ]
+
+    async def waiting_tickets(self, limit: int) -> list[Ticket]:
+        rows = await self._fetchall(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE waiting_since IS NOT NULL "
+            "AND status = 'open' ORDER BY waiting_since LIMIT ?",
+            (limit,),
+        )
+        return [_ticket(r) for r in rows]
+
+    async def due_escalations(self, now: datetime, limit: int) -> list[Ticket]:
+        rows = await self._fetchall(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE next_escalation_at IS NOT NULL "
+            "AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT ?",
+            (now.timestamp(), limit),
+        )
+        return [_ticket(r) for r in rows]
+
+    async def tickets_between(self, start: datetime, end: datetime) -> list[Ticket]:
+        """Tickets opened, or first answered, in [start, end)."""
+        rows = await self._fetchall(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE opened_at >= ? AND opened_at < ? "
+            f"UNION SELECT {_TICKET_COLUMNS} FROM tickets "
+            "WHERE first_answer_at >= ? AND first_answer_at < ?",
+            (start.timestamp(), end.timestamp(), start.timestamp(), end.timestamp()),
+        )
+        return [_ticket(r) for r in rows]
+
+    async def open_tickets(self) -> list[Ticket]:
+        rows = await self._fetchall(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE status = 'open' ORDER BY id"
+        )
+        return [_ticket(r) for r in rows]
+
+    # state
+
+    async def get_state(self, key: str) -> str | None:
+        rows = await self._fetchall("SELECT value FROM state WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    async def set_state(self, key: str, value: str) -> None:
+        await self._write(
+            "INSERT INTO state (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration script into statements (our scripts keep `--` and `;` out of
+    literals)."""
+    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]

@@ -1,0 +1,60 @@
+"""Shared fixtures: a fresh store on disk, texts, a desk with a fixed clock."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from handlers.calendar import BusinessHours, WorkCalendar
+from handlers.desk import DeskConfig, FrontDesk
+from handlers.texts import Texts
+from storage import SqliteStore
+
+STAFF_CHAT = "-100500"
+MOSCOW = ZoneInfo("Europe/Moscow")
+
+
+class FixedClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.moment = start
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    db = SqliteStore(tmp_path / "desk.sqlite3")
+    await db.open()
+    yield db
+    await db.close()
+
+
+@pytest.fixture
+def texts() -> Texts:
+    return Texts("ru")
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    # Tuesday 24 November 2026, 10:00 in Moscow.
+    return FixedClock(datetime(2026, 11, 24, 7, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def desk(store: SqliteStore, texts: Texts, clock: FixedClock) -> FrontDesk:
+    calendar = WorkCalendar(BusinessHours.parse("Mon-Fri 09:00-18:00"), MOSCOW)
+    config = DeskConfig(
+        staff_chat_id=STAFF_CHAT, timezone=MOSCOW, escalation_after=timedelta(hours=8),
+        hours_text="Mon-Fri 09:00-18:00",
+    )
+    return FrontDesk(store, texts, calendar, config, now=clock)

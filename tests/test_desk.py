@@ -1,0 +1,223 @@
+"""The front desk's logic against a real SQLite store, without any platform library."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from handlers.desk import FrontDesk, command_of
+from handlers.model import Attachment, Channel, Event, Inbound, Outbound, Platform, Purpose
+from storage import OutboxItem, SqliteStore
+from tests.conftest import STAFF_CHAT, FixedClock
+
+
+def citizen(text: str, message_id: int = 1, user: int = 42, **kw: object) -> Inbound:
+    return Inbound(
+        platform=Platform.TELEGRAM, channel=Channel.DIRECT, chat_id=str(user),
+        author_id=str(user), author_name="Иван Петров", message_id=str(message_id),
+        text=text, author_link=f"tg://user?id={user}", **kw,  # type: ignore[arg-type]
+    )
+
+
+def staff(text: str, reply_to: str | None, message_id: int = 900, **kw: object) -> Inbound:
+    return Inbound(
+        platform=Platform.TELEGRAM, channel=Channel.DIRECT, chat_id=STAFF_CHAT,
+        author_id="7", author_name="Оператор", message_id=str(message_id), text=text,
+        html_text=kw.pop("html_text", text),  # type: ignore[arg-type]
+        reply_to=reply_to, is_staff_chat=True, **kw,  # type: ignore[arg-type]
+    )
+
+
+async def outbox(store: SqliteStore) -> list[OutboxItem]:
+    return await store.due_outbox(datetime(2100, 1, 1, tzinfo=UTC), 1000)
+
+
+async def send_all(store: SqliteStore, first_id: int = 5000) -> list[Outbound]:
+    """Pretend every pending row was delivered, with increasing message ids."""
+    sent = []
+    for offset, item in enumerate(await outbox(store)):
+        await store.outbox_sent(item, [str(first_id + offset)])
+        sent.append(item.outbound)
+    return sent
+
+
+async def test_first_message_opens_ticket_with_ack_and_card(
+    desk: FrontDesk, store: SqliteStore
+) -> None:
+    await desk.receive(citizen("Во дворе не вывозят мусор"))
+    rows = [i.outbound for i in await outbox(store)]
+    assert [o.purpose for o in rows] == [Purpose.ACK, Purpose.CARD]
+    ack, card = rows
+    assert ack.chat_id == "42"
+    # Tuesday 10:00 + 8 working hours = Tuesday 18:00 (Mon-Fri 09-18).
+    assert ack.text == "Ваше сообщение №1 получено. Ответим до 18:00 24 ноября."
+    assert card.chat_id == STAFF_CHAT and card.html
+    assert "<b>№1</b>" in card.text and "Во дворе не вывозят мусор" in card.text
+    assert '<a href="tg://user?id=42">Иван Петров</a>' in card.text
+    ticket = await store.ticket(1)
+    assert ticket is not None and ticket.is_open and ticket.waiting_since is not None
+
+
+async def test_follow_up_joins_open_ticket_without_new_ack(
+    desk: FrontDesk, store: SqliteStore
+) -> None:
+    await desk.receive(citizen("первое", 1))
+    await send_all(store)
+    await desk.receive(citizen("второе", 2))
+    rows = [i.outbound for i in await outbox(store)]
+    assert [o.purpose for o in rows] == [Purpose.FOLLOW_UP]
+    assert rows[0].reply_to_card and "№1" in rows[0].text and "второе" in rows[0].text
+    assert [m.text for m in await store.messages(1)] == ["первое", "второе"]
+
+
+async def test_same_message_twice_creates_nothing_twice(
+    desk: FrontDesk, store: SqliteStore
+) -> None:
+    await desk.receive(citizen("дубль", 5))
+    await desk.receive(citizen("дубль", 5))
+    assert len(await outbox(store)) == 2
+    assert len(await store.messages(1)) == 1
+
+
+async def test_citizen_html_is_escaped_on_the_card(desk: FrontDesk, store: SqliteStore) -> None:
+    await desk.receive(citizen('<b>жирный</b> & <a href="x">ссылка</a>'))
+    card = (await outbox(store))[1].outbound
+    assert "&lt;b&gt;жирный&lt;/b&gt; &amp; &lt;a href=\"x\"&gt;" in card.text
+
+
+async def test_staff_reply_to_card_answers_citizen_and_records_first_answer(
+    desk: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    await desk.receive(citizen("вопрос"))
+    await send_all(store)  # the card becomes message 5001 in the staff chat
+    clock.advance(minutes=30)
+    await desk.receive(staff("Ответ <b>готов</b>", "5001", html_text="Ответ <b>готов</b>"))
+    answer = (await outbox(store))[0].outbound
+    assert answer.purpose is Purpose.ANSWER and answer.chat_id == "42"
+    assert answer.text == "Ответ на ваше сообщение №1:\n\nОтвет <b>готов</b>"
+    ticket = await store.ticket(1)
+    assert ticket is not None
+    assert ticket.first_answer_at == clock.moment and ticket.waiting_since is None
+
+
+async def test_staff_talk_without_reply_is_ignored(desk: FrontDesk, store: SqliteStore) -> None:
+    await desk.receive(citizen("вопрос"))
+    await send_all(store)
+    await desk.receive(staff("коллеги, кто на смене?", None))
+    await desk.receive(staff("ответ на чужое сообщение", "12345"))
+    assert await outbox(store) == []
+
+
+async def test_close_then_new_message_opens_new_ticket(
+    desk: FrontDesk, store: SqliteStore
+) -> None:
+    await desk.receive(citizen("вопрос", 1))
+    await send_all(store)
+    await desk.receive(staff("/close", "5001"))
+    rows = [i.outbound for i in await outbox(store)]
+    assert [o.purpose for o in rows] == [Purpose.CLOSING, Purpose.STAFF_NOTICE]
+    assert rows[0].text.startswith("Ваше сообщение №1 закрыто")
+    await send_all(store, 6000)
+    await desk.receive(citizen("снова я", 2))
+    rows = [i.outbound for i in await outbox(store)]
+    assert rows[0].purpose is Purpose.ACK and "№2" in rows[0].text
+
+
+async def test_citizen_message_after_answer_waits_again(
+    desk: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    await desk.receive(citizen("вопрос", 1))
+    await send_all(store)
+    await desk.receive(staff("ответ", "5001"))
+    await send_all(store, 6000)
+    clock.advance(hours=1)
+    await desk.receive(citizen("уточнение", 2))
+    ticket = await store.ticket(1)
+    assert ticket is not None
+    assert ticket.waiting_since == clock.moment and ticket.next_escalation_at is not None
+
+
+async def test_reply_to_merged_card_needs_a_number(desk: FrontDesk, store: SqliteStore) -> None:
+    await desk.receive(citizen("первый", 1, user=41))
+    await desk.receive(citizen("второй", 1, user=42))
+    items = await outbox(store)
+    cards = [i for i in items if i.outbound.purpose is Purpose.CARD]
+    merged = replace(cards[0].outbound, tickets=(1, 2))
+    await store.outbox_sent(OutboxItem(cards[0].id, merged, 0, cards[0].created_at), ["7000"])
+    for item in items:
+        if item.id != cards[0].id:
+            await store.outbox_sent(item, ["1"])
+    await desk.receive(staff("без номера", "7000"))
+    notice = (await outbox(store))[0].outbound
+    assert notice.purpose is Purpose.STAFF_NOTICE and "№1" in notice.text
+    await store.outbox_sent((await outbox(store))[0], ["7001"])
+    await desk.receive(staff("№2 ответ второму", "7000", message_id=901))
+    answer = (await outbox(store))[0].outbound
+    assert answer.chat_id == "42" and answer.text.endswith("ответ второму")
+
+
+async def test_sticker_only_message_is_described_in_words(
+    desk: FrontDesk, store: SqliteStore
+) -> None:
+    await desk.receive(citizen("", attachments=(Attachment("sticker", "file-1", "😀"),)))
+    rows = [i.outbound for i in await outbox(store)]
+    assert "[стикер 😀]" in rows[1].text
+    assert rows[2].copy_from == ("42", "1")  # the sticker itself, under the card
+
+
+async def test_comment_ticket_acknowledged_in_thread(
+    desk: FrontDesk, store: SqliteStore
+) -> None:
+    comment = replace(
+        citizen("комментарий", 77), channel=Channel.COMMENT, chat_id="-100777", thread_id="5",
+    )
+    await desk.receive(comment)
+    ack = (await outbox(store))[0].outbound
+    assert ack.reply_to == "77" and ack.chat_id == "-100777"
+    assert ack.text.startswith("Спасибо! Ваш комментарий получил номер №1.")
+    await desk.receive(replace(comment, message_id="78", text="ещё"))
+    ticket = await store.ticket(1)
+    assert ticket is not None and ticket.reply_to == "78"
+
+
+async def test_edited_message_is_shown_to_staff(desk: FrontDesk, store: SqliteStore) -> None:
+    await desk.receive(citizen("старое", 3))
+    await send_all(store)
+    await desk.receive(citizen("новое", 3, event=Event.EDITED))
+    row = (await outbox(store))[0].outbound
+    assert "изменён" in row.text and "новое" in row.text
+    assert [m.text for m in await store.messages(1)] == ["новое"]
+
+
+async def test_delivery_failure_flags_ticket_and_tells_staff_once(
+    desk: FrontDesk, store: SqliteStore
+) -> None:
+    await desk.receive(citizen("вопрос"))
+    ack = (await outbox(store))[0].outbound
+    await send_all(store)
+    await desk.delivery_failed(ack, "Forbidden: bot was blocked by the user")
+    await desk.delivery_failed(ack, "Forbidden: bot was blocked by the user")
+    rows = [i.outbound for i in await outbox(store)]
+    assert len(rows) == 1 and "№1" in rows[0].text and rows[0].reply_to_card
+    ticket = await store.ticket(1)
+    assert ticket is not None and ticket.unreachable
+
+
+async def test_ticket_numbers_continue_after_reopening_the_store(
+    desk: FrontDesk, store: SqliteStore
+) -> None:
+    await desk.receive(citizen("a", 1, user=1))
+    await desk.receive(citizen("b", 1, user=2))
+    await store.close()
+    await store.open()
+    await desk.receive(citizen("c", 1, user=3))
+    ticket = await store.ticket(3)
+    assert ticket is not None and ticket.citizen_id == "3"
+
+
+def test_command_parsing() -> None:
+    assert command_of("/close") == "close"
+    assert command_of("/close@frontdesk_bot спасибо") == "close"
+    assert command_of("/CLOSE") == "close"
+    assert command_of("закрыть /close") is None
+    assert command_of("") is None
