@@ -19,7 +19,12 @@ from bot.sender import Sender
 from bot.settings import Settings
 from bot.telegram.delivery import TelegramDelivery
 from bot.telegram.polling import TelegramPoller
-from bot.telegram.routers import citizens_router, discussion_router, staff_router
+from bot.telegram.routers import (
+    citizens_router,
+    discussion_router,
+    other_chats_router,
+    staff_router,
+)
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.desk import DeskConfig, FrontDesk
 from handlers.model import Platform
@@ -42,6 +47,7 @@ def build_dispatcher(settings: Settings, desk: FrontDesk) -> Dispatcher:
         dispatcher.include_router(discussion_router(settings.discussion_chat_id))
     if settings.telegram_citizens:
         dispatcher.include_router(citizens_router())
+    dispatcher.include_router(other_chats_router())
     return dispatcher
 
 

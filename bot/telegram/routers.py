@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from aiogram import F, Router
 from aiogram.filters import CommandStart
 from aiogram.types import Message
@@ -9,6 +11,8 @@ from aiogram.types import Message
 from bot.telegram.convert import to_inbound
 from handlers.desk import FrontDesk
 from handlers.model import Channel, Event
+
+log = logging.getLogger(__name__)
 
 
 def citizens_router() -> Router:
@@ -77,5 +81,18 @@ def staff_router(staff_chat_id: int) -> Router:
     ) -> None:
         """A reply to a card is an answer; /close, /block, /queue are commands."""
         await desk.staff_message(to_inbound(message, is_staff_chat=True), inbox_id)
+
+    return router
+
+
+def other_chats_router() -> Router:
+    """Groups the desk does not serve: their ids are logged to help find the staff chat."""
+    router = Router(name="other-chats")
+    router.message.filter(F.chat.type.in_({"group", "supergroup"}))
+
+    @router.message()
+    async def other_group(message: Message) -> None:
+        """A message in a group that is neither the staff chat nor the discussion group."""
+        log.debug("staff chat candidate: %s", message.chat.id)
 
     return router

@@ -1,0 +1,109 @@
+"""Settings: what a deployer writes is understood; a mistake gives one line naming it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE = {"TELEGRAM_TOKEN": "123456:ABC", "STAFF_CHAT_ID": "-100123"}
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith(("TELEGRAM_", "VK_", "STAFF_", "ESCALATION_", "DIGEST_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no .env of the developer's
+
+
+def env(monkeypatch: pytest.MonkeyPatch, **values: str) -> None:
+    for name, value in {**BASE, **values}.items():
+        monkeypatch.setenv(name, value)
+
+
+def test_durations_as_deployers_write_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    env(monkeypatch, ESCALATION_AFTER="3", ESCALATION_CHECK_INTERVAL="00:01:30",
+        ESCALATION_REPEAT="PT2H")
+    settings = load_settings()
+    assert settings.escalation_after == timedelta(seconds=3)
+    assert settings.escalation_check_interval == timedelta(seconds=90)
+    assert settings.escalation_repeat == timedelta(hours=2)
+
+
+def test_defaults_match_readme(monkeypatch: pytest.MonkeyPatch) -> None:
+    env(monkeypatch)
+    settings = load_settings()
+    assert settings.telegram_api_url == "https://api.telegram.org"
+    assert settings.database_url == "sqlite:///frontdesk.sqlite3"
+    assert settings.locale == "ru" and settings.timezone == "Europe/Moscow"
+    assert settings.escalation_after == timedelta(hours=8)
+    assert settings.pacing is True
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = (ROOT / ".env.example").read_text(encoding="utf-8")
+    for name in type(settings).model_fields:
+        assert f"`{name.upper()}`" in readme, f"{name.upper()} is not in README"
+        assert f"\n{name.upper()}=" in example, f"{name.upper()} is not in .env.example"
+
+
+def test_staff_user_ids_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:
+    env(monkeypatch, STAFF_USER_IDS="5001, 5002")
+    assert load_settings().staff_user_ids == [5001, 5002]
+
+
+def test_pacing_on_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    env(monkeypatch, PACING="off")
+    assert load_settings().pacing is False
+
+
+def test_environment_wins_over_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("LOCALE=en\nTIMEZONE=Asia/Yekaterinburg\n")
+    env(monkeypatch, TIMEZONE="Europe/Samara")
+    settings = load_settings()
+    assert settings.locale == "en" and settings.timezone == "Europe/Samara"
+
+
+@pytest.mark.parametrize(
+    ("values", "named"),
+    [
+        ({"STAFF_CHAT_ID": "staff"}, "STAFF_CHAT_ID"),
+        ({"ESCALATION_AFTER": "soon"}, "ESCALATION_AFTER"),
+        ({"ESCALATION_AFTER": "0"}, "ESCALATION_AFTER"),
+        ({"TIMEZONE": "Mars/Olympus"}, "TIMEZONE"),
+        ({"LOCALE": "de"}, "LOCALE"),
+        ({"BUSINESS_HOURS": "Mon-Fri 18:00-09:00"}, "BUSINESS_HOURS"),
+        ({"TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL"),
+        ({"VK_TOKEN": "vk1.a.secret"}, "VK_GROUP_ID"),
+        ({"TELEGRAM_TOKEN": ""}, "TELEGRAM_TOKEN"),
+    ],
+)
+def test_wrong_setting_names_itself(
+    monkeypatch: pytest.MonkeyPatch, values: dict[str, str], named: str
+) -> None:
+    env(monkeypatch, **values)
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    message = str(info.value)
+    assert message.startswith(f"{named}:") and "\n" not in message
+
+
+def test_missing_staff_chat_stops_the_start_with_one_line(tmp_path: Path) -> None:
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("TELEGRAM_", "STAFF_", "VK_"))}
+    clean["TELEGRAM_TOKEN"] = "123456:SECRET-TOKEN-VALUE"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env={**clean, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "frontdesk: STAFF_CHAT_ID: required: the Telegram chat where staff work"
+    ]
+    assert "SECRET-TOKEN-VALUE" not in result.stderr + result.stdout
