@@ -29,6 +29,7 @@ from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.desk import DeskConfig, FrontDesk
 from handlers.model import Platform
 from handlers.texts import Texts
+from scheduler.jobs import DeskScheduler
 from storage import SqliteStore, store_from_url
 
 log = logging.getLogger(__name__)
@@ -71,7 +72,16 @@ class Application:
                 escalation_after=settings.escalation_after,
                 hours_text=hours_text(self.texts, settings),
                 staff_user_ids=frozenset(str(i) for i in settings.staff_user_ids),
+                escalation_repeat=settings.escalation_repeat,
+                escalation_chat_id=(
+                    "" if settings.escalation_chat_id is None else str(settings.escalation_chat_id)
+                ),
+                duty_mentions=settings.duty_mentions,
             ),
+        )
+        self.scheduler = DeskScheduler(
+            self.store, self.texts, self.calendar, self.desk.config,
+            check_interval=settings.escalation_check_interval, digest_at=settings.digest_at,
         )
         session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
         self.bot = Bot(
@@ -94,6 +104,7 @@ class Application:
         self._spawn(self.poller.fetch(), "telegram-fetch")
         self._spawn(self.poller.process(), "telegram-process")
         self._spawn(self.sender.run(), "sender")
+        self.scheduler.start()
         self.started.set()
         log.info("front desk started")
 
@@ -121,6 +132,7 @@ class Application:
     async def stop(self) -> None:
         """Stop intake, let the sender drain for a bounded time, close the store."""
         self.poller.stop()
+        await self.scheduler.stop(self.settings.shutdown_timeout.total_seconds())
         timeout = self.settings.shutdown_timeout.total_seconds()
         intake = [t for t in self._tasks if t.get_name().startswith("telegram")]
         with contextlib.suppress(Exception):

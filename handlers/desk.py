@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from handlers import render
+from handlers import queue, render
 from handlers.model import Channel, Event, Inbound, Outbound, Platform, Purpose
 from handlers.texts import Texts, escape
 from storage.base import MessageRecord, NewTicket, Store, Ticket, Transaction
@@ -25,6 +25,7 @@ class Calendar(Protocol):
     """The working-time clock deadlines are measured on."""
 
     def add_working_time(self, start: datetime, delta: timedelta) -> datetime: ...
+    def working_time_between(self, start: datetime, end: datetime) -> timedelta: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +37,9 @@ class DeskConfig:
     escalation_after: timedelta
     hours_text: str = ""
     staff_user_ids: frozenset[str] = field(default_factory=frozenset)
+    escalation_repeat: timedelta = timedelta(hours=8)  # between reminders after level 2
+    escalation_chat_id: str = ""  # supervisors; empty: level 2 goes to the staff chat
+    duty_mentions: str = ""  # "@ivanov @petrova", added to staff-chat escalations
 
 
 def utc_now() -> datetime:
@@ -163,9 +167,9 @@ class FrontDesk:
             platform=Platform.TELEGRAM,
             chat_id=self.config.staff_chat_id,
             purpose=Purpose.FOLLOW_UP,
-            text=self.texts.get(
-                "card-follow-up", number=ticket.id,
-                text=render.message_html(self.texts, inbound.text, inbound.attachments),
+            text=render.with_body(
+                self.texts.get("card-follow-up", number=ticket.id),
+                render.message_html(self.texts, inbound.text, inbound.attachments),
             ),
             html=True,
             ticket_id=ticket.id,
@@ -220,9 +224,9 @@ class FrontDesk:
             return  # an edit of something that never became a ticket
         if inbound.event is Event.EDITED:
             await tx.mark_message(inbound.source_key, edited_at=now, text=inbound.text)
-            text = self.texts.get(
-                "card-edited", number=ticket.id,
-                text=render.message_html(self.texts, inbound.text, inbound.attachments),
+            text = render.with_body(
+                self.texts.get("card-edited", number=ticket.id),
+                render.message_html(self.texts, inbound.text, inbound.attachments),
             )
         else:
             await tx.mark_message(inbound.source_key, deleted_at=now)
@@ -252,6 +256,12 @@ class FrontDesk:
         command = command_of(inbound.text)
         if command in {"help", "start"}:
             await self._tell_staff(tx, self.texts.get("staff-help"), inbound.message_id)
+            return
+        if command == "queue":
+            await queue.show_queue(
+                tx, self.texts, self.calendar, self.config, now=self.now(),
+                reply_to=inbound.message_id,
+            )
             return
         tickets = (
             await tx.ticket_by_ref(Platform.TELEGRAM, inbound.chat_id, inbound.reply_to)

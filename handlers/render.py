@@ -62,15 +62,20 @@ def card_html(
     body = message_html(texts, inbound.text, inbound.attachments)
     if inbound.link:
         body += "\n" + texts.html("card-post-link", url=inbound.link)
-    return texts.get(
+    header = texts.get(
         "card",
         number=number,
         platform=platform_name(texts, inbound.platform),
         channel=channel_name(texts, inbound.channel),
         citizen=citizen_html(texts, inbound.author_name, inbound.author_link),
         deadline=texts.moment(deadline.astimezone(tz)) if deadline else "—",
-        text=body,
     )
+    return f"{header}\n\n{body}"
+
+
+def with_body(header: str, body: str) -> str:
+    """A header from the texts and a citizen's text after it (Fluent caps placeables)."""
+    return f"{header}\n\n{body}"
 
 
 def platform_name(texts: Texts, platform: Platform) -> str:

@@ -185,7 +185,7 @@ async def test_edited_message_is_shown_to_staff(desk: FrontDesk, store: SqliteSt
     await send_all(store)
     await desk.receive(citizen("новое", 3, event=Event.EDITED))
     row = (await outbox(store))[0].outbound
-    assert "изменён" in row.text and "новое" in row.text
+    assert "изменено" in row.text and "новое" in row.text
     assert [m.text for m in await store.messages(1)] == ["новое"]
 
 

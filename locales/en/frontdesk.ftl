@@ -33,7 +33,7 @@ moment = { $time } { $month ->
    *[12] December
 } { $day }
 
-## Staff chat (HTML: keep tags balanced)
+## Staff chat (HTML: keep tags balanced). The citizen's text follows these headers.
 
 platform-telegram = Telegram
 platform-vk = VK
@@ -43,19 +43,11 @@ card =
     <b>№{ $number }</b> · { $platform } · { $channel }
     From: { $citizen }
     Answer by: { $deadline }
-
-    { $text }
 card-link = <a href="{ $url }">{ $name }</a>
 card-post-link = <a href="{ $url }">Open the comment</a>
-card-follow-up =
-    <b>№{ $number }</b> · new message
-
-    { $text }
-card-edited =
-    <b>№{ $number }</b> · comment edited
-
-    { $text }
-card-deleted = <b>№{ $number }</b> · comment deleted
+card-follow-up = <b>№{ $number }</b> · new message
+card-edited = <b>№{ $number }</b> · message edited
+card-deleted = <b>№{ $number }</b> · message deleted
 staff-closed = №{ $number } closed.
 staff-answer-to-closed = №{ $number } is already closed; the answer was sent anyway.
 staff-delivery-failed = №{ $number }: the message could not be delivered to the citizen ({ $reason }).

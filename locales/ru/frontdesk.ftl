@@ -33,7 +33,7 @@ moment = { $time } { $day } { $month ->
    *[12] декабря
 }
 
-## Staff chat (HTML: keep tags balanced)
+## Staff chat (HTML: keep tags balanced). The citizen's text follows these headers.
 
 platform-telegram = Telegram
 platform-vk = ВКонтакте
@@ -43,19 +43,11 @@ card =
     <b>№{ $number }</b> · { $platform } · { $channel }
     От: { $citizen }
     Ответить до: { $deadline }
-
-    { $text }
 card-link = <a href="{ $url }">{ $name }</a>
 card-post-link = <a href="{ $url }">Открыть комментарий</a>
-card-follow-up =
-    <b>№{ $number }</b> · новое сообщение
-
-    { $text }
-card-edited =
-    <b>№{ $number }</b> · комментарий изменён
-
-    { $text }
-card-deleted = <b>№{ $number }</b> · комментарий удалён
+card-follow-up = <b>№{ $number }</b> · новое сообщение
+card-edited = <b>№{ $number }</b> · сообщение изменено
+card-deleted = <b>№{ $number }</b> · сообщение удалено
 staff-closed = №{ $number } закрыто.
 staff-answer-to-closed = №{ $number } уже закрыто; ответ всё равно отправлен.
 staff-delivery-failed = №{ $number }: не удалось доставить сообщение гражданину ({ $reason }).

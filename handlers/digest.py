@@ -1,0 +1,173 @@
+"""The daily digest in the staff chat: the last days' load, today's backlog, answer times.
+
+A digest goes out on working days only, so the one on a working day covers every calendar
+day since the previous working day began: on Tuesday, Monday; on Monday, Friday to Sunday;
+after the New Year holidays, all of them. No day is left out and none is counted twice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+from handlers.escalation import WorkingClock, duration
+from handlers.model import Outbound, Platform, Purpose
+from handlers.texts import Texts
+from storage.base import Store, Ticket
+
+if TYPE_CHECKING:
+    from handlers.desk import DeskConfig
+
+# The local date of the last digest sent, kept in the store's state table.
+STATE_KEY = "digest:last"
+OVERDUE_LIST_LIMIT = 20
+# How far back to look for the previous working day before giving up on the calendar.
+_MAX_LOOKBACK_DAYS = 366
+
+
+@dataclass(frozen=True, slots=True)
+class DigestFigures:
+    """What one digest says."""
+
+    first_day: date
+    last_day: date
+    opened: int
+    answered: int
+    open_now: int  # not closed, answered or not
+    waiting_now: int  # waiting on staff
+    overdue: tuple[int, ...]  # numbers of tickets past their deadline now
+    median: timedelta | None
+    p90: timedelta | None
+
+
+def median(values: Sequence[timedelta]) -> timedelta | None:
+    """The middle value; the mean of the two middle ones for an even count."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def percentile(values: Sequence[timedelta], share: float) -> timedelta | None:
+    """Nearest-rank percentile: the smallest value at least `share` of them do not exceed."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(math.ceil(share * len(ordered)), 1)
+    return ordered[rank - 1]
+
+
+def period_of(calendar: WorkingClock, today: date) -> tuple[date, date]:
+    """The first and last calendar day a digest sent on `today` covers."""
+    yesterday = today - timedelta(days=1)
+    day = yesterday
+    for _ in range(_MAX_LOOKBACK_DAYS):
+        if calendar.is_working_day(day):
+            return day, yesterday
+        day -= timedelta(days=1)
+    return yesterday, yesterday
+
+
+def local_midnight(day: date, tz: tzinfo) -> datetime:
+    """The moment a local day begins."""
+    return datetime.combine(day, time(), tzinfo=tz)
+
+
+def digest_figures(
+    calendar: WorkingClock, period: Sequence[Ticket], open_now: Sequence[Ticket], *,
+    start: datetime, end: datetime, now: datetime, first_day: date, last_day: date,
+) -> DigestFigures:
+    """The digest's numbers from the tickets of the period and those open now."""
+    opened = [t for t in period if start <= t.opened_at < end]
+    answer_times = [
+        calendar.working_time_between(t.opened_at, t.first_answer_at)
+        for t in period
+        if t.first_answer_at is not None and start <= t.first_answer_at < end
+    ]
+    overdue = sorted(
+        t.id for t in open_now
+        if t.waiting_since is not None and t.deadline_at is not None and t.deadline_at <= now
+    )
+    return DigestFigures(
+        first_day=first_day, last_day=last_day, opened=len(opened),
+        answered=len(answer_times), open_now=len(open_now),
+        waiting_now=sum(t.waiting_since is not None for t in open_now), overdue=tuple(overdue),
+        median=median(answer_times), p90=percentile(answer_times, 0.9),
+    )
+
+
+def _date(texts: Texts, day: date) -> str:
+    return texts.get("esc-date", day=day.day, month=day.month)
+
+
+def digest_html(texts: Texts, figures: DigestFigures) -> str:
+    """The digest as staff-chat HTML."""
+    if figures.first_day == figures.last_day:
+        title = texts.get("digest-title-day", day=_date(texts, figures.last_day))
+    else:
+        title = texts.get(
+            "digest-title-days", first=_date(texts, figures.first_day),
+            last=_date(texts, figures.last_day),
+        )
+    lines = [
+        title,
+        texts.get("digest-opened", count=figures.opened),
+        texts.get("digest-answered", count=figures.answered),
+    ]
+    if figures.median is not None and figures.p90 is not None:
+        lines.append(texts.get(
+            "digest-answer-times", median=duration(texts, figures.median),
+            p90=duration(texts, figures.p90),
+        ))
+    else:
+        lines.append(texts.get("digest-no-answers"))
+    lines.append(texts.get(
+        "digest-open-now", count=figures.open_now, waiting=figures.waiting_now
+    ))
+    lines.append(texts.get("digest-overdue-now", count=len(figures.overdue)))
+    if figures.overdue:
+        shown = figures.overdue[:OVERDUE_LIST_LIMIT]
+        numbers = ", ".join(f"№{number}" for number in shown)
+        hidden = len(figures.overdue) - len(shown)
+        if hidden:
+            numbers += " " + texts.get("digest-more", count=hidden)
+        lines.append(texts.get("digest-overdue-list", numbers=numbers))
+    return "\n".join(lines)
+
+
+async def send_digest(
+    store: Store, texts: Texts, calendar: WorkingClock, config: DeskConfig, now: datetime,
+) -> bool:
+    """Today's digest into the staff chat, once a day, on working days; True if enqueued."""
+    today = now.astimezone(config.timezone).date()
+    if not calendar.is_working_day(today):
+        return False
+    mark = today.isoformat()
+    if (await store.get_state(STATE_KEY) or "") >= mark:
+        return False
+    first_day, last_day = period_of(calendar, today)
+    start = local_midnight(first_day, config.timezone)
+    end = local_midnight(today, config.timezone)
+    figures = digest_figures(
+        calendar, await store.tickets_between(start, end), await store.open_tickets(),
+        start=start, end=end, now=now, first_day=first_day, last_day=last_day,
+    )
+    async with store.transaction() as tx:
+        # Checked again under the write lock: the mark and the message commit together.
+        if (await tx.get_state(STATE_KEY) or "") >= mark:
+            return False
+        await tx.enqueue(Outbound(
+            platform=Platform.TELEGRAM,
+            chat_id=config.staff_chat_id,
+            purpose=Purpose.DIGEST,
+            text=digest_html(texts, figures),
+            html=True,
+        ))
+        await tx.set_state(STATE_KEY, mark)
+    return True

@@ -1,0 +1,160 @@
+"""The escalation ladder: tickets nobody answered reach people, louder and higher.
+
+A ticket waiting on staff has a deadline (ESCALATION_AFTER of working time after it began to
+wait). Levels are fixed points on the working-time clock, counted from the deadline:
+
+- level 1 at the deadline: the staff chat, as a reply to the card;
+- level 2 at deadline + ESCALATION_AFTER: the supervisors' chat (or the staff chat);
+- level 3, 4, … every ESCALATION_REPEAT after that: level 2 again, as a reminder.
+
+The store keeps the level reached and when the next one is due (`next_escalation_at`), so the
+sweep asks only for due tickets. A sweep after downtime sends one message, of the level the
+ticket has reached by now, never one per missed step.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from handlers.model import Outbound, Platform, Purpose
+from handlers.texts import Texts, escape
+from storage.base import Store, Ticket
+
+if TYPE_CHECKING:
+    from handlers.desk import DeskConfig
+
+log = logging.getLogger(__name__)
+
+SWEEP_BATCH = 200
+
+
+class WorkingClock(Protocol):
+    """The working-time calendar the ladder and the digest are measured on."""
+
+    def add_working_time(self, start: datetime, delta: timedelta) -> datetime: ...
+    def working_time_between(self, start: datetime, end: datetime) -> timedelta: ...
+    def is_working_day(self, day: date) -> bool: ...
+
+
+def duration(texts: Texts, span: timedelta) -> str:
+    """A span of working time as people read it: «9 ч 15 мин»."""
+    minutes = max(int(span.total_seconds()) // 60, 0)
+    return texts.get("esc-duration", hours=minutes // 60, minutes=minutes % 60)
+
+
+def level_offset(level: int, config: DeskConfig) -> timedelta:
+    """Working time from the deadline to `level` (1, 2, …)."""
+    if level <= 1:
+        return timedelta(0)
+    return config.escalation_after + (level - 2) * config.escalation_repeat
+
+
+def reached_level(overdue: timedelta, config: DeskConfig) -> int:
+    """The level a ticket has reached `overdue` of working time after its deadline."""
+    if overdue < config.escalation_after:
+        return 1
+    return 2 + (overdue - config.escalation_after) // config.escalation_repeat
+
+
+def card_link(chat_id: str | None, message_id: str | None) -> str:
+    """A t.me link to a message in a supergroup; "" where Telegram has no such link."""
+    # Private supergroup links use the chat id without its -100 prefix; basic groups and
+    # private chats have none. https://core.telegram.org/api/links#message-links
+    if not chat_id or not message_id or not chat_id.startswith("-100"):
+        return ""
+    internal = chat_id.removeprefix("-100")
+    if not internal.isdigit() or not message_id.isdigit():
+        return ""
+    return f"https://t.me/c/{internal}/{message_id}"
+
+
+def escalation_message(
+    texts: Texts, config: DeskConfig, ticket: Ticket, level: int, waited: timedelta,
+) -> Outbound:
+    """The message of one step of the ladder."""
+    assert ticket.deadline_at is not None
+    args = {
+        "number": ticket.id,
+        "waited": duration(texts, waited),
+        "deadline": texts.moment(ticket.deadline_at.astimezone(config.timezone)),
+        "summary": escape(ticket.summary or texts.get("empty-text")),
+    }
+    if level == 1:
+        chat_id = config.staff_chat_id
+        text = texts.get("escalation-level-1", **args)
+    else:
+        chat_id = config.escalation_chat_id or config.staff_chat_id
+        url = card_link(ticket.card_chat_id, ticket.card_message_id)
+        card = (
+            texts.get("escalation-card-link", url=url, number=ticket.id) if url
+            else texts.get("escalation-card-unlinked", number=ticket.id)
+        )
+        key = "escalation-level-2" if level == 2 else "escalation-repeat"
+        text = texts.get(key, card=card, level=level, **args)
+    if config.duty_mentions.strip() and chat_id == config.staff_chat_id:
+        text += "\n" + texts.html("escalation-mentions", mentions=config.duty_mentions.strip())
+    return Outbound(
+        platform=Platform.TELEGRAM,
+        chat_id=chat_id,
+        purpose=Purpose.ESCALATION,
+        text=text,
+        html=True,
+        ticket_id=ticket.id,
+        # Resolved at send time, and only in the chat that holds the card.
+        reply_to_card=True,
+    )
+
+
+async def escalate_ticket(
+    store: Store, texts: Texts, calendar: WorkingClock, config: DeskConfig, *, ticket_id: int,
+    now: datetime,
+) -> bool:
+    """One step of the ladder for one ticket, if it is still due; True if a message went out."""
+    async with store.transaction() as tx:
+        # Read again under the write lock: an answer or another sweep may have come first.
+        ticket = await tx.ticket(ticket_id)
+        if ticket is None or ticket.next_escalation_at is None or ticket.next_escalation_at > now:
+            return False
+        deadline = ticket.deadline_at
+        if not ticket.is_open or ticket.waiting_since is None or deadline is None:
+            # Nothing waits on staff: a stale mark would keep coming back in every sweep.
+            await tx.update_ticket(ticket.id, next_escalation_at=None)
+            return False
+        overdue = calendar.working_time_between(deadline, now)
+        # At least one step up, so a rounding quirk can never send the same level twice.
+        level = max(reached_level(overdue, config), ticket.escalation_level + 1)
+        waited = calendar.working_time_between(ticket.waiting_since, now)
+        await tx.enqueue(escalation_message(texts, config, ticket, level, waited))
+        await tx.update_ticket(
+            ticket.id,
+            escalation_level=level,
+            next_escalation_at=calendar.add_working_time(
+                deadline, level_offset(level + 1, config)
+            ),
+        )
+    log.info("ticket %s escalated to level %s", ticket_id, level)
+    return True
+
+
+async def escalate_due(
+    store: Store, texts: Texts, calendar: WorkingClock, config: DeskConfig, now: datetime,
+) -> int:
+    """The sweep: every due ticket one step up its ladder; returns how many escalated."""
+    escalated = 0
+    tried: set[int] = set()
+    while True:
+        due = await store.due_escalations(now, SWEEP_BATCH)
+        fresh = [ticket.id for ticket in due if ticket.id not in tried]
+        for ticket_id in fresh:
+            tried.add(ticket_id)
+            try:
+                if await escalate_ticket(
+                    store, texts, calendar, config, ticket_id=ticket_id, now=now
+                ):
+                    escalated += 1
+            except Exception:  # one broken ticket must not hold back the others
+                log.exception("escalation of ticket %s failed; retried next sweep", ticket_id)
+        if len(due) < SWEEP_BATCH or not fresh:
+            return escalated

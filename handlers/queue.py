@@ -1,0 +1,70 @@
+"""`/queue` in the staff chat: the tickets waiting for an answer, oldest first."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
+
+from handlers.escalation import duration
+from handlers.model import Outbound, Platform, Purpose
+from handlers.texts import Texts, escape
+from storage.base import Ticket, Transaction
+
+if TYPE_CHECKING:
+    from handlers.desk import DeskConfig
+
+# Enough to act on in one look; the rest is counted. The sender splits long HTML anyway.
+QUEUE_LIMIT = 50
+SUMMARY_LENGTH = 80
+
+
+class WorkingTime(Protocol):
+    """Working time between two moments."""
+
+    def working_time_between(self, start: datetime, end: datetime) -> timedelta: ...
+
+
+def short(summary: str) -> str:
+    """The start of a ticket's text, short enough for one line of a list."""
+    return summary if len(summary) <= SUMMARY_LENGTH else summary[: SUMMARY_LENGTH - 1] + "…"
+
+
+def queue_line(texts: Texts, calendar: WorkingTime, ticket: Ticket, now: datetime) -> str:
+    """One waiting ticket: its number, working time left or overdue, its start."""
+    summary = escape(short(ticket.summary or texts.get("empty-text")))
+    deadline = ticket.deadline_at or now
+    if deadline > now:
+        left = duration(texts, calendar.working_time_between(now, deadline))
+        return texts.get("queue-item-left", number=ticket.id, left=left, summary=summary)
+    overdue = duration(texts, calendar.working_time_between(deadline, now))
+    return texts.get("queue-item-overdue", number=ticket.id, overdue=overdue, summary=summary)
+
+
+def queue_html(
+    texts: Texts, calendar: WorkingTime, tickets: list[Ticket], total: int, now: datetime
+) -> str:
+    """The whole list as staff-chat HTML."""
+    if not tickets:
+        return texts.get("queue-empty")
+    lines = [texts.get("queue-header", count=total)]
+    lines += [queue_line(texts, calendar, ticket, now) for ticket in tickets]
+    if total > len(tickets):
+        lines.append(texts.get("queue-more", count=total - len(tickets)))
+    return "\n".join(lines)
+
+
+async def show_queue(
+    tx: Transaction, texts: Texts, calendar: WorkingTime, config: DeskConfig, *,
+    now: datetime, reply_to: str | None = None,
+) -> None:
+    """Answer `/queue` in the staff chat."""
+    tickets = await tx.waiting_tickets(QUEUE_LIMIT)
+    total = await tx.waiting_count() if len(tickets) >= QUEUE_LIMIT else len(tickets)
+    await tx.enqueue(Outbound(
+        platform=Platform.TELEGRAM,
+        chat_id=config.staff_chat_id,
+        purpose=Purpose.STAFF_NOTICE,
+        text=queue_html(texts, calendar, tickets, total, now),
+        html=True,
+        reply_to=reply_to,
+    ))

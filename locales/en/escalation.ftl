@@ -1,0 +1,64 @@
+## Escalations, the queue and the daily digest, English. Staff-chat HTML: keep tags balanced.
+## A ticket number is always written as №{ $number }. Durations are working time.
+
+## Durations and dates
+
+esc-duration = { $hours ->
+    [0] { $minutes } min
+   *[other] { $minutes ->
+        [0] { $hours } h
+       *[other] { $hours } h { $minutes } min
+    }
+}
+esc-date = { $month ->
+    [1] January
+    [2] February
+    [3] March
+    [4] April
+    [5] May
+    [6] June
+    [7] July
+    [8] August
+    [9] September
+    [10] October
+    [11] November
+   *[12] December
+} { $day }
+
+## The ladder
+
+escalation-level-1 =
+    ⏰ <b>№{ $number }</b> has waited { $waited } of working time. The answer was due at { $deadline }.
+    “{ $summary }”
+escalation-level-2 =
+    🔴 <b>№{ $number }</b> has had no answer for { $waited } of working time. The answer was due at { $deadline }; staff have already been reminded.
+    “{ $summary }”
+    { $card }
+escalation-repeat =
+    🔴 <b>№{ $number }</b> still has no answer: { $waited } of working time (reminder { $level }). The answer was due at { $deadline }.
+    “{ $summary }”
+    { $card }
+escalation-card-link = <a href="{ $url }">Open card №{ $number }</a>
+escalation-card-unlinked = Card №{ $number } is in the staff chat.
+escalation-mentions = On duty: { $mentions }
+
+## /queue
+
+queue-header = <b>Waiting for an answer: { $count }</b> (oldest first)
+queue-empty = The queue is empty: every message has been answered.
+queue-item-left = <b>№{ $number }</b> · { $left } left · { $summary }
+queue-item-overdue = <b>№{ $number }</b> · ⏰ overdue by { $overdue } · { $summary }
+queue-more = … and { $count } more
+
+## The daily digest
+
+digest-title-day = <b>Digest for { $day }</b>
+digest-title-days = <b>Digest for { $first } — { $last }</b>
+digest-opened = New messages: { $count }
+digest-answered = First answers given: { $count }
+digest-answer-times = First-answer time (working): median { $median }, 90% within { $p90 }
+digest-no-answers = First-answer time: no answers in this period
+digest-open-now = Open now: { $count }, of them waiting for an answer: { $waiting }
+digest-overdue-now = Overdue now: { $count }
+digest-overdue-list = { $numbers }
+digest-more = and { $count } more

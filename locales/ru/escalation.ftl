@@ -1,0 +1,64 @@
+## Escalations, the queue and the daily digest, Russian. Staff-chat HTML: keep tags balanced.
+## A ticket number is always written as №{ $number }. Durations are working time.
+
+## Durations and dates
+
+esc-duration = { $hours ->
+    [0] { $minutes } мин
+   *[other] { $minutes ->
+        [0] { $hours } ч
+       *[other] { $hours } ч { $minutes } мин
+    }
+}
+esc-date = { $day } { $month ->
+    [1] января
+    [2] февраля
+    [3] марта
+    [4] апреля
+    [5] мая
+    [6] июня
+    [7] июля
+    [8] августа
+    [9] сентября
+    [10] октября
+    [11] ноября
+   *[12] декабря
+}
+
+## The ladder
+
+escalation-level-1 =
+    ⏰ <b>№{ $number }</b> ждёт ответа { $waited } рабочего времени. Срок ответа истёк в { $deadline }.
+    «{ $summary }»
+escalation-level-2 =
+    🔴 <b>№{ $number }</b> без ответа { $waited } рабочего времени. Срок ответа истёк в { $deadline }, сотрудники уже получили напоминание.
+    «{ $summary }»
+    { $card }
+escalation-repeat =
+    🔴 <b>№{ $number }</b> всё ещё без ответа: { $waited } рабочего времени (напоминание { $level }). Срок ответа истёк в { $deadline }.
+    «{ $summary }»
+    { $card }
+escalation-card-link = <a href="{ $url }">Открыть карточку №{ $number }</a>
+escalation-card-unlinked = Карточка №{ $number } — в чате сотрудников.
+escalation-mentions = Дежурные: { $mentions }
+
+## /queue
+
+queue-header = <b>Ждут ответа: { $count }</b> (сначала самые давние)
+queue-empty = Очередь пуста: все обращения получили ответ.
+queue-item-left = <b>№{ $number }</b> · осталось { $left } · { $summary }
+queue-item-overdue = <b>№{ $number }</b> · ⏰ просрочено на { $overdue } · { $summary }
+queue-more = … и ещё { $count }
+
+## The daily digest
+
+digest-title-day = <b>Сводка за { $day }</b>
+digest-title-days = <b>Сводка за { $first } — { $last }</b>
+digest-opened = Новых обращений: { $count }
+digest-answered = Получили первый ответ: { $count }
+digest-answer-times = Время первого ответа (рабочее): медиана { $median }, 90% — не дольше { $p90 }
+digest-no-answers = Время первого ответа: ответов за этот период не было
+digest-open-now = Открыто сейчас: { $count }, из них ждут ответа: { $waiting }
+digest-overdue-now = Просрочено сейчас: { $count }
+digest-overdue-list = { $numbers }
+digest-more = и ещё { $count }

@@ -1,0 +1,63 @@
+"""The real Application, run in-process against the local fake platforms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bot.app import Application
+from bot.settings import Settings
+
+TOKEN = "123456789:AAHfakeTokenForTheLocalBotApiServer01"
+STAFF_CHAT = -1001000000001
+DISCUSSION_CHAT = -1001000000002
+
+
+def make_settings(tg_url: str, db: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "telegram_token": TOKEN,
+        "telegram_api_url": tg_url,
+        "staff_chat_id": STAFF_CHAT,
+        "database_url": f"sqlite:///{db}",
+        "business_hours": "24/7",
+        "pacing": False,
+        "digest_at": None,
+        "shutdown_timeout": 5,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+class Desk:
+    """One Frontdesk process under test: start, stop, restart on the same database."""
+
+    def __init__(self, tg_url: str, db: Path, **overrides: Any) -> None:
+        self.tg_url = tg_url
+        self.db = db
+        self.overrides = overrides
+        self.app: Application | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return make_settings(self.tg_url, self.db, **self.overrides)
+
+    async def start(self) -> Application:
+        self.app = Application(self.settings)
+        await self.app.start()
+        return self.app
+
+    async def stop(self) -> None:
+        if self.app is not None:
+            app, self.app = self.app, None
+            await app.stop()
+
+    async def restart(self) -> Application:
+        await self.stop()
+        return await self.start()
+
+    async def __aenter__(self) -> Desk:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
