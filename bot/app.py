@@ -15,6 +15,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.delivery import Deliverer
+from bot.pacing import Pacer
 from bot.sender import Sender
 from bot.settings import Settings
 from bot.telegram.delivery import TelegramDelivery
@@ -72,6 +73,7 @@ class Application:
                 escalation_after=settings.escalation_after,
                 hours_text=hours_text(self.texts, settings),
                 staff_user_ids=frozenset(str(i) for i in settings.staff_user_ids),
+                flood_limit=settings.flood_limit,
                 escalation_repeat=settings.escalation_repeat,
                 escalation_chat_id=(
                     "" if settings.escalation_chat_id is None else str(settings.escalation_chat_id)
@@ -94,7 +96,10 @@ class Application:
         deliverers: dict[Platform, Deliverer] = {
             Platform.TELEGRAM: TelegramDelivery(self.bot, self.store),
         }
-        self.sender = Sender(self.store, deliverers, self.desk, changed=self.store.changed)
+        self.sender = Sender(
+            self.store, deliverers, self.desk, changed=self.store.changed,
+            pacer=Pacer(settings.pacing),
+        )
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopped = asyncio.Event()
         self.started = asyncio.Event()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -40,6 +41,7 @@ class DeskConfig:
     escalation_repeat: timedelta = timedelta(hours=8)  # between reminders after level 2
     escalation_chat_id: str = ""  # supervisors; empty: level 2 goes to the staff chat
     duty_mentions: str = ""  # "@ivanov @petrova", added to staff-chat escalations
+    flood_limit: int = 20  # messages a minute from one citizen before they are slowed
 
 
 def utc_now() -> datetime:
@@ -68,6 +70,8 @@ class FrontDesk:
         self.calendar = calendar
         self.config = config
         self.now = now
+        self._recent: dict[tuple[Platform, str], deque[datetime]] = {}
+        self._slowed: dict[tuple[Platform, str], datetime] = {}
 
     # citizens
 
@@ -96,14 +100,60 @@ class FrontDesk:
     async def _new_message(self, tx: Transaction, inbound: Inbound, now: datetime) -> None:
         if await tx.ticket_by_message(inbound.source_key) is not None:
             return  # seen before: an update delivered twice
-        if await tx.is_blocked(inbound.platform, inbound.author_id):
-            log.info("message from a blocked citizen kept in the inbox only")
-            return
         ticket = await tx.open_ticket(inbound.platform, inbound.conversation)
+        if await tx.is_blocked(inbound.platform, inbound.author_id):
+            # Nothing of theirs is deleted: on the open ticket, or kept in the inbox.
+            if ticket is not None:
+                await self._record(tx, ticket.id, inbound, now)
+            return
+        if self._flooding(inbound, now):
+            await self._slow_down(tx, ticket, inbound, now)
+            return
         if ticket is None:
             await self._open_ticket(tx, inbound, now)
         else:
             await self._join_ticket(tx, ticket, inbound, now)
+
+    def _flooding(self, inbound: Inbound, now: datetime) -> bool:
+        """More than FLOOD_LIMIT messages from one citizen within the last minute."""
+        key = (inbound.platform, inbound.author_id)
+        recent = self._recent.setdefault(key, deque())
+        while recent and now - recent[0] >= timedelta(minutes=1):
+            recent.popleft()
+        recent.append(now)
+        if len(self._recent) > 50_000:
+            minute_ago = now - timedelta(minutes=1)
+            for other in [k for k, v in self._recent.items() if v[-1] <= minute_ago]:
+                del self._recent[other]
+        return len(recent) > self.config.flood_limit
+
+    async def _slow_down(
+        self, tx: Transaction, ticket: Ticket | None, inbound: Inbound, now: datetime
+    ) -> None:
+        """Keep the message on the ticket without a card; tell the citizen once a minute."""
+        if ticket is None:
+            log.info("a flooding citizen's message kept in the inbox only")
+            return
+        await self._record(tx, ticket.id, inbound, now)
+        key = (inbound.platform, inbound.author_id)
+        told = self._slowed.get(key)
+        if told is not None and now - told < timedelta(minutes=1):
+            return
+        self._slowed[key] = now
+        await tx.enqueue(Outbound(
+            platform=inbound.platform,
+            chat_id=inbound.chat_id,
+            purpose=Purpose.NOTICE,
+            text=self.texts.get("flood-notice", number=ticket.id),
+            ticket_id=ticket.id,
+            channel=inbound.channel,
+            reply_to=inbound.message_id,
+            thread_id=inbound.thread_id,
+        ))
+        await self._tell_staff(
+            tx, self.texts.get("staff-flooding", number=ticket.id),
+            ticket_id=ticket.id, reply_to_card=True,
+        )
 
     def _deadline(self, start: datetime) -> datetime:
         return self.calendar.add_working_time(start, self.config.escalation_after)
@@ -284,6 +334,10 @@ class FrontDesk:
             await self._close(tx, ticket, inbound)
         elif command in {"block", "unblock"}:
             await tx.set_blocked(ticket.platform, ticket.citizen_id, command == "block")
+            key = "staff-blocked" if command == "block" else "staff-unblocked"
+            await self._tell_staff(
+                tx, self.texts.get(key, number=ticket.id), inbound.message_id
+            )
         elif command is None:
             await self._answer(tx, ticket, inbound, text, html_text)
 

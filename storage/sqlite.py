@@ -217,6 +217,33 @@ class SqliteTransaction:
             (platform.value, citizen_id, datetime.now(UTC).timestamp() if blocked else None),
         )
 
+    # escalation: the queue and the digest's once-a-day mark
+
+    async def waiting_tickets(self, limit: int) -> list[Ticket]:
+        async with self._db.execute(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE waiting_since IS NOT NULL "
+            "AND status = 'open' ORDER BY waiting_since, id LIMIT ?",
+            (limit,),
+        ) as cur:
+            return [_ticket(row) for row in await cur.fetchall()]
+
+    async def waiting_count(self) -> int:
+        row = await self._one(
+            "SELECT COUNT(*) FROM tickets WHERE waiting_since IS NOT NULL AND status = 'open'"
+        )
+        return int(row[0])
+
+    async def get_state(self, key: str) -> str | None:
+        row = await self._one("SELECT value FROM state WHERE key = ?", (key,))
+        return str(row[0]) if row else None
+
+    async def set_state(self, key: str, value: str) -> None:
+        await self._db.execute(
+            "INSERT INTO state (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
 
 class SqliteStore:
     """The embedded ticket store. All writes go through one connection, one at a time."""
@@ -363,29 +390,43 @@ class SqliteStore:
         return dt(rows[0][0]) if rows else None
 
     async def outbox_sent(self, item: OutboxItem, message_ids: Sequence[str]) -> None:
-        out = item.outbound
+        await self.outbox_sent_many([item], message_ids)
+
+    async def outbox_sent_many(
+        self, items: Sequence[OutboxItem], message_ids: Sequence[str]
+    ) -> None:
+        """Rows delivered as these messages (several rows when merged into one message)."""
+        now = datetime.now(UTC).timestamp()
+        ids_json = json.dumps(list(message_ids))
         async with self.transaction() as tx:
             db = tx._db
-            await db.execute(
+            await db.executemany(
                 "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
                 "message_ids = ?, error = NULL WHERE id = ?",
-                (datetime.now(UTC).timestamp(), json.dumps(list(message_ids)), item.id),
+                [(now, ids_json, item.id) for item in items],
             )
-            if out.purpose in TICKET_REFS:
+            refs = []
+            cards = []
+            for item in items:
+                out = item.outbound
                 tickets = out.tickets or ((out.ticket_id,) if out.ticket_id else ())
+                if out.purpose in TICKET_REFS:
+                    refs += [(out.platform.value, out.chat_id, m, t)
+                             for m in message_ids for t in tickets]
+                if out.purpose is Purpose.CARD and message_ids:
+                    cards += [(out.chat_id, message_ids[0], t) for t in tickets]
+            if refs:
                 await db.executemany(
                     "INSERT INTO refs (platform, chat_id, message_id, ticket_id) "
                     "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    [(out.platform.value, out.chat_id, m, t)
-                     for m in message_ids for t in tickets],
+                    refs,
                 )
-            if out.purpose is Purpose.CARD and message_ids:
-                for ticket_id in out.tickets or ((out.ticket_id,) if out.ticket_id else ()):
-                    await db.execute(
-                        "UPDATE tickets SET card_chat_id = ?, card_message_id = ? "
-                        "WHERE id = ? AND card_message_id IS NULL",
-                        (out.chat_id, message_ids[0], ticket_id),
-                    )
+            if cards:
+                await db.executemany(
+                    "UPDATE tickets SET card_chat_id = ?, card_message_id = ? "
+                    "WHERE id = ? AND card_message_id IS NULL",
+                    cards,
+                )
 
     async def outbox_retry(self, item: OutboxItem, not_before: datetime, error: str) -> None:
         await self._write(

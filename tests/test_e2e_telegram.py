@@ -30,7 +30,9 @@ async def desk(tg: FakeTelegram, tmp_path: Path) -> AsyncIterator[Desk]:
 
 
 def texts_in(tg: FakeTelegram, chat_id: int) -> list[str]:
-    return [r["message"].get("text") or r["message"].get("caption") or "" for r in tg.sent(chat_id)]
+    return [
+        r["message"].get("text") or r["message"].get("caption") or "" for r in tg.sent(chat_id)
+    ]
 
 
 async def card_of(tg: FakeTelegram, number: int) -> dict[str, Any]:

@@ -59,6 +59,9 @@ staff-help =
     /close — as a reply to a card: close.
     /block, /unblock — as a reply to a card: block or unblock the author.
     /queue — the tickets waiting for an answer.
+staff-flooding = №{ $number }: the author is writing too fast; new messages are kept on the ticket without cards.
+staff-blocked = №{ $number }: the author is blocked. Their messages are kept, without acknowledgements or cards. Undo: /unblock as a reply to the card.
+staff-unblocked = №{ $number }: the author is unblocked.
 empty-text = (no text)
 
 ## Attachments described in words
