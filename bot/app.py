@@ -15,6 +15,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.delivery import Deliverer
+from bot.logs import quiet_libraries
 from bot.pacing import Pacer
 from bot.sender import Sender
 from bot.settings import Settings
@@ -34,6 +35,8 @@ from scheduler.jobs import DeskScheduler
 from storage import SqliteStore, store_from_url
 
 log = logging.getLogger(__name__)
+
+REQUEST_TIMEOUT = 15.0
 
 
 def hours_text(texts: Texts, settings: Settings) -> str:
@@ -85,7 +88,10 @@ class Application:
             self.store, self.texts, self.calendar, self.desk.config,
             check_interval=settings.escalation_check_interval, digest_at=settings.digest_at,
         )
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        # Telegram answers in well under a second; a hung request is retried, not waited on.
+        session = AiohttpSession(
+            api=TelegramAPIServer.from_base(settings.telegram_api_url), timeout=REQUEST_TIMEOUT
+        )
         self.bot = Bot(
             settings.telegram_token.get_secret_value(),
             session=session,
@@ -105,6 +111,7 @@ class Application:
         self.started = asyncio.Event()
 
     async def start(self) -> None:
+        quiet_libraries()
         await self.store.open()
         self._spawn(self.poller.fetch(), "telegram-fetch")
         self._spawn(self.poller.process(), "telegram-process")

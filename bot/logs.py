@@ -35,6 +35,17 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+# Libraries that log personal data at their verbose levels: aiosqlite logs every statement
+# with its parameters (citizens' text), aiogram every update with user ids.
+QUIET_LIBRARIES = {"aiosqlite": logging.WARNING, "aiogram.event": logging.WARNING}
+
+
+def quiet_libraries() -> None:
+    """Keep libraries that would log personal data at WARNING, whatever the level."""
+    for name, level in QUIET_LIBRARIES.items():
+        logging.getLogger(name).setLevel(level)
+
+
 def setup_logging(level: str, secrets: Iterable[str]) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -42,5 +53,4 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    # aiogram logs every update it handles at INFO, with user ids: personal data.
-    logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    quiet_libraries()

@@ -40,7 +40,7 @@ class DeskConfig:
     staff_user_ids: frozenset[str] = field(default_factory=frozenset)
     escalation_repeat: timedelta = timedelta(hours=8)  # between reminders after level 2
     escalation_chat_id: str = ""  # supervisors; empty: level 2 goes to the staff chat
-    duty_mentions: str = ""  # "@ivanov @petrova", added to staff-chat escalations
+    duty_mentions: str = ""  # "@ivanov @petrova", added to level-1 escalations
     flood_limit: int = 20  # messages a minute from one citizen before they are slowed
 
 

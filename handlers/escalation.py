@@ -93,7 +93,7 @@ def escalation_message(
         )
         key = "escalation-level-2" if level == 2 else "escalation-repeat"
         text = texts.get(key, card=card, level=level, **args)
-    if config.duty_mentions.strip() and chat_id == config.staff_chat_id:
+    if level == 1 and config.duty_mentions.strip():
         text += "\n" + texts.html("escalation-mentions", mentions=config.duty_mentions.strip())
     return Outbound(
         platform=Platform.TELEGRAM,

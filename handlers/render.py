@@ -10,13 +10,27 @@ from handlers.texts import Texts, escape
 
 SUMMARY_LENGTH = 200
 
+# Bidi overrides and isolates would reorder the card around a citizen's text; control
+# characters (NUL and the like) have no business on a screen. The stored text keeps them.
+_INVISIBLE = {
+    **{c: None for c in range(0x00, 0x20) if c not in (0x09, 0x0A)},
+    0x7F: None,
+    **{c: None for c in range(0x202A, 0x202F)},
+    **{c: None for c in range(0x2066, 0x206A)},
+}
+
+
+def clean(text: str) -> str:
+    """A citizen's text as it may be shown: no reordering marks, no control characters."""
+    return text.translate(_INVISIBLE)
+
 
 def describe(texts: Texts, attachments: Iterable[Attachment]) -> list[str]:
     """Each attachment in words: «[стикер]», «[документ: act.pdf]»."""
     words = []
     for item in attachments:
         key = f"att-{item.kind}"
-        name = item.name or "none"
+        name = clean(item.name) or "none"
         try:
             words.append(texts.get(key, name=name))
         except Exception:  # an attachment kind the locale has no words for
@@ -26,15 +40,18 @@ def describe(texts: Texts, attachments: Iterable[Attachment]) -> list[str]:
 
 def message_words(texts: Texts, text: str, attachments: Iterable[Attachment]) -> str:
     """A message as plain words: its text and its attachments described."""
-    parts = [text.strip()] if text.strip() else []
+    text = clean(text).strip()
+    parts = [text] if text else []
     parts.extend(describe(texts, attachments))
     return "\n".join(parts) or texts.get("empty-text")
 
 
 def message_html(texts: Texts, text: str, attachments: Iterable[Attachment]) -> str:
     """The same, escaped for a staff card, with links where an attachment has one."""
-    parts = [escape(text.strip())] if text.strip() else []
-    for item, words in zip(list(attachments), describe(texts, attachments), strict=False):
+    text = clean(text).strip()
+    parts = [escape(text)] if text else []
+    items = list(attachments)
+    for item, words in zip(items, describe(texts, items), strict=True):
         if item.url.startswith(("https://", "http://")):
             parts.append(f'<a href="{escape(item.url)}">{escape(words)}</a>')
         else:
@@ -50,6 +67,7 @@ def summary(texts: Texts, inbound: Inbound) -> str:
 
 
 def citizen_html(texts: Texts, name: str, link: str) -> str:
+    name = clean(name).strip() or "—"
     if link.startswith(("https://", "http://", "tg://")):
         return texts.html("card-link", url=link, name=name)
     return escape(name)

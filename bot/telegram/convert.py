@@ -43,7 +43,8 @@ def attachments_of(message: Message) -> tuple[Attachment, ...]:
         found.append(Attachment("poll", name=message.poll.question))
     if not found and not (message.text or message.caption):
         # Anything else (a dice, a story, a game…): never dropped silently.
-        found.append(Attachment("other", name=str(message.content_type)))
+        kind = message.content_type
+        found.append(Attachment("other", name=str(getattr(kind, "value", kind))))
     return tuple(found)
 
 

@@ -35,7 +35,7 @@ escalation-level-2 =
     “{ $summary }”
     { $card }
 escalation-repeat =
-    🔴 <b>№{ $number }</b> still has no answer: { $waited } of working time (reminder { $level }). The answer was due at { $deadline }.
+    🔴 <b>№{ $number }</b> still has no answer: { $waited } of working time (level { $level }). The answer was due at { $deadline }.
     “{ $summary }”
     { $card }
 escalation-card-link = <a href="{ $url }">Open card №{ $number }</a>

@@ -35,7 +35,7 @@ escalation-level-2 =
     «{ $summary }»
     { $card }
 escalation-repeat =
-    🔴 <b>№{ $number }</b> всё ещё без ответа: { $waited } рабочего времени (напоминание { $level }). Срок ответа истёк в { $deadline }.
+    🔴 <b>№{ $number }</b> всё ещё без ответа: { $waited } рабочего времени (уровень { $level }). Срок ответа истёк в { $deadline }.
     «{ $summary }»
     { $card }
 escalation-card-link = <a href="{ $url }">Открыть карточку №{ $number }</a>

@@ -1,0 +1,269 @@
+"""Faults, storms, abuse and hostile input, end to end against the fake Bot API server."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sqlite3
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.telegram import FakeTelegram
+from tests.harness import STAFF_CHAT, TOKEN, Desk
+from tests.test_e2e_telegram import OPERATOR, card_of, texts_in
+
+CITIZEN = 6661001
+FAULT_SECONDS = float(os.environ.get("FRONTDESK_FAULT_SECONDS", "30"))
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        fake.add_group(STAFF_CHAT, "Операторы")
+        yield fake
+
+
+def acks_by_citizen(tg: FakeTelegram, citizens: range) -> Counter[int]:
+    counts: Counter[int] = Counter()
+    for citizen in citizens:
+        counts[citizen] = sum(
+            1 for text in texts_in(tg, citizen) if text.startswith("Ваше сообщение №")
+        )
+    return counts
+
+
+async def test_storm_stays_within_limits_and_merged_cards_name_every_ticket(
+    tmp_path: Path,
+) -> None:
+    async with FakeTelegram(enforce_limits=True) as tg:
+        tg.add_group(STAFF_CHAT, "Операторы")
+        citizens = range(CITIZEN, CITIZEN + 12)
+        for citizen in citizens:
+            tg.push_update(tg.private_text(citizen, f"авария, пишет {citizen}"))
+        async with Desk(tg.base_url, tmp_path / "d.sqlite3", pacing=True):
+            await tg.wait_for(lambda: all(tg.sent(c) for c in citizens), timeout=20)
+            staff = await tg.wait_for(
+                lambda: (t := " ".join(texts_in(tg, STAFF_CHAT)))
+                and all(f"№{n} " in t for n in range(1, 13)) and t,
+                timeout=20,
+            )
+        assert staff
+        assert len(tg.sent(STAFF_CHAT)) < 12  # merged, not one message per ticket
+        rejected = [r for r in tg.requests if r.status == 429]
+        assert rejected == []
+
+
+async def test_reply_to_a_merged_card_with_number_reaches_that_citizen(
+    tmp_path: Path,
+) -> None:
+    async with FakeTelegram() as tg:
+        tg.add_group(STAFF_CHAT, "Операторы")
+        for citizen in range(CITIZEN, CITIZEN + 6):
+            tg.push_update(tg.private_text(citizen, "вопрос"))
+        async with Desk(tg.base_url, tmp_path / "d.sqlite3", pacing=True):
+            merged = await tg.wait_for(lambda: next(
+                (r["message"] for r in tg.sent(STAFF_CHAT)
+                 if "№5 " in r["message"]["text"] and "№6 " in r["message"]["text"]), None,
+            ), timeout=20)
+            tg.push_update(tg.group_text(
+                STAFF_CHAT, OPERATOR, "№5 Ответ пятому", reply_to=merged["message_id"]
+            ))
+            await tg.wait_for(lambda: len(tg.sent(CITIZEN + 4)) >= 2, timeout=20)
+            assert texts_in(tg, CITIZEN + 4)[1].endswith("Ответ пятому")
+            assert len(tg.sent(CITIZEN + 5)) == 1
+
+
+async def test_429_storm_is_waited_out_and_nothing_is_lost(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    tg.faults.rate_limit(retry_after=1, for_seconds=3)
+    citizens = range(CITIZEN, CITIZEN + 20)
+    for citizen in citizens:
+        tg.push_update(tg.private_text(citizen, "в 429"))
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3"):
+        await tg.wait_for(lambda: all(tg.sent(c) for c in citizens), timeout=30)
+        await tg.wait_for(lambda: len(tg.sent(STAFF_CHAT)) >= 20, timeout=30)
+    assert set(acks_by_citizen(tg, citizens).values()) == {1}
+    assert any(r.status == 429 for r in tg.requests)
+
+
+async def test_server_errors_and_timeouts_for_a_while_lose_nothing(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """5xx, then hanging requests, each for FAULT_SECONDS (30 s as in the brief)."""
+    citizens = range(CITIZEN, CITIZEN + 10)
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3"):
+        tg.push_update(tg.private_text(CITIZEN - 1, "до аварии"))
+        await tg.wait_sent(1, chat_id=CITIZEN - 1)
+        tg.faults.server_error(502, for_seconds=FAULT_SECONDS / 2)
+        for citizen in citizens[:5]:
+            tg.push_update(tg.private_text(citizen, "во время 502"))
+        await tg.wait_for(lambda: any(r.status == 502 for r in tg.requests), timeout=10)
+        await asyncio.sleep(FAULT_SECONDS / 2)  # the outage runs its course
+        tg.faults.timeout(for_seconds=FAULT_SECONDS / 2, methods=["sendMessage"])
+        for citizen in citizens[5:]:
+            tg.push_update(tg.private_text(citizen, "во время таймаутов"))
+        await tg.wait_for(lambda: all(tg.sent(c) for c in citizens), timeout=FAULT_SECONDS + 90)
+    counts = acks_by_citizen(tg, citizens)
+    assert set(counts.values()) == {1}, counts
+
+
+async def test_citizen_who_blocked_the_bot_flags_ticket_and_staff_hear_once(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3"):
+        tg.push_update(tg.private_text(CITIZEN, "вопрос"))
+        card = await card_of(tg, 1)
+        tg.block_user(CITIZEN)
+        for answer in ("первый ответ", "второй ответ"):
+            tg.push_update(
+                tg.group_text(STAFF_CHAT, OPERATOR, answer, reply_to=card["message_id"])
+            )
+        notice = await tg.wait_for(lambda: [
+            t for t in texts_in(tg, STAFF_CHAT) if "не удалось доставить" in t
+        ])
+        assert notice[0].startswith("№1: не удалось доставить")
+        assert "blocked" in notice[0]
+        await tg.wait_for(lambda: len(tg.calls("sendMessage", chat_id=CITIZEN)) >= 0)
+    assert len([t for t in texts_in(tg, STAFF_CHAT) if "не удалось доставить" in t]) == 1
+
+
+async def test_staff_block_keeps_messages_without_acks_or_cards(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    db = tmp_path / "d.sqlite3"
+    async with Desk(tg.base_url, db):
+        tg.push_update(tg.private_text(CITIZEN, "спам"))
+        card = await card_of(tg, 1)
+        tg.push_update(tg.group_text(STAFF_CHAT, OPERATOR, "/block", reply_to=card["message_id"]))
+        await tg.wait_for(lambda: any("заблокирован" in t for t in texts_in(tg, STAFF_CHAT)))
+        tg.push_update(tg.private_text(CITIZEN, "ещё спам"))
+        tg.push_update(tg.group_text(STAFF_CHAT, OPERATOR, "/close", reply_to=card["message_id"]))
+        await tg.wait_sent(2, chat_id=CITIZEN)  # the closing message
+        tg.push_update(tg.private_text(CITIZEN, "после закрытия"))
+        tg.push_update(tg.private_text(CITIZEN + 1, "другой житель"))
+        await card_of(tg, 2)
+        assert "другой житель" in texts_in(tg, STAFF_CHAT)[-1]
+        tg.push_update(
+            tg.group_text(STAFF_CHAT, OPERATOR, "/unblock", reply_to=card["message_id"])
+        )
+        await tg.wait_for(lambda: any("разблокирован" in t for t in texts_in(tg, STAFF_CHAT)))
+        tg.push_update(tg.private_text(CITIZEN, "я исправился"))
+        await card_of(tg, 3)
+    assert len(tg.sent(CITIZEN)) == 3  # ack №1, closing №1, ack №3
+    with sqlite3.connect(db) as conn:
+        texts = [r[0] for r in conn.execute("SELECT text FROM messages ORDER BY id")]
+        kept = [r[0] for r in conn.execute("SELECT payload FROM inbox WHERE payload LIKE ?",
+                                           ("%после закрытия%",))]
+    assert "ещё спам" in texts and kept
+
+
+async def test_flooding_citizen_is_slowed_with_one_notice(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3", flood_limit=5):
+        for index in range(12):
+            tg.push_update(tg.private_text(CITIZEN, f"сообщение {index}"))
+        await tg.wait_for(lambda: any("слишком часто" in t for t in texts_in(tg, CITIZEN)))
+        tg.push_update(tg.private_text(CITIZEN + 1, "спокойный житель"))
+        await card_of(tg, 2)
+    notices = [t for t in texts_in(tg, CITIZEN) if "слишком часто" in t]
+    assert len(notices) == 1 and "№1" in notices[0]
+    follow_ups = [t for t in texts_in(tg, STAFF_CHAT) if t.startswith("№1 · новое")]
+    assert len(follow_ups) == 4  # messages 2..5; the rest kept without cards
+
+
+async def test_citizen_cannot_reach_another_citizens_ticket(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3"):
+        tg.push_update(tg.private_text(CITIZEN, "мой вопрос"))
+        card = await card_of(tg, 1)
+        # Another citizen replies, in their private chat, to a message id equal to the card's.
+        intruder = CITIZEN + 1
+        tg.push_update(tg.private_text(intruder, "первое"))
+        await tg.wait_sent(1, chat_id=intruder)
+        tg.push_update(tg.message_update(
+            intruder, intruder, text="/close подделка", message_id=card["message_id"] + 50,
+        ))
+        tg.push_update(tg.private_text(intruder, "ответ чужому", reply_to_message_id=1))
+        await tg.wait_for(lambda: len(tg.sent(STAFF_CHAT)) >= 4)
+    assert len(tg.sent(CITIZEN)) == 1  # only their own acknowledgement
+
+
+async def test_only_listed_staff_may_answer(tg: FakeTelegram, tmp_path: Path) -> None:
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3", staff_user_ids=str(OPERATOR)):
+        tg.push_update(tg.private_text(CITIZEN, "вопрос"))
+        card = await card_of(tg, 1)
+        card_id = card["message_id"]
+        tg.push_update(tg.group_text(STAFF_CHAT, 9999, "не сотрудник", reply_to=card_id))
+        tg.push_update(tg.group_text(STAFF_CHAT, OPERATOR, "сотрудник", reply_to=card_id))
+        await tg.wait_sent(2, chat_id=CITIZEN)
+    assert texts_in(tg, CITIZEN)[1].endswith("сотрудник")
+    assert not any("не сотрудник" in t for t in texts_in(tg, CITIZEN))
+
+
+HOSTILE = [
+    "<b>bold</b><i>x</i><a href='tg://user?id=1'>me</a>",
+    "*bold* _it_ [link](https://evil.example) `code` ||spoiler||",
+    "x" * 10_000,
+    "невидимый\u200b\u200c\u200dтекст \u202eesrever\u202c",
+    "нулевой\x00байт",
+    "👨‍👩‍👧‍👦" * 600,
+    "&amp; &lt;script&gt; &#0; &#x110000;",
+    "\u00ad\ufeff",
+]
+
+
+async def test_hostile_texts_each_become_a_ticket(tg: FakeTelegram, tmp_path: Path) -> None:
+    citizens = range(CITIZEN, CITIZEN + len(HOSTILE))
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3"):
+        for citizen, text in zip(citizens, HOSTILE, strict=True):
+            tg.push_update(tg.private_text(citizen, text))
+        dice = {"emoji": "🎲", "value": 3}
+        tg.push_update(tg.message_update(CITIZEN + 100, CITIZEN + 100, dice=dice))
+        await tg.wait_for(lambda: all(tg.sent(c) for c in citizens), timeout=20)
+        last = (await card_of(tg, len(HOSTILE) + 1))["text"]
+    assert "[вложение: dice]" in last
+    for citizen in citizens:
+        assert texts_in(tg, citizen)[0].startswith("Ваше сообщение №")
+    assert not [r for r in tg.requests if r.status == 400]
+    assert "\u202e" not in " ".join(texts_in(tg, STAFF_CHAT))
+
+
+async def test_malformed_and_unknown_updates_do_not_stop_the_bot(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    db = tmp_path / "d.sqlite3"
+    async with Desk(tg.base_url, db):
+        tg.push_raw({"message": {"message_id": "not a number", "chat": None}})
+        tg.push_raw({"some_future_update": {"id": 1}})
+        tg.push_raw({"message_reaction": {"chat": {"id": 1, "type": "private"}}})
+        tg.push_update(tg.private_text(CITIZEN, "после мусора"))
+        await tg.wait_sent(1, chat_id=CITIZEN)
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("SELECT done, error FROM inbox ORDER BY id").fetchall()
+    assert len(rows) == 4 and all(done for done, _ in rows)
+    assert rows[0][1] and rows[0][1].startswith("malformed update")
+
+
+async def test_logs_hold_no_token_and_no_personal_data(
+    tg: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3"):
+        tg.push_update(tg.private_text(
+            CITIZEN, "Пишет Секретова, тел. +79991234567", first_name="Секретова"
+        ))
+        card = await card_of(tg, 1)
+        tg.block_user(CITIZEN)
+        tg.push_update(tg.group_text(STAFF_CHAT, OPERATOR, "Ответ", reply_to=card["message_id"]))
+        await tg.wait_for(lambda: any("не удалось" in t for t in texts_in(tg, STAFF_CHAT)))
+    logged = caplog.text
+    assert logged  # the desk did log something
+    for secret in (TOKEN, TOKEN.split(":")[1], "Секретова", "+79991234567", str(CITIZEN)):
+        assert secret not in logged
