@@ -96,7 +96,9 @@ async def test_sigkill_mid_storm_loses_nothing_and_creates_nothing_twice(
           f"duplicated {duplicated}; cards duplicated {sum(n - 1 for n in cards.values())}")
 
     with sqlite3.connect(db) as conn:
-        tickets = conn.execute("SELECT COUNT(*), COUNT(DISTINCT citizen_id) FROM tickets").fetchone()
+        tickets = conn.execute(
+            "SELECT COUNT(*), COUNT(DISTINCT citizen_id) FROM tickets"
+        ).fetchone()
         messages = conn.execute(
             "SELECT COUNT(*) FROM messages m JOIN tickets t ON t.id = m.ticket_id "
             "WHERE m.text = 'Сообщение жителя ' || t.citizen_id"
