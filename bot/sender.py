@@ -61,14 +61,16 @@ class Sender:
 
     async def run(self) -> None:
         """Deliver until stopped."""
-        while not self._stopping:
-            self.changed.clear()
-            wait = await self._dispatch()
-            if self._stopping:
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.changed.wait(), timeout=wait)
-        await self._finish_workers()
+        try:
+            while not self._stopping:
+                self.changed.clear()
+                wait = await self._dispatch()
+                if self._stopping:
+                    break
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.changed.wait(), timeout=wait)
+        finally:
+            await self._finish_workers()
 
     async def _dispatch(self) -> float:
         """Start a worker per chat with due rows; return how long to sleep at most."""
@@ -171,8 +173,12 @@ class Sender:
         return until
 
     async def _finish_workers(self) -> None:
-        if self._busy:
-            await asyncio.gather(*self._busy.values(), return_exceptions=True)
+        """Stopping after the drain deadline: what is still in flight goes after restart."""
+        workers = list(self._busy.values())
+        for worker in workers:
+            worker.cancel()
+        if workers:
+            await asyncio.gather(*workers, return_exceptions=True)
 
     async def drain(self, timeout: float) -> bool:
         """Wait until nothing due is left to send, at most `timeout` seconds."""

@@ -123,3 +123,34 @@ async def test_sigkill_mid_storm_loses_nothing_and_creates_nothing_twice(
     logged = log.read_text(encoding="utf-8", errors="replace")
     assert TOKEN not in logged and TOKEN.split(":")[1] not in logged
     assert "Сообщение жителя" not in logged and str(CITIZENS[0]) not in logged
+
+
+async def test_sigterm_stops_within_its_bound_and_the_rest_goes_after_restart(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    db = tmp_path / "desk.sqlite3"
+    log = tmp_path / "bot.log"
+    tg.faults.timeout(methods=["sendMessage"])  # Telegram stops answering sends
+    tg.push_update(tg.private_text(CITIZENS[0], "перед остановкой"))
+    env_timeout = 2
+    os.environ["SHUTDOWN_TIMEOUT"] = str(env_timeout)
+    try:
+        bot = await spawn(tg, db, log)
+        await tg.wait_for(lambda: tg.calls("getUpdates") and len(tg.requests) > 3, timeout=30)
+        await tg.wait_for(lambda: any(r.method == "sendMessage" for r in tg.requests))
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        bot.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(bot.wait(), timeout=30) == 0
+        stopped_in = loop.time() - started
+        assert stopped_in < env_timeout + 8
+        tg.clear_faults()
+        assert texts_in(tg, CITIZENS[0]) == []
+        bot = await spawn(tg, db, log)
+        await tg.wait_for(lambda: texts_in(tg, CITIZENS[0]), timeout=30)
+        bot.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(bot.wait(), timeout=30) == 0
+    finally:
+        del os.environ["SHUTDOWN_TIMEOUT"]
+    assert texts_in(tg, CITIZENS[0])[0].startswith("Ваше сообщение №1")
+    assert "front desk stopped" in log.read_text(encoding="utf-8")

@@ -250,6 +250,15 @@ async def test_second_get_updates_terminates_the_first(tg: FakeTelegram, bot: Bo
     assert len(await second) == 1
 
 
+async def test_raw_updates_are_delivered_verbatim(tg: FakeTelegram) -> None:
+    async with aiohttp.ClientSession() as http:
+        tg.push_raw({"some_future_update": {"id": 1}})
+        async with http.get(f"{tg.base_url}/bot{TOKEN}/getUpdates") as resp:
+            assert (await resp.json())["result"] == [
+                {"some_future_update": {"id": 1}, "update_id": 1}
+            ]
+
+
 async def test_allowed_updates_filter_updates_created_after_the_call(
     tg: FakeTelegram, bot: Bot
 ) -> None:

@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 __all__ = [
     "BOT_ID",
     "BOT_USERNAME",
+    "DEFAULT_UPDATE_TYPES",
+    "SENDING_METHODS",
     "TOKEN",
     "ApiRequest",
     "EntityParseError",
@@ -63,6 +65,8 @@ __all__ = [
     "Faults",
     "FloodLimits",
     "LoopbackSession",
+    "PrivateSender",
+    "Sender",
     "Upload",
     "parse_entities",
     "utf16_len",
@@ -1356,6 +1360,20 @@ class FakeTelegram:
         self._notify()
         return update_id
 
+    def push_raw(self, update: Mapping[str, Any]) -> int:
+        """Queue ``update`` exactly as given, for feeding the bot malformed or unknown updates.
+
+        Only ``update_id`` is assigned (replacing any given). Nothing is checked or stored,
+        and ``allowed_updates`` does not filter it. Returns the update_id.
+        """
+        update_id = self._next_update_id
+        self._next_update_id += 1
+        self._pending.append({**update, "update_id": update_id})
+        if self._poll_waiter is not None:
+            self._poll_waiter.event.set()
+        self._notify()
+        return update_id
+
     def pending_updates(self) -> list[JsonDict]:
         """Updates queued and not yet confirmed by a getUpdates offset."""
         return list(self._pending)
@@ -1680,6 +1698,10 @@ class FakeTelegram:
             return list(records)
         wanted = method.lower()
         return [r for r in records if r["method"].lower() == wanted]
+
+    def sent_count(self, chat_id: int | None = None) -> int:
+        """How many messages the bot sent (to ``chat_id``): :meth:`sent` without the copy."""
+        return len(self._sent if chat_id is None else self._sent_by_chat.get(chat_id, ()))
 
     def messages_in(self, chat_id: int) -> list[JsonDict]:
         """What a person in the chat sees, in order: pushed messages and the bot's, as edited,

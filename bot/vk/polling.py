@@ -1,0 +1,233 @@
+"""Durable Bots Long Poll: each batch is in the inbox before the position moves past it.
+
+vkbottle's BotPolling starts from VK's current position (events that arrived while the bot was
+down are skipped) and keeps its position in `.vkbottle/` under the working directory
+(FACTS.md). Here the position lives in the store, next to the inbox, and moves only after the
+batch is stored; the desk works from the inbox, and an event seen twice is stored once.
+Protocol: https://dev.vk.com/ru/api/bots-long-poll/getting-started
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from vkbottle import API, VKAPIError
+
+from bot.vk.client import NETWORK_ERRORS, TOKEN_REJECTED, describe, error_code
+from bot.vk.convert import Author, author_id, is_start, to_inbound
+from bot.vk.names import AuthorNames
+from handlers.desk import FrontDesk
+from storage.base import InboxItem, Store
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "vk"
+TS_STATE = "vk:ts"  # the long poll position after the last batch stored in the inbox
+BATCH = 100
+
+
+class VKTokenRejected(Exception):
+    """VK says the community token is invalid (error 5): nothing works until it is replaced."""
+
+
+@dataclass(frozen=True, slots=True)
+class LongPollServer:
+    """What groups.getLongPollServer hands out: where to ask, with which key."""
+
+    server: str
+    key: str
+    ts: str
+
+
+class VKPoller:
+    """Fetches events into the inbox and hands them from there to the front desk."""
+
+    def __init__(
+        self, api: API, desk: FrontDesk, store: Store, group_id: int, *, wait: int = 25
+    ) -> None:
+        self.api = api
+        self.desk = desk
+        self.store = store
+        self.group_id = group_id
+        self.wait = wait  # seconds VK holds a long poll request open (at most 90)
+        self.names = AuthorNames(api)
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._wake.set()
+
+    # fetching
+
+    async def fetch(self) -> None:
+        """Long-poll VK until stopped; store each batch, then remember the position."""
+        ts = await self.store.get_state(TS_STATE)
+        server: LongPollServer | None = None
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                if server is None:
+                    server = await self._server()
+                    if ts is None:
+                        # A first start, or VK lost its state: from VK's current position.
+                        ts = server.ts
+                        await self.store.set_state(TS_STATE, ts)
+                answer = await self._check(server, ts)
+            except VKAPIError as exc:
+                if error_code(exc) == TOKEN_REJECTED:
+                    raise VKTokenRejected(
+                        "VK_TOKEN: VK rejected the community token (error 5)"
+                    ) from None
+                failures += 1
+                await self._back_off(failures, describe(exc))
+                continue
+            except NETWORK_ERRORS as exc:
+                failures += 1
+                await self._back_off(failures, describe(exc))
+                continue
+            if answer is None:
+                continue  # stopping
+            failures = 0
+            if "failed" in answer:
+                server, ts = await self._recover(answer, server, ts)
+                continue
+            await self._store(answer, ts)
+            ts = str(answer["ts"]) if answer.get("ts") is not None else ts
+
+    async def _server(self) -> LongPollServer:
+        answer = await self.api.request("groups.getLongPollServer", {"group_id": self.group_id})
+        data = answer["response"]
+        return LongPollServer(str(data["server"]), str(data["key"]), str(data["ts"]))
+
+    async def _check(self, server: LongPollServer, ts: str) -> dict[str, Any] | None:
+        """One a_check; None when stopping cut it short (its events stay at VK for later)."""
+        request = asyncio.ensure_future(self.api.http_client.request_text(
+            server.server,
+            method="POST",
+            params={"act": "a_check", "key": server.key, "ts": ts, "wait": self.wait},
+            timeout=aiohttp.ClientTimeout(total=self.wait + 15),
+        ))
+        stop = asyncio.ensure_future(self._stopping.wait())
+        try:
+            await asyncio.wait({request, stop}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+        if not request.done():
+            request.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await request
+            return None
+        answer = json.loads(request.result())
+        if not isinstance(answer, dict):
+            raise json.JSONDecodeError("not an object", str(answer)[:50], 0)
+        return answer
+
+    async def _recover(
+        self, answer: dict[str, Any], server: LongPollServer, ts: str
+    ) -> tuple[LongPollServer | None, str | None]:
+        """VK's `failed` answers: https://dev.vk.com/ru/api/bots-long-poll/getting-started."""
+        failed = answer.get("failed")
+        if failed == 1 and answer.get("ts") is not None:
+            # The history VK keeps no longer reaches back to our position.
+            new_ts = str(answer["ts"])
+            log.warning("VK long poll: events before position %s are lost; going on from %s",
+                        ts, new_ts)
+            await self.store.set_state(TS_STATE, new_ts)
+            return server, new_ts
+        if failed == 2:
+            log.info("VK long poll key expired; asking for a new one")
+            return None, ts  # a new key, the same position
+        if failed == 3:
+            log.warning("VK long poll lost its state; a new key and position: "
+                        "events since the last batch may be missed")
+            return None, None
+        log.warning("VK long poll answered failed=%r; asking for a new server", failed)
+        await self._pause(1.0)
+        return None, ts
+
+    async def _store(self, answer: dict[str, Any], ts: str) -> None:
+        updates = answer.get("updates") or []
+        items = []
+        for event in updates:
+            if not isinstance(event, dict):
+                continue
+            raw = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+            # event_id identifies an event however often VK delivers it.
+            event_id = event.get("event_id") or hashlib.sha256(raw.encode()).hexdigest()
+            items.append((f"{PLATFORM}:{event_id}", raw))
+        if items:
+            await self.store.put_inbox(PLATFORM, items)
+            self._wake.set()
+        new_ts = answer.get("ts")
+        if new_ts is not None and str(new_ts) != ts:
+            await self.store.set_state(TS_STATE, str(new_ts))
+
+    async def _back_off(self, failures: int, reason: str) -> None:
+        delay = min(30.0, 0.5 * 2 ** min(failures, 6))
+        log.warning("VK long poll failed (%s); again in %.1f s", reason, delay)
+        await self._pause(delay)
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+
+    # processing
+
+    async def process(self) -> None:
+        """Hand stored events to the desk, oldest first, until stopped."""
+        while True:
+            self._wake.clear()
+            items = await self.store.pending_inbox(PLATFORM, BATCH)
+            if items:
+                await self._handle_batch(items)
+            elif self._stopping.is_set():
+                return
+            else:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=5)
+
+    async def _handle_batch(self, items: list[InboxItem]) -> None:
+        events: list[dict[str, Any] | None] = []
+        for item in items:
+            try:
+                event = json.loads(item.payload)
+            except ValueError:
+                event = None
+            events.append(event if isinstance(event, dict) else None)
+        # One users.get for the whole batch.
+        authors = await self.names.lookup(
+            user for user in (author_id(e) for e in events if e) if user is not None
+        )
+        for item, event in zip(items, events, strict=True):
+            error = None
+            try:
+                if event is None:
+                    error = "malformed event"
+                    log.warning("inbox row %s: %s", item.id, error)
+                else:
+                    await self._handle(item.id, event, authors)
+            except Exception as exc:  # one bad event must not stop the rest
+                error = f"handler failed: {type(exc).__name__}"
+                log.exception("inbox row %s: %s", item.id, error)
+            # The desk finishes its row in its own transaction; this covers the rest.
+            await self.store.finish_inbox(item.id, error)
+
+    async def _handle(
+        self, inbox_id: int, event: dict[str, Any], authors: Mapping[int, Author]
+    ) -> None:
+        inbound = to_inbound(event, self.group_id, authors)
+        if inbound is None:
+            return  # the community's own comments, group chats, events the desk ignores
+        if is_start(event):
+            await self.desk.greet(inbound, inbox_id)
+        else:
+            await self.desk.receive(inbound, inbox_id)
