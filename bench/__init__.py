@@ -1,0 +1,1 @@
+"""Benchmarks of the front desk against the local fake platforms: `make bench`."""
