@@ -442,6 +442,10 @@ class FrontDesk:
 
     # delivery
 
+    def is_staff_side(self, chat_id: str) -> bool:
+        """Whether a chat is the staff's or the supervisors' own."""
+        return chat_id in {self.config.staff_chat_id, self.config.escalation_chat_id}
+
     async def delivery_failed(self, outbound: Outbound, reason: str) -> None:
         """A message could not be delivered for good: flag the ticket, tell staff once."""
         if outbound.ticket_id is None or outbound.chat_id == self.config.staff_chat_id:

@@ -267,3 +267,16 @@ async def test_logs_hold_no_token_and_no_personal_data(
     assert logged  # the desk did log something
     for secret in (TOKEN, TOKEN.split(":")[1], "Секретова", "+79991234567", str(CITIZEN)):
         assert secret not in logged
+
+
+async def test_cards_wait_while_the_bot_is_out_of_the_staff_chat(
+    tg: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    tg.block_user(STAFF_CHAT)  # the bot was removed from the staff chat
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3"):
+        tg.push_update(tg.private_text(CITIZEN, "вопрос, пока бота нет в чате"))
+        await tg.wait_for(lambda: sum(r.status == 403 for r in tg.requests) >= 2)
+        tg.unblock_user(STAFF_CHAT)  # someone adds it back
+        card = await card_of(tg, 1)
+    assert "вопрос, пока бота нет в чате" in card["text"]
+    assert "STAFF_CHAT_ID: Telegram refuses messages" in caplog.text

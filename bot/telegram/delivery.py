@@ -12,6 +12,7 @@ from aiogram.exceptions import (
     TelegramAPIError,
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
@@ -46,6 +47,11 @@ class TelegramDelivery:
             return await self._send(outbound)
         except TelegramRetryAfter as exc:
             return DeliveryResult.retry("429 too many requests", after=float(exc.retry_after))
+        except TelegramMigrateToChat as exc:
+            # The group became a supergroup with a new id: the setting must follow it.
+            return DeliveryResult.failed(
+                f"the chat became a supergroup, new id {exc.migrate_to_chat_id}"
+            )
         except TelegramForbiddenError as exc:
             return DeliveryResult.failed(_reason(exc))
         except TelegramBadRequest as exc:
