@@ -77,8 +77,12 @@ class TelegramPoller:
             except TelegramRetryAfter as exc:
                 await self._pause(exc.retry_after)
                 continue
-            except (TelegramNetworkError, TelegramServerError, TelegramConflictError,
-                    TimeoutError, OSError) as exc:
+            except TelegramConflictError as exc:
+                # Another process polls with this token, or a webhook is set for it.
+                log.error("TELEGRAM_TOKEN: %s", exc.message)
+                await self._pause(10)
+                continue
+            except (TelegramNetworkError, TelegramServerError, TimeoutError, OSError) as exc:
                 failures += 1
                 delay = min(30.0, 0.5 * 2 ** min(failures, 6))
                 log.warning("getUpdates failed (%s); again in %.1f s", type(exc).__name__, delay)
