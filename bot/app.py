@@ -15,6 +15,7 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 
 from bot.delivery import Deliverer
+from bot.files import telegram_file_fetcher
 from bot.logs import quiet_libraries
 from bot.pacing import Pacer
 from bot.sender import Sender
@@ -27,6 +28,7 @@ from bot.telegram.routers import (
     other_chats_router,
     staff_router,
 )
+from bot.vk.adapter import VKAdapter
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.desk import DeskConfig, FrontDesk
 from handlers.model import Platform
@@ -102,6 +104,12 @@ class Application:
         deliverers: dict[Platform, Deliverer] = {
             Platform.TELEGRAM: TelegramDelivery(self.bot, self.store),
         }
+        self.vk: VKAdapter | None = None
+        if settings.vk_enabled:
+            self.vk = VKAdapter(
+                settings, self.store, self.desk, self.texts, telegram_file_fetcher(self.bot)
+            )
+            deliverers[Platform.VK] = self.vk.delivery
         self.sender = Sender(
             self.store, deliverers, self.desk, changed=self.store.changed,
             pacer=Pacer(settings.pacing),
@@ -115,6 +123,9 @@ class Application:
         await self.store.open()
         self._spawn(self.poller.fetch(), "telegram-fetch")
         self._spawn(self.poller.process(), "telegram-process")
+        if self.vk is not None:
+            self._spawn(self.vk.poller.fetch(), "vk-fetch")
+            self._spawn(self.vk.poller.process(), "vk-process")
         self._spawn(self.sender.run(), "sender")
         self.scheduler.start()
         self.started.set()
@@ -144,9 +155,11 @@ class Application:
     async def stop(self) -> None:
         """Stop intake, let the sender drain for a bounded time, close the store."""
         self.poller.stop()
+        if self.vk is not None:
+            self.vk.stop()
         await self.scheduler.stop(self.settings.shutdown_timeout.total_seconds())
         timeout = self.settings.shutdown_timeout.total_seconds()
-        intake = [t for t in self._tasks if t.get_name().startswith("telegram")]
+        intake = [t for t in self._tasks if t.get_name().startswith(("telegram", "vk-"))]
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.gather(*intake, return_exceptions=True), timeout)
         drained = await self.sender.drain(timeout)
@@ -158,6 +171,8 @@ class Application:
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.bot.session.close()
+        if self.vk is not None:
+            await self.vk.close()
         await self.store.close()
         log.info("front desk stopped")
 

@@ -16,6 +16,7 @@ class DeliveryResult:
     error: str | None = None
     permanent: bool = False
     retry_after: float | None = None  # the platform said when to try again
+    chat_refused: bool = False  # the chat itself refuses the bot (removed, gone, moved)
     unrelayed: str | None = None  # part of the message the platform could not take
 
     @property
@@ -31,8 +32,8 @@ class DeliveryResult:
         return cls(error=error, retry_after=after)
 
     @classmethod
-    def failed(cls, error: str) -> DeliveryResult:
-        return cls(error=error, permanent=True)
+    def failed(cls, error: str, *, chat_refused: bool = False) -> DeliveryResult:
+        return cls(error=error, permanent=True, chat_refused=chat_refused)
 
 
 class Deliverer(Protocol):

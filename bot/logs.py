@@ -36,8 +36,11 @@ class RedactSecrets(logging.Filter):
 
 
 # Libraries that log personal data at their verbose levels: aiosqlite logs every statement
-# with its parameters (citizens' text), aiogram every update with user ids.
-QUIET_LIBRARIES = {"aiosqlite": logging.WARNING, "aiogram.event": logging.WARNING}
+# with its parameters (citizens' text), aiogram every update with user ids, vkbottle every
+# API request with its data and answer.
+QUIET_LIBRARIES = {
+    "aiosqlite": logging.WARNING, "aiogram.event": logging.WARNING, "vkbottle": logging.WARNING,
+}
 
 
 def quiet_libraries() -> None:

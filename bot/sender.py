@@ -161,13 +161,13 @@ class Sender:
             item = group[0]
             out = item.outbound
         error = result.error or "unknown error"
-        if self.desk.is_staff_side(out.chat_id) and out.platform is Platform.TELEGRAM:
+        staff_side = self.desk.is_staff_side(out.chat_id) and out.platform is Platform.TELEGRAM
+        if staff_side and result.chat_refused:
             # Staff must not miss a card because the bot was removed from their chat or the
             # chat moved: keep it until someone puts things right, and say so loudly.
-            if result.permanent:
-                log.error("STAFF_CHAT_ID: Telegram refuses messages to chat %s: %s",
-                          out.chat_id, error)
-        elif result.permanent or item.attempts + 1 >= MAX_ATTEMPTS:
+            log.error("STAFF_CHAT_ID: Telegram refuses messages to chat %s: %s",
+                      out.chat_id, error)
+        elif result.permanent or (item.attempts + 1 >= MAX_ATTEMPTS and not staff_side):
             log.warning("outbox row %s failed for good: %s", item.id, error)
             await self.store.outbox_failed(item, error)
             await self.desk.delivery_failed(out, error)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from handlers.model import Outbound, Platform, Purpose
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, TOKEN, Desk
 from tests.test_e2e_telegram import OPERATOR, card_of, texts_in
@@ -280,3 +281,19 @@ async def test_cards_wait_while_the_bot_is_out_of_the_staff_chat(
         card = await card_of(tg, 1)
     assert "вопрос, пока бота нет в чате" in card["text"]
     assert "STAFF_CHAT_ID: Telegram refuses messages" in caplog.text
+
+
+async def test_one_bad_staff_message_does_not_hold_back_the_cards_after_it(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3") as desk:
+        assert desk.app is not None
+        async with desk.app.store.transaction() as tx:
+            await tx.enqueue(Outbound(
+                Platform.TELEGRAM, str(STAFF_CHAT), Purpose.FOLLOW_UP,
+                copy_from=(str(CITIZEN), "424242"),  # a message Telegram cannot find
+            ))
+        tg.push_update(tg.private_text(CITIZEN, "после плохой строки"))
+        card = await card_of(tg, 1)
+    assert "после плохой строки" in card["text"]
+    assert any(r.status == 400 for r in tg.requests)

@@ -50,11 +50,14 @@ class TelegramDelivery:
         except TelegramMigrateToChat as exc:
             # The group became a supergroup with a new id: the setting must follow it.
             return DeliveryResult.failed(
-                f"the chat became a supergroup, new id {exc.migrate_to_chat_id}"
+                f"the chat became a supergroup, new id {exc.migrate_to_chat_id}",
+                chat_refused=True,
             )
         except TelegramForbiddenError as exc:
-            return DeliveryResult.failed(_reason(exc))
+            return DeliveryResult.failed(_reason(exc), chat_refused=True)
         except TelegramBadRequest as exc:
+            if "chat not found" in exc.message:
+                return DeliveryResult.failed(_reason(exc), chat_refused=True)
             if "can't parse entities" in exc.message and outbound.html:
                 log.error("markup rejected by Telegram; sending as plain text")
                 outbound.html = False

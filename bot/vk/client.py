@@ -36,6 +36,8 @@ class RaiseOnInvalidAnswer(ABCRequestRescheduler):
 NETWORK_ERRORS: tuple[type[BaseException], ...] = (
     VKUnavailable, aiohttp.ClientError, asyncio.TimeoutError, OSError, json.JSONDecodeError,
 )
+# Anything a VK request may end with besides an answer.
+API_ERRORS: tuple[type[BaseException], ...] = (VKAPIError, *NETWORK_ERRORS)
 
 
 def make_api(token: str, api_url: str) -> tuple[API, AiohttpClient]:

@@ -6,6 +6,7 @@ Event shapes: https://dev.vk.com/ru/api/community-events/json-schema
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,6 +22,9 @@ DIRECT_EVENTS = frozenset({"message_new", "message_edit"})
 COMMENT_EVENTS = frozenset({"wall_reply_new", "wall_reply_edit", "wall_reply_delete"})
 
 JSON = dict[str, Any]
+
+# VK's mention markup: a reply to a comment starts with `[id1001|Анна], ` and staff read the name.
+_MENTION = re.compile(r"\[(?:id|club|public)\d+\|([^\[\]|]*)\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +193,10 @@ def _author(user_id: int, authors: Mapping[int, Author]) -> Author:
     return authors.get(user_id) or Author(f"id{user_id}", profile_link(user_id))
 
 
+def _text(obj: JSON) -> str:
+    return _MENTION.sub(r"\1", str(obj.get("text") or ""))
+
+
 def _sent_at(obj: JSON) -> datetime | None:
     date = _int(obj.get("date"))
     return datetime.fromtimestamp(date, UTC) if date else None
@@ -213,7 +221,7 @@ def _direct(event: JSON, authors: Mapping[int, Author]) -> Inbound | None:
         author_name=author.name,
         author_link=author.link,
         message_id=str(message_id),
-        text=str(message.get("text") or ""),
+        text=_text(message),
         attachments=attachments_of(message),
         event=Event.EDITED if event.get("type") == "message_edit" else Event.NEW,
         sent_at=_sent_at(message),
@@ -251,7 +259,7 @@ def _comment(event: JSON, group_id: int, authors: Mapping[int, Author]) -> Inbou
         author_name=author.name,
         author_link=author.link,
         message_id=str(comment_id),
-        text=str(obj.get("text") or ""),
+        text=_text(obj),
         attachments=attachments_of(obj),
         reply_to=str(reply_to) if reply_to else None,
         thread_id=str(post_id),

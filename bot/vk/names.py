@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping
 
-from vkbottle import API, VKAPIError
+from vkbottle import API
 
-from bot.vk.client import NETWORK_ERRORS, describe
+from bot.vk.client import API_ERRORS, describe
 from bot.vk.convert import Author, profile_link
 
 log = logging.getLogger(__name__)
@@ -17,7 +17,7 @@ CACHE_SIZE = 50_000
 
 
 class AuthorNames:
-    """Names by VK user id; a name that cannot be had now is shown as `id<n>`, asked again later."""
+    """Names by VK user id; one VK cannot give now shows as `id<n>` and is asked again."""
 
     def __init__(self, api: API) -> None:
         self.api = api
@@ -36,7 +36,7 @@ class AuthorNames:
             answer = await self.api.request(
                 "users.get", {"user_ids": ",".join(map(str, user_ids))}
             )
-        except (VKAPIError, *NETWORK_ERRORS) as exc:
+        except API_ERRORS as exc:
             # The card shows `id<n>` with the profile link; the next batch asks again.
             log.warning("users.get failed (%s); cards show profile ids", describe(exc))
             return

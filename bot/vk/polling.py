@@ -77,10 +77,10 @@ class VKPoller:
             try:
                 if server is None:
                     server = await self._server()
-                    if ts is None:
-                        # A first start, or VK lost its state: from VK's current position.
-                        ts = server.ts
-                        await self.store.set_state(TS_STATE, ts)
+                if ts is None:
+                    # A first start, or VK lost its state: from VK's current position.
+                    ts = server.ts
+                    await self.store.set_state(TS_STATE, ts)
                 answer = await self._check(server, ts)
             except VKAPIError as exc:
                 if error_code(exc) == TOKEN_REJECTED:

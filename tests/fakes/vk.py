@@ -424,6 +424,7 @@ class FakeVK:
             "photos.getMessagesUploadServer": self._photos_get_messages_upload_server,
             "photos.saveMessagesPhoto": self._photos_save_messages_photo,
             "docs.getMessagesUploadServer": self._docs_get_messages_upload_server,
+            "docs.getWallUploadServer": self._docs_get_wall_upload_server,
             "docs.save": self._docs_save,
             "utils.resolveScreenName": self._utils_resolve_screen_name,
         }
@@ -1288,6 +1289,14 @@ class FakeVK:
         if doc_type not in {"doc", "audio_message", "graffiti"}:
             raise VKError.invalid("type is invalid")
         return {"upload_url": f"{self.base_url}/upload/doc?type={doc_type}"}
+
+    def _docs_get_wall_upload_server(self, p: _Reader) -> JSON:
+        # A community token may call it (VK API schema: access_token_type user, group);
+        # photos.getWallUploadServer it may not, so the fake has no such method.
+        group_id = p.integer("group_id")
+        if group_id is not None and group_id != self.group_id:
+            raise VKError(15, "Access denied: no access to this community's documents")
+        return {"upload_url": f"{self.base_url}/upload/doc?type=doc"}
 
     def _docs_save(self, p: _Reader) -> JSON:
         upload = self._uploads.pop(p.require_text("file"), None)

@@ -1,0 +1,1 @@
+"""The VK adapter: Bots Long Poll into the inbox, the outbox out through the VK API."""
