@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from handlers.model import Outbound, Platform, Purpose
 from handlers.texts import Texts, escape
-from storage.base import Store, Ticket
+from storage.base import Store, Ticket, Transaction
 
 if TYPE_CHECKING:
     from handlers.desk import DeskConfig
@@ -113,27 +113,32 @@ async def escalate_ticket(
 ) -> bool:
     """One step of the ladder for one ticket, if it is still due; True if a message went out."""
     async with store.transaction() as tx:
-        # Read again under the write lock: an answer or another sweep may have come first.
-        ticket = await tx.ticket(ticket_id)
-        if ticket is None or ticket.next_escalation_at is None or ticket.next_escalation_at > now:
-            return False
-        deadline = ticket.deadline_at
-        if not ticket.is_open or ticket.waiting_since is None or deadline is None:
-            # Nothing waits on staff: a stale mark would keep coming back in every sweep.
-            await tx.update_ticket(ticket.id, next_escalation_at=None)
-            return False
-        overdue = calendar.working_time_between(deadline, now)
-        # At least one step up, so a rounding quirk can never send the same level twice.
-        level = max(reached_level(overdue, config), ticket.escalation_level + 1)
-        waited = calendar.working_time_between(ticket.waiting_since, now)
-        await tx.enqueue(escalation_message(texts, config, ticket, level, waited))
-        await tx.update_ticket(
-            ticket.id,
-            escalation_level=level,
-            next_escalation_at=calendar.add_working_time(
-                deadline, level_offset(level + 1, config)
-            ),
-        )
+        return await _escalate(tx, texts, calendar, config, ticket_id=ticket_id, now=now)
+
+
+async def _escalate(
+    tx: Transaction, texts: Texts, calendar: WorkingClock, config: DeskConfig, *,
+    ticket_id: int, now: datetime,
+) -> bool:
+    # Read again under the write lock: an answer or another sweep may have come first.
+    ticket = await tx.ticket(ticket_id)
+    if ticket is None or ticket.next_escalation_at is None or ticket.next_escalation_at > now:
+        return False
+    deadline = ticket.deadline_at
+    if not ticket.is_open or ticket.waiting_since is None or deadline is None:
+        # Nothing waits on staff: a stale mark would keep coming back in every sweep.
+        await tx.update_ticket(ticket.id, next_escalation_at=None)
+        return False
+    overdue = calendar.working_time_between(deadline, now)
+    # At least one step up, so a rounding quirk can never send the same level twice.
+    level = max(reached_level(overdue, config), ticket.escalation_level + 1)
+    waited = calendar.working_time_between(ticket.waiting_since, now)
+    await tx.enqueue(escalation_message(texts, config, ticket, level, waited))
+    await tx.update_ticket(
+        ticket.id,
+        escalation_level=level,
+        next_escalation_at=calendar.add_working_time(deadline, level_offset(level + 1, config)),
+    )
     log.info("ticket %s escalated to level %s", ticket_id, level)
     return True
 
@@ -147,14 +152,25 @@ async def escalate_due(
     while True:
         due = await store.due_escalations(now, SWEEP_BATCH)
         fresh = [ticket.id for ticket in due if ticket.id not in tried]
-        for ticket_id in fresh:
-            tried.add(ticket_id)
-            try:
-                if await escalate_ticket(
-                    store, texts, calendar, config, ticket_id=ticket_id, now=now
-                ):
-                    escalated += 1
-            except Exception:  # one broken ticket must not hold back the others
-                log.exception("escalation of ticket %s failed; retried next sweep", ticket_id)
+        tried.update(fresh)
+        try:
+            # One transaction for the batch: a commit per ticket would cost more than the rest.
+            async with store.transaction() as tx:
+                batch = 0
+                for ticket_id in fresh:
+                    batch += await _escalate(
+                        tx, texts, calendar, config, ticket_id=ticket_id, now=now
+                    )
+            escalated += batch
+        except Exception:
+            log.exception("escalation batch failed; trying its tickets one by one")
+            for ticket_id in fresh:
+                try:
+                    escalated += await escalate_ticket(
+                        store, texts, calendar, config, ticket_id=ticket_id, now=now
+                    )
+                except Exception:  # one broken ticket must not hold back the others
+                    log.exception("escalation of ticket %s failed; next sweep tries again",
+                                  ticket_id)
         if len(due) < SWEEP_BATCH or not fresh:
             return escalated
