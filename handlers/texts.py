@@ -8,10 +8,27 @@ from pathlib import Path
 from typing import Any
 
 from fluent.runtime import FluentBundle, FluentResource
-from fluent.runtime.types import fluent_number
+from fluent.runtime.types import FluentInt, NumberFormatOptions
 
 DEFAULT_LOCALES = Path(__file__).resolve().parent.parent / "locales"
 FALLBACK_LOCALE = "ru"
+
+
+class Whole(FluentInt):
+    """A whole number shown as its digits: №1234, never «1 234».
+
+    Fluent would format it through Babel with the locale's grouping (and spend most of a
+    message's rendering time on it); it still matches numeric variants such as `[11]` and
+    plural categories.
+    """
+
+    options = NumberFormatOptions(useGrouping=False)
+
+    def __new__(cls, value: int) -> Whole:
+        return int.__new__(cls, value)
+
+    def format(self, locale: object) -> str:
+        return str(int(self))
 
 
 class TextsError(Exception):
@@ -51,10 +68,8 @@ class Texts:
 
     def get(self, key: str, **args: Any) -> str:
         """A plain text."""
-        # Fluent groups digits by locale ("1 234"); a ticket number must read as №1234.
         values = {
-            k: fluent_number(v, useGrouping=False)
-            if isinstance(v, int) and not isinstance(v, bool) else v
+            k: Whole(v) if isinstance(v, int) and not isinstance(v, bool) else v
             for k, v in args.items()
         }
         for bundle in self._bundles:

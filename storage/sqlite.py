@@ -91,9 +91,18 @@ class SqliteTransaction:
     def __init__(self, db: aiosqlite.Connection) -> None:
         self._db = db
 
+    # Every statement is one round trip to aiosqlite's thread: execute_fetchall runs it,
+    # reads it and closes its cursor there (execute, fetch and close would be three).
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        return list(await self._db.execute_fetchall(sql, params))
+
     async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self._db.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self._all(sql, params)
+        return rows[0] if rows else None
+
+    async def _do(self, sql: str, params: Sequence[Any] = ()) -> None:
+        await self._db.execute_fetchall(sql, params)
 
     async def open_ticket(self, platform: Platform, conversation: str) -> Ticket | None:
         row = await self._one(
@@ -110,13 +119,13 @@ class SqliteTransaction:
     async def ticket_by_ref(
         self, platform: Platform, chat_id: str, message_id: str
     ) -> list[Ticket]:
-        async with self._db.execute(
+        rows = await self._all(
             f"SELECT {', '.join('t.' + c.strip() for c in _TICKET_COLUMNS.split(','))} "
             "FROM refs r JOIN tickets t ON t.id = r.ticket_id "
             "WHERE r.platform = ? AND r.chat_id = ? AND r.message_id = ? ORDER BY t.id",
             (platform.value, chat_id, message_id),
-        ) as cur:
-            return [_ticket(row) for row in await cur.fetchall()]
+        )
+        return [_ticket(row) for row in rows]
 
     async def ticket_by_message(self, source_key: str) -> Ticket | None:
         row = await self._one(
@@ -127,11 +136,11 @@ class SqliteTransaction:
         return _ticket(row) if row else None
 
     async def create_ticket(self, new: NewTicket) -> Ticket:
-        cur = await self._db.execute(
+        row = await self._one(
             "INSERT INTO tickets (platform, channel, chat_id, conversation, citizen_id, "
             "citizen_name, citizen_link, thread_id, reply_to, link, summary, opened_at, "
             "waiting_since, deadline_at, next_escalation_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {_TICKET_COLUMNS}",
             (
                 new.platform.value, new.channel.value, new.chat_id, new.conversation,
                 new.citizen_id, new.citizen_name, new.citizen_link, new.thread_id,
@@ -139,12 +148,7 @@ class SqliteTransaction:
                 ts(new.deadline_at), ts(new.deadline_at),
             ),
         )
-        ticket_id = cur.lastrowid
-        await cur.close()
-        assert ticket_id is not None
-        ticket = await self.ticket(ticket_id)
-        assert ticket is not None
-        return ticket
+        return _ticket(row)
 
     async def update_ticket(self, ticket_id: int, **fields: Any) -> None:
         unknown = set(fields) - _TICKET_FIELDS
@@ -153,30 +157,28 @@ class SqliteTransaction:
         names = sorted(fields)
         values = [ts(fields[n]) if n in _TIME_FIELDS else fields[n] for n in names]
         assignments = ", ".join(f"{n} = ?" for n in names)
-        await self._db.execute(
+        await self._do(
             f"UPDATE tickets SET {assignments} WHERE id = ?", (*values, ticket_id)
         )
 
     async def add_message(self, record: MessageRecord) -> bool:
-        cur = await self._db.execute(
+        added = await self._all(
             "INSERT INTO messages (ticket_id, direction, source_key, platform_message_id, "
             "author, text, attachments, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (source_key) DO NOTHING",
+            "ON CONFLICT (source_key) DO NOTHING RETURNING id",
             (
                 record.ticket_id, record.direction, record.source_key,
                 record.platform_message_id, record.author, record.text,
                 _attachments_json(record.attachments), ts(record.created_at),
             ),
         )
-        added = cur.rowcount > 0
-        await cur.close()
-        return added
+        return bool(added)
 
     async def mark_message(
         self, source_key: str, *, edited_at: datetime | None = None,
         deleted_at: datetime | None = None, text: str | None = None,
     ) -> None:
-        await self._db.execute(
+        await self._do(
             "UPDATE messages SET edited_at = COALESCE(?, edited_at), "
             "deleted_at = COALESCE(?, deleted_at), text = COALESCE(?, text) "
             "WHERE source_key = ?",
@@ -185,21 +187,18 @@ class SqliteTransaction:
 
     async def enqueue(self, outbound: Outbound, not_before: datetime | None = None) -> int:
         now = datetime.now(UTC)
-        cur = await self._db.execute(
+        row = await self._one(
             "INSERT INTO outbox (platform, chat_id, purpose, ticket_id, payload, not_before, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 outbound.platform.value, outbound.chat_id, outbound.purpose.value,
                 outbound.ticket_id, outbound.to_json(), ts(not_before or now), ts(now),
             ),
         )
-        row_id = cur.lastrowid
-        await cur.close()
-        assert row_id is not None
-        return row_id
+        return int(row[0])
 
     async def finish_inbox(self, inbox_id: int, error: str | None = None) -> None:
-        await self._db.execute(
+        await self._do(
             "UPDATE inbox SET done = 1, error = ? WHERE id = ?", (error, inbox_id)
         )
 
@@ -211,7 +210,7 @@ class SqliteTransaction:
         return bool(row and row[0] is not None)
 
     async def set_blocked(self, platform: Platform, citizen_id: str, blocked: bool) -> None:
-        await self._db.execute(
+        await self._do(
             "INSERT INTO citizens (platform, citizen_id, blocked_at) VALUES (?, ?, ?) "
             "ON CONFLICT (platform, citizen_id) DO UPDATE SET blocked_at = excluded.blocked_at",
             (platform.value, citizen_id, datetime.now(UTC).timestamp() if blocked else None),
@@ -220,12 +219,12 @@ class SqliteTransaction:
     # escalation: the queue and the digest's once-a-day mark
 
     async def waiting_tickets(self, limit: int) -> list[Ticket]:
-        async with self._db.execute(
+        rows = await self._all(
             f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE waiting_since IS NOT NULL "
             "AND status = 'open' ORDER BY waiting_since, id LIMIT ?",
             (limit,),
-        ) as cur:
-            return [_ticket(row) for row in await cur.fetchall()]
+        )
+        return [_ticket(row) for row in rows]
 
     async def waiting_count(self) -> int:
         row = await self._one(
@@ -238,7 +237,7 @@ class SqliteTransaction:
         return str(row[0]) if row else None
 
     async def set_state(self, key: str, value: str) -> None:
-        await self._db.execute(
+        await self._do(
             "INSERT INTO state (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
@@ -319,23 +318,23 @@ class SqliteStore:
         async with self._lock:
             db = self.db
             # IMMEDIATE takes the write lock up front, so two writers cannot deadlock.
-            await db.execute("BEGIN IMMEDIATE")
+            await db.execute_fetchall("BEGIN IMMEDIATE")
             tx = SqliteTransaction(db)
             try:
                 yield tx
             except BaseException:
-                await db.execute("ROLLBACK")
+                await db.execute_fetchall("ROLLBACK")
                 raise
-            await db.execute("COMMIT")
+            await db.execute_fetchall("COMMIT")
         self.changed.set()
 
     async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        async with self._lock, self.db.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        async with self._lock:
+            return list(await self.db.execute_fetchall(sql, params))
 
     async def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
         async with self._lock:
-            await self.db.execute(sql, params)
+            await self.db.execute_fetchall(sql, params)
 
     # intake
 
