@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -113,7 +113,20 @@ class Outbound:
     tickets: tuple[int, ...] = field(default_factory=tuple)  # all tickets a message names
 
     def to_json(self) -> str:
-        data = asdict(self)
+        # By hand: dataclasses.asdict deep-copies every field and costs more than the rest.
+        data = {
+            "platform": self.platform.value, "chat_id": self.chat_id,
+            "purpose": self.purpose.value, "text": self.text, "html": self.html,
+            "ticket_id": self.ticket_id, "channel": self.channel.value,
+            "reply_to": self.reply_to, "reply_to_card": self.reply_to_card,
+            "thread_id": self.thread_id,
+            "copy_from": list(self.copy_from) if self.copy_from else None,
+            "attachments": [
+                {"kind": a.kind, "ref": a.ref, "name": a.name, "url": a.url}
+                for a in self.attachments
+            ],
+            "tickets": list(self.tickets),
+        }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod

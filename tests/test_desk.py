@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
+from dataclasses import fields, replace
 from datetime import UTC, datetime
 
 from handlers.desk import FrontDesk, command_of
@@ -221,3 +222,14 @@ def test_command_parsing() -> None:
     assert command_of("/CLOSE") == "close"
     assert command_of("закрыть /close") is None
     assert command_of("") is None
+
+
+def test_outbound_survives_the_outbox_with_every_field() -> None:
+    original = Outbound(
+        platform=Platform.VK, chat_id="-1_2", purpose=Purpose.ANSWER, text="ответ",
+        html=False, ticket_id=7, channel=Channel.COMMENT, reply_to="9", reply_to_card=True,
+        thread_id="2", copy_from=("1", "2"), attachments=(Attachment("photo", "f", "n", "u"),),
+        tickets=(7, 8),
+    )
+    assert Outbound.from_json(original.to_json()) == original
+    assert {f.name for f in fields(Outbound)} == set(json.loads(original.to_json()))
