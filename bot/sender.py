@@ -54,8 +54,8 @@ class Sender:
         self.now = now
         self.pacer = pacer or Pacer(enabled=False)
         self._slots = asyncio.Semaphore(concurrency)
-        self._busy: dict[tuple[str, str], asyncio.Task[None]] = {}
-        self._held: dict[tuple[str, str], datetime] = {}  # chats told to wait
+        self._busy: dict[tuple[str, ...], asyncio.Task[None]] = {}
+        self._held: dict[tuple[str, ...], datetime] = {}  # queues told to wait
         self._inflight: set[int] = set()
         self._stopping = False
 
@@ -76,9 +76,9 @@ class Sender:
         """Start a worker per chat with due rows; return how long to sleep at most."""
         now = self.now()
         items = await self.store.due_outbox(now, BATCH, exclude=tuple(self._inflight))
-        by_chat: dict[tuple[str, str], list[OutboxItem]] = {}
+        by_chat: dict[tuple[str, ...], list[OutboxItem]] = {}
         for item in items:
-            key = (item.outbound.platform.value, item.outbound.chat_id)
+            key = self._queue_key(item.outbound)
             held = self._held.get(key)
             if key in self._busy or (held and held > now):
                 continue
@@ -95,6 +95,18 @@ class Sender:
             return 5.0
         return max(0.05, min(5.0, (next_at - self.now()).total_seconds()))
 
+    def _queue_key(self, out: Outbound) -> tuple[str, ...]:
+        """Rows that must go in order: a chat's, or, unpaced, one ticket's within a group.
+
+        Paced, a group takes one message every few seconds and queued cards are merged, so
+        the chat is one queue. Unpaced (local servers), a staff chat's cards of different
+        tickets need not wait for each other; each ticket's messages still go in order.
+        """
+        key = (out.platform.value, out.chat_id)
+        if self.pacer.enabled or not out.chat_id.startswith("-"):
+            return key
+        return (*key, str(out.ticket_id or ""))
+
     def _worker_done(self, task: asyncio.Task[None]) -> None:
         for key, running in list(self._busy.items()):
             if running is task:
@@ -103,7 +115,7 @@ class Sender:
             log.error("delivery worker failed", exc_info=task.exception())
         self.changed.set()
 
-    async def _work(self, key: tuple[str, str], items: list[OutboxItem]) -> None:
+    async def _work(self, key: tuple[str, ...], items: list[OutboxItem]) -> None:
         try:
             queue = list(items)
             while queue:
