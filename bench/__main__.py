@@ -1,0 +1,144 @@
+"""`make bench`: every benchmark against the local fakes, a table printed and saved.
+
+Progress goes to stderr; the table to stdout and, for a full run, to bench/results.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.bigstore import cached_store
+from bench.footprint import measure_store
+from bench.latency import bench_latency
+from bench.report import Results, load_average, render
+from bench.throughput import bench_throughput
+from bench.world import BenchError
+
+log = logging.getLogger("bench")
+
+RESULTS = Path(__file__).resolve().parent / "results.md"
+BENCHES = ("throughput", "latency", "memory", "sweep")
+BIG = 1_000_000
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--citizens", type=int, default=2000, help="throughput burst size")
+    parser.add_argument("--repeats", type=int, default=3, help="throughput rounds (echo, desk)")
+    parser.add_argument("--rate", type=float, default=200, help="latency: messages a second")
+    parser.add_argument("--latency-seconds", type=float, default=30, help="latency: duration")
+    parser.add_argument("--baseline-rate", type=float, default=50,
+                        help="latency again at this low rate, 10 s, for comparison (0: off)")
+    parser.add_argument("--workload", type=int, default=200, help="memory: messages handled")
+    parser.add_argument("--starts", type=int, default=3, help="start-up: starts per store")
+    parser.add_argument("--only", default=",".join(BENCHES),
+                        help=f"comma-separated subset of {', '.join(BENCHES)}")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: small burst, 5 s latency, no 1M store, no file")
+    parser.add_argument("--output", type=Path, default=None,
+                        help=f"where to write the table (default {RESULTS.name}, none if "
+                        "quick); '-' or 'none': nowhere")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.citizens, args.repeats = min(args.citizens, 300), 1
+        args.latency_seconds, args.workload, args.starts = min(args.latency_seconds, 5), 50, 1
+        args.baseline_rate = 0
+    unknown = set(args.only.split(",")) - set(BENCHES)
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
+    return args
+
+
+async def run_sweep(quick: bool, results: Results) -> None:
+    """Issue 4's sweep benchmark, if bench/sweep.py is there."""
+    try:
+        from bench.sweep import bench_sweep  # noqa: PLC0415 - issue 4's module, may be absent
+    except ModuleNotFoundError as exc:
+        if exc.name != "bench.sweep":
+            raise
+        results.notes.append("Sweep skipped: bench/sweep.py is not there yet.")
+        return
+    sizes = (10_000,) if quick else (10_000, 100_000, BIG)
+    log.info("sweep over %s tickets", ", ".join(f"{s:,}" for s in sizes))
+    results.sweep = await bench_sweep(sizes=sizes)
+
+
+async def run_memory(args: argparse.Namespace, workdir: Path, results: Results) -> None:
+    """Empty store, then (unless quick) the cached million-ticket store."""
+    results.footprints.append(await measure_store(
+        "empty", None, workdir, workload=args.workload, starts=args.starts))
+    if args.quick:
+        results.notes.append("Quick run: the 1M-ticket store was skipped.")
+        return
+    log.info("the 1M-ticket store (built once, then cached under bench/data/)")
+    big = await cached_store(BIG)
+    results.footprints.append(await measure_store(
+        "1M-ticket", big, workdir, workload=args.workload, starts=args.starts))
+
+
+async def run(args: argparse.Namespace) -> Results:
+    """Each chosen benchmark in turn; one that fails leaves a note, the rest still run."""
+    chosen = args.only.split(",")
+    results = Results(citizens=args.citizens, load_before=load_average())
+    with tempfile.TemporaryDirectory(prefix="frontdesk-bench-") as tmp:
+        workdir = Path(tmp)
+        steps = {
+            "throughput": lambda: _throughput(args, workdir, results),
+            "latency": lambda: _latency(args, workdir, results),
+            "memory": lambda: run_memory(args, workdir, results),
+            "sweep": lambda: run_sweep(args.quick, results),
+        }
+        for name in BENCHES:
+            if name not in chosen:
+                continue
+            started = time.monotonic()
+            log.info("== %s", name)
+            try:
+                await steps[name]()
+            except BenchError as exc:
+                log.error("%s failed: %s", name, exc)
+                results.notes.append(f"{name} failed: {str(exc).splitlines()[0]}")
+            log.info("== %s done in %.0f s", name, time.monotonic() - started)
+    results.load_after = load_average()
+    return results
+
+
+async def _throughput(args: argparse.Namespace, workdir: Path, results: Results) -> None:
+    results.throughput = await bench_throughput(args.citizens, args.repeats, workdir)
+
+
+async def _latency(args: argparse.Namespace, workdir: Path, results: Results) -> None:
+    results.latency = await bench_latency(args.rate, args.latency_seconds, workdir)
+    if args.baseline_rate > 0:
+        seconds = min(10.0, args.latency_seconds)
+        results.baseline = await bench_latency(args.baseline_rate, seconds, workdir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    logging.getLogger("handlers").setLevel(logging.WARNING)  # the sweep's per-ticket lines
+    started = time.monotonic()
+    results = asyncio.run(run(args))
+    if args.quick:
+        results.notes.append("Quick run (--quick): small numbers, not for comparison.")
+    table = render(results)
+    print(table)
+    output = args.output or (None if args.quick else RESULTS)
+    if output is not None and str(output) not in ("-", "none"):
+        output.write_text(table, encoding="utf-8")
+        log.info("written to %s", output)
+    log.info("all done in %.0f s", time.monotonic() - started)
+    failed = any(note.split(" ", 2)[1] == "failed:" for note in results.notes)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

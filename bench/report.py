@@ -1,0 +1,176 @@
+"""The results as a markdown table, with the machine they were measured on."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+import statistics
+import subprocess
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from bench.footprint import Footprint
+from bench.latency import Latency
+from bench.throughput import Throughput
+
+MB = 1e6
+KIB = 1024
+
+
+@dataclass(slots=True)
+class Results:
+    """Everything one `python -m bench` run measured; a part it skipped stays empty."""
+
+    citizens: int = 0
+    throughput: Throughput | None = None
+    latency: Latency | None = None
+    baseline: Latency | None = None  # the same at a low rate: latency without a queue
+    footprints: list[Footprint] = field(default_factory=list)
+    sweep: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    load_before: str = ""
+    load_after: str = ""
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def commit() -> str:
+    """The commit measured, and whether the tree had changes on top of it."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, check=True,
+                              capture_output=True, text=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=root, check=True, capture_output=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{head} with uncommitted changes" if dirty.strip() else head
+
+
+def machine() -> list[tuple[str, str]]:
+    """The date, CPU, cores and versions that the numbers belong to."""
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return [
+        ("date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        ("CPU", cpu),
+        ("cores", str(os.cpu_count())),
+        ("Python", platform.python_version()),
+        ("SQLite", sqlite3.sqlite_version),
+        ("aiogram", metadata.version("aiogram")),
+        ("commit", commit()),
+    ]
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def _throughput_rows(results: Results) -> list[tuple[str, str, str, str]]:
+    t = results.throughput
+    if t is None:
+        return []
+    rounds = len(t.runs) // 2
+    desk = [r for r in t.runs if r.kind == "desk"]
+    echo = [r for r in t.runs if r.kind == "echo"]
+    cpu_desk = sum(r.cpu_ms_per_update for r in desk) / len(desk)
+    cpu_echo = sum(r.cpu_ms_per_update for r in echo) / len(echo)
+    n = f"{results.citizens:,}"
+    return [
+        (f"Throughput, Frontdesk ({n} citizens at once)",
+         f"{t.median('desk'):,.0f} updates/s (median of {rounds})", "", ""),
+        (f"Throughput, bare aiogram echo bot ({n})",
+         f"{t.median('echo'):,.0f} updates/s (median of {rounds})", "", ""),
+        ("Throughput ratio, Frontdesk / echo", f"{t.ratio:.2f}", "≥ 0.5", verdict(t.ratio >= 0.5)),
+        ("Bot CPU per update, Frontdesk / echo",
+         f"{cpu_desk:.2f} ms / {cpu_echo:.2f} ms", "", ""),
+        ("Fake server's CPU share during the burst, Frontdesk / echo",
+         f"{statistics.median(r.fake_busy for r in desk):.0%} / "
+         f"{statistics.median(r.fake_busy for r in echo):.0%}", "", ""),
+    ]
+
+
+def _latency_rows(results: Results) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for lat, target in ((results.latency, True), (results.baseline, False)):
+        if lat is None:
+            continue
+        p95 = lat.percentile(95)
+        rows.append((
+            f"Ack latency at {lat.rate:.0f} msg/s for {lat.seconds:.0f} s"
+            + ("" if target else " (for comparison)"),
+            f"p50 {lat.percentile(50):.0f} ms · p95 {p95:.0f} ms · "
+            f"p99 {lat.percentile(99):.0f} ms · max {max(lat.samples):.0f} ms",
+            "p95 < 100 ms" if target else "", verdict(p95 < 100) if target else "",
+        ))
+    return rows
+
+
+def _footprint_rows(results: Results) -> list[tuple[str, str, str, str]]:
+    rows = []
+    empty = next((f for f in results.footprints if f.label == "empty"), None)
+    for f in results.footprints:
+        peak = f.peak_rss_kib * KIB / MB
+        target, ok = "", ""
+        if f is not empty and empty is not None:
+            delta = peak - empty.peak_rss_kib * KIB / MB
+            target = "within 20 MB of empty"
+            ok = verdict(abs(delta) <= 20) if f.complete else "**inconclusive**"
+            peak_text = f"{peak:.0f} MB ({delta:+.0f} MB)"
+        else:
+            peak_text = f"{peak:.0f} MB"
+        handled = (f"{f.workload} messages in {f.workload_seconds:.1f} s" if f.complete else
+                   f"**only {f.handled} of {f.workload} handled in {f.workload_seconds:.0f} s**")
+        rows.append((f"Peak RSS, {f.label} store, after {f.workload} messages",
+                     f"{peak_text}; {handled}", target, ok))
+    for f in results.footprints:
+        runs = ", ".join(f"{s:.2f}" for s in f.startups)
+        rows.append((f"Start-up to first getUpdates, {f.label} store",
+                     f"{f.startup:.2f} s (median of {runs})", "< 2 s", verdict(f.startup < 2)))
+    if results.throughput is not None:
+        echo = [r.startup for r in results.throughput.runs if r.kind == "echo"]
+        rows.append(("Start-up to first getUpdates, bare aiogram echo bot (the floor)",
+                     f"{statistics.median(echo):.2f} s (median of {len(echo)})", "", ""))
+    return rows
+
+
+def _sweep_rows(results: Results) -> list[tuple[str, str, str, str]]:
+    rows = []
+    for entry in results.sweep:
+        tickets = entry.get("tickets", entry.get("size", "?"))
+        label = f"Escalation sweep, {tickets:,} tickets" if isinstance(tickets, int) else (
+            f"Escalation sweep, {tickets}")
+        if "due" in entry:
+            label += f", {entry['due']} due"
+        shown = {k: v for k, v in entry.items() if k not in ("tickets", "size", "due")}
+        value = " · ".join(f"{k} {v}" for k, v in shown.items())
+        target, ok = "", ""
+        if tickets == 1_000_000 and isinstance(entry.get("sweep_ms"), int | float):
+            target, ok = "< 50 ms", verdict(float(entry["sweep_ms"]) < 50)
+        rows.append((label, value, target, ok))
+    return rows
+
+
+def render(results: Results) -> str:
+    """The markdown table, then the machine and the notes."""
+    rows = (_throughput_rows(results) + _latency_rows(results) + _footprint_rows(results)
+            + _sweep_rows(results))
+    lines = ["# Frontdesk benchmarks", "", "| Benchmark | Result | Target | |",
+             "| --- | --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    lines += ["", "Machine: " + "; ".join(f"{k} {v}" for k, v in machine())
+              + f"; load average {results.load_before} before, {results.load_after} after.", ""]
+    lines += ["Everything ran against the local fake Bot API server on 127.0.0.1 (the bench "
+              "process); each bot ran as its own process, Frontdesk as `python -m bot` with "
+              "PACING=off and a fresh SQLite file per run.", ""]
+    lines += [f"- {note}" for note in results.notes]
+    return "\n".join(lines).rstrip() + "\n"

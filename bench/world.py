@@ -1,0 +1,93 @@
+"""The fake Telegram a benchmark runs against, and the two bots it can run there."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from bench.proc import BotProcess, base_env
+from tests.fakes.telegram import TOKEN, FakeTelegram
+
+STAFF_CHAT = -1001000000001
+FIRST_CITIZEN = 700_000_000
+
+
+class BenchError(Exception):
+    """A benchmark could not finish: the bot died, or did not do what was expected in time."""
+
+
+@asynccontextmanager
+async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+    """A fresh fake Bot API server on 127.0.0.1 with the staff chat in it."""
+    async with FakeTelegram() as tg:
+        tg.add_group(STAFF_CHAT, "Операторы")
+        yield tg
+
+
+def desk_env(api_url: str, db: Path) -> dict[str, str]:
+    """The settings `python -m bot` gets: the fake server, a SQLite file, no pacing."""
+    return base_env(
+        TELEGRAM_TOKEN=TOKEN,
+        TELEGRAM_API_URL=api_url,
+        STAFF_CHAT_ID=str(STAFF_CHAT),
+        DATABASE_URL=f"sqlite:///{db.resolve()}",
+        PACING="off",
+        BUSINESS_HOURS="24/7",
+        DIGEST_AT="off",
+    )
+
+
+async def spawn_desk(tg: FakeTelegram, db: Path, workdir: Path) -> BotProcess:
+    """Frontdesk as deployed: `python -m bot`."""
+    return await BotProcess.spawn(["-m", "bot"], desk_env(tg.base_url, db), workdir)
+
+
+async def spawn_echo(tg: FakeTelegram, workdir: Path) -> BotProcess:
+    """The bare aiogram echo bot, the practical upper limit."""
+    env = base_env(TELEGRAM_TOKEN=TOKEN, TELEGRAM_API_URL=tg.base_url)
+    return await BotProcess.spawn(["-m", "bench.echo_bot"], env, workdir)
+
+
+async def until(
+    predicate: Callable[[], Any], timeout: float, what: str, proc: BotProcess
+) -> None:
+    """Poll cheaply until `predicate()` holds; fail fast if the bot process died."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if proc.failed():
+            raise BenchError(f"bot exited ({proc.proc.returncode}) waiting for {what}:\n"
+                             f"{proc.log_tail()}")
+        if loop.time() > deadline:
+            raise BenchError(f"no {what} within {timeout:.0f} s; bot log:\n{proc.log_tail()}")
+        await asyncio.sleep(0.005)
+
+
+async def wait_ready(tg: FakeTelegram, proc: BotProcess, timeout: float = 60.0) -> float:
+    """Wait for the bot's first getUpdates; seconds from spawn to it."""
+    await until(lambda: tg.getupdates_calls, timeout, "first getUpdates", proc)
+    return tg.getupdates_calls[0].at - proc.spawned_at
+
+
+def citizen_text(number: int) -> str:
+    """A typical first message: a sentence or two."""
+    return (f"Здравствуйте! Третий день не горит фонарь у дома {number % 97 + 1} "
+            "по улице Ленина, вечером очень темно. Когда починят?")
+
+
+def push_citizens(tg: FakeTelegram, first: int, count: int) -> dict[int, float]:
+    """`count` distinct citizens write one message each, at once; chat id → push time."""
+    pushed: dict[int, float] = {}
+    for chat_id in range(first, first + count):
+        tg.push_update(tg.private_text(chat_id, citizen_text(chat_id), first_name="Анна"))
+        pushed[chat_id] = time.monotonic()  # ApiRequest.at's clock
+    return pushed
+
+
+def citizens_answered(tg: FakeTelegram) -> int:
+    """Messages the bot has sent to citizens (private chats) so far."""
+    return len(tg.sent()) - len(tg.sent(STAFF_CHAT))
