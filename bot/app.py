@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -28,13 +28,15 @@ from bot.telegram.routers import (
     other_chats_router,
     staff_router,
 )
-from bot.vk.adapter import VKAdapter
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.desk import DeskConfig, FrontDesk
 from handlers.model import Platform
 from handlers.texts import Texts
 from scheduler.jobs import DeskScheduler
 from storage import SqliteStore, store_from_url
+
+if TYPE_CHECKING:
+    from bot.vk.adapter import VKAdapter
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +108,8 @@ class Application:
         }
         self.vk: VKAdapter | None = None
         if settings.vk_enabled:
+            # vkbottle takes a second to import: only a desk that serves VK pays for it.
+            from bot.vk.adapter import VKAdapter  # noqa: PLC0415
             self.vk = VKAdapter(
                 settings, self.store, self.desk, self.texts, telegram_file_fetcher(self.bot)
             )

@@ -19,6 +19,7 @@ from storage.base import OutboxItem, Store
 log = logging.getLogger(__name__)
 
 BATCH = 200
+MAX_INFLIGHT = 256  # rows handed to workers and not yet done; no more are read meanwhile
 MAX_ATTEMPTS = 12  # with the backoff below: about an hour of trying
 MAX_BACKOFF = 600.0
 MERGEABLE = frozenset({
@@ -55,6 +56,7 @@ class Sender:
         self.pacer = pacer or Pacer(enabled=False)
         self._slots = asyncio.Semaphore(concurrency)
         self._busy: dict[tuple[str, ...], asyncio.Task[None]] = {}
+        self._keys: dict[asyncio.Task[None], tuple[str, ...]] = {}
         self._held: dict[tuple[str, ...], datetime] = {}  # queues told to wait
         self._inflight: set[int] = set()
         self._stopping = False
@@ -73,9 +75,19 @@ class Sender:
             await self._finish_workers()
 
     async def _dispatch(self) -> float:
-        """Start a worker per chat with due rows; return how long to sleep at most."""
+        """Start a worker per queue with due rows; return how long to sleep at most."""
+        room = min(BATCH, MAX_INFLIGHT - len(self._inflight))
+        if room <= 0:
+            return 1.0  # workers report back as they finish
         now = self.now()
-        items = await self.store.due_outbox(now, BATCH, exclude=tuple(self._inflight))
+        for key in [k for k, until in self._held.items() if until <= now]:
+            del self._held[key]
+        # Whole chats under way or told to wait are skipped in the query itself, so a
+        # backlog in one chat (the staff chat in a storm) never crowds out the others.
+        skip_chats = [(k[0], k[1]) for k in (*self._busy, *self._held) if len(k) == 2]
+        items = await self.store.due_outbox(
+            now, room, exclude=tuple(self._inflight), skip_chats=skip_chats
+        )
         by_chat: dict[tuple[str, ...], list[OutboxItem]] = {}
         for item in items:
             key = self._queue_key(item.outbound)
@@ -87,8 +99,9 @@ class Sender:
             self._inflight.update(i.id for i in chat_items)
             task = asyncio.create_task(self._work(key, chat_items))
             self._busy[key] = task
+            self._keys[task] = key
             task.add_done_callback(self._worker_done)
-        if self._busy or len(items) >= BATCH:
+        if self._busy or len(items) >= room:
             return 1.0
         next_at = await self.store.next_outbox_at()
         if next_at is None:
@@ -108,9 +121,9 @@ class Sender:
         return (*key, str(out.ticket_id or ""))
 
     def _worker_done(self, task: asyncio.Task[None]) -> None:
-        for key, running in list(self._busy.items()):
-            if running is task:
-                del self._busy[key]
+        key = self._keys.pop(task, None)
+        if key is not None and self._busy.get(key) is task:
+            del self._busy[key]
         if not task.cancelled() and task.exception() is not None:
             log.error("delivery worker failed", exc_info=task.exception())
         self.changed.set()

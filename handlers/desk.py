@@ -98,10 +98,13 @@ class FrontDesk:
                 await self._changed_message(tx, inbound, now)
 
     async def _new_message(self, tx: Transaction, inbound: Inbound, now: datetime) -> None:
-        if await tx.ticket_by_message(inbound.source_key) is not None:
+        state = await tx.intake_state(
+            inbound.source_key, inbound.platform, inbound.conversation, inbound.author_id
+        )
+        if state.seen:
             return  # seen before: an update delivered twice
-        ticket = await tx.open_ticket(inbound.platform, inbound.conversation)
-        if await tx.is_blocked(inbound.platform, inbound.author_id):
+        ticket = state.ticket
+        if state.blocked:
             # Nothing of theirs is deleted: on the open ticket, or kept in the inbox.
             if ticket is not None:
                 await self._record(tx, ticket.id, inbound, now)
@@ -178,26 +181,29 @@ class FrontDesk:
         await self._record(tx, ticket.id, inbound, now)
         local_deadline = self.texts.moment(deadline.astimezone(self.config.timezone))
         ack_key = "ack-received-comment" if inbound.channel is Channel.COMMENT else "ack-received"
-        await tx.enqueue(Outbound(
-            platform=inbound.platform,
-            chat_id=inbound.chat_id,
-            purpose=Purpose.ACK,
-            text=self.texts.get(ack_key, number=ticket.id, deadline=local_deadline),
-            ticket_id=ticket.id,
-            channel=inbound.channel,
-            reply_to=inbound.message_id,
-            thread_id=inbound.thread_id,
-        ))
-        await tx.enqueue(Outbound(
-            platform=Platform.TELEGRAM,
-            chat_id=self.config.staff_chat_id,
-            purpose=Purpose.CARD,
-            text=render.card_html(
-                self.texts, ticket.id, inbound, deadline, self.config.timezone
+        await tx.enqueue_many([
+            Outbound(
+                platform=inbound.platform,
+                chat_id=inbound.chat_id,
+                purpose=Purpose.ACK,
+                text=self.texts.get(ack_key, number=ticket.id, deadline=local_deadline),
+                ticket_id=ticket.id,
+                channel=inbound.channel,
+                reply_to=inbound.message_id,
+                thread_id=inbound.thread_id,
             ),
-            html=True,
-            ticket_id=ticket.id,
-        ))
+            Outbound(
+                platform=Platform.TELEGRAM,
+                chat_id=self.config.staff_chat_id,
+                purpose=Purpose.CARD,
+                text=render.card_html(
+                    self.texts, ticket.id, inbound, deadline, self.config.timezone,
+                    local_deadline,
+                ),
+                html=True,
+                ticket_id=ticket.id,
+            ),
+        ])
         await self._relay_media(tx, ticket.id, inbound)
 
     async def _join_ticket(

@@ -74,7 +74,8 @@ def citizen_html(texts: Texts, name: str, link: str) -> str:
 
 
 def card_html(
-    texts: Texts, number: int, inbound: Inbound, deadline: datetime | None, tz: tzinfo
+    texts: Texts, number: int, inbound: Inbound, deadline: datetime | None, tz: tzinfo,
+    local_deadline: str | None = None,
 ) -> str:
     """The staff card of a new ticket."""
     body = message_html(texts, inbound.text, inbound.attachments)
@@ -86,7 +87,8 @@ def card_html(
         platform=platform_name(texts, inbound.platform),
         channel=channel_name(texts, inbound.channel),
         citizen=citizen_html(texts, inbound.author_name, inbound.author_link),
-        deadline=texts.moment(deadline.astimezone(tz)) if deadline else "—",
+        deadline=local_deadline
+        or (texts.moment(deadline.astimezone(tz)) if deadline else "—"),
     )
     return f"{header}\n\n{body}"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import html
 from datetime import datetime
 from pathlib import Path
@@ -90,6 +91,9 @@ class Texts:
 
     def moment(self, local: datetime) -> str:
         """A local time as people read it: «12:00 25 ноября»."""
-        return self.get(
-            "moment", time=local.strftime("%H:%M"), day=local.day, month=local.month
-        )
+        return self._moment(local.month, local.day, local.hour, local.minute)
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one Texts lives as long as the process
+    def _moment(self, month: int, day: int, hour: int, minute: int) -> str:
+        # In a storm everyone gets the same deadline; render it once.
+        return self.get("moment", time=f"{hour:02d}:{minute:02d}", day=day, month=month)

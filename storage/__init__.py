@@ -1,6 +1,15 @@
 """The ticket store."""
 
-from storage.base import InboxItem, MessageRecord, NewTicket, OutboxItem, Store, StoreError, Ticket
+from storage.base import (
+    InboxItem,
+    IntakeState,
+    MessageRecord,
+    NewTicket,
+    OutboxItem,
+    Store,
+    StoreError,
+    Ticket,
+)
 from storage.sqlite import SqliteStore
 
 
@@ -13,6 +22,6 @@ def store_from_url(url: str) -> SqliteStore:
 
 
 __all__ = [
-    "InboxItem", "MessageRecord", "NewTicket", "OutboxItem", "SqliteStore", "Store",
+    "InboxItem", "IntakeState", "MessageRecord", "NewTicket", "OutboxItem", "SqliteStore", "Store",
     "StoreError", "Ticket", "store_from_url",
 ]

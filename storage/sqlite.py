@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from importlib import resources
@@ -18,6 +18,7 @@ import aiosqlite
 from handlers.model import TICKET_REFS, Attachment, Channel, Outbound, Platform, Purpose
 from storage.base import (
     InboxItem,
+    IntakeState,
     MessageRecord,
     NewTicket,
     OutboxItem,
@@ -135,6 +136,21 @@ class SqliteTransaction:
         )
         return _ticket(row) if row else None
 
+    async def intake_state(
+        self, source_key: str, platform: Platform, conversation: str, citizen_id: str
+    ) -> IntakeState:
+        """What a citizen's new message meets, in one query: seen before? blocked? open?"""
+        columns = ", ".join("t." + c.strip() for c in _TICKET_COLUMNS.split(","))
+        row = await self._one(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE source_key = ?), "
+            "EXISTS (SELECT 1 FROM citizens WHERE platform = ? AND citizen_id = ? "
+            f"AND blocked_at IS NOT NULL), {columns} FROM (SELECT 1) "
+            "LEFT JOIN tickets t ON t.platform = ? AND t.conversation = ? AND t.status = 'open'",
+            (source_key, platform.value, citizen_id, platform.value, conversation),
+        )
+        ticket = _ticket(row[2:]) if row[2] is not None else None
+        return IntakeState(seen=bool(row[0]), blocked=bool(row[1]), ticket=ticket)
+
     async def create_ticket(self, new: NewTicket) -> Ticket:
         row = await self._one(
             "INSERT INTO tickets (platform, channel, chat_id, conversation, citizen_id, "
@@ -183,6 +199,22 @@ class SqliteTransaction:
             "deleted_at = COALESCE(?, deleted_at), text = COALESCE(?, text) "
             "WHERE source_key = ?",
             (ts(edited_at), ts(deleted_at), text, source_key),
+        )
+
+    async def enqueue_many(self, outbounds: Sequence[Outbound]) -> None:
+        """Several messages at once, in order (one statement)."""
+        if not outbounds:
+            return
+        now = ts(datetime.now(UTC))
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(outbounds))
+        params: list[Any] = []
+        for out in outbounds:
+            params += [out.platform.value, out.chat_id, out.purpose.value, out.ticket_id,
+                       out.to_json(), now, now]
+        await self._do(
+            "INSERT INTO outbox (platform, chat_id, purpose, ticket_id, payload, not_before, "
+            f"created_at) VALUES {values}",
+            params,
         )
 
     async def enqueue(self, outbound: Outbound, not_before: datetime | None = None) -> int:
@@ -364,23 +396,36 @@ class SqliteStore:
     async def finish_inbox(self, inbox_id: int, error: str | None = None) -> None:
         await self._write("UPDATE inbox SET done = 1, error = ? WHERE id = ?", (error, inbox_id))
 
+    async def finish_inbox_many(self, ids: Sequence[int], errors: Mapping[int, str]) -> None:
+        """Rows handled (those not finished yet), some with the reason they failed."""
+        async with self.transaction() as tx:
+            marks = ", ".join("?" * len(ids))
+            await tx._do(f"UPDATE inbox SET done = 1 WHERE done = 0 AND id IN ({marks})", ids)
+            for inbox_id, error in errors.items():
+                await tx._do("UPDATE inbox SET error = ? WHERE id = ?", (error, inbox_id))
+
     # delivery
 
     async def due_outbox(
-        self, now: datetime, limit: int, exclude: Sequence[int] = ()
+        self, now: datetime, limit: int, exclude: Sequence[int] = (),
+        skip_chats: Sequence[tuple[str, str]] = (),
     ) -> list[OutboxItem]:
-        rows = await self._fetchall(
-            "SELECT id, payload, attempts, created_at FROM outbox "
-            "WHERE status = 'pending' AND not_before <= ? ORDER BY id LIMIT ?",
-            (now.timestamp(), limit + len(exclude)),
-        )
-        skip = set(exclude)
-        items = [
+        """Due rows in id order, but for rows and (platform, chat) pairs under way."""
+        sql = "SELECT id, payload, attempts, created_at FROM outbox " \
+              "WHERE status = 'pending' AND not_before <= ?"
+        params: list[Any] = [now.timestamp()]
+        if exclude:
+            sql += f" AND id NOT IN ({', '.join('?' * len(exclude))})"
+            params += exclude
+        if skip_chats:
+            sql += f" AND platform || ':' || chat_id NOT IN ({', '.join('?' * len(skip_chats))})"
+            params += [f"{platform}:{chat}" for platform, chat in skip_chats]
+        rows = await self._fetchall(sql + " ORDER BY id LIMIT ?", (*params, limit))
+        return [
             OutboxItem(row[0], Outbound.from_json(row[1]), row[2],
                        datetime.fromtimestamp(row[3], UTC))
-            for row in rows if row[0] not in skip
+            for row in rows
         ]
-        return items[:limit]
 
     async def next_outbox_at(self) -> datetime | None:
         rows = await self._fetchall(
@@ -397,6 +442,14 @@ class SqliteStore:
         """Rows delivered as these messages (several rows when merged into one message)."""
         now = datetime.now(UTC).timestamp()
         ids_json = json.dumps(list(message_ids))
+        if all(item.outbound.purpose not in TICKET_REFS for item in items):
+            # Nothing else to record: one statement, no transaction of its own.
+            await self._write(
+                f"UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
+                f"message_ids = ?, error = NULL WHERE id IN ({', '.join('?' * len(items))})",
+                (now, ids_json, *(item.id for item in items)),
+            )
+            return
         async with self.transaction() as tx:
             db = tx._db
             await db.executemany(

@@ -17,7 +17,8 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import LinkPreviewOptions, ReplyParameters
+from aiogram.methods.base import Response
+from aiogram.types import LinkPreviewOptions, Message, MessageId, ReplyParameters
 
 from bot.delivery import DeliveryResult
 from bot.telegram.split import CAPTION_LIMIT, html_visible_length, split_html, split_plain
@@ -25,6 +26,10 @@ from handlers.model import Outbound
 from storage.base import Store
 
 log = logging.getLogger(__name__)
+
+# aiogram parametrizes Response[…] for every answer it reads, and pydantic keeps those
+# classes only weakly: without a reference here, each send builds the class again.
+KEEP_RESPONSE_TYPES = (Response[Message], Response[MessageId])
 
 _TAGS = re.compile(r"<[^<>]+>")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import CommandStart
 from aiogram.types import Message
 
@@ -14,12 +15,43 @@ from handlers.model import Channel, Event
 
 log = logging.getLogger(__name__)
 
+MessageFilter = Callable[[Message], Awaitable[bool]]
+
+# Filters are coroutines on purpose: aiogram runs a plain callable, a magic filter `F.…`
+# included, through asyncio.to_thread, a thread round trip for every update.
+
+
+async def in_private(message: Message) -> bool:
+    return message.chat.type == "private"
+
+
+async def in_groups(message: Message) -> bool:
+    return message.chat.type in {"group", "supergroup"}
+
+
+def from_people_in(chat_id: int) -> MessageFilter:
+    async def check(message: Message) -> bool:
+        user = message.from_user
+        return message.chat.id == chat_id and not (user and user.is_bot)
+    return check
+
+
+def comments_in(chat_id: int) -> MessageFilter:
+    async def check(message: Message) -> bool:
+        """A person's message in a post's thread, not the channel's own forward."""
+        return (
+            message.chat.id == chat_id and bool(message.message_thread_id)
+            and not message.is_automatic_forward and message.sender_chat is None
+            and message.from_user is not None and not message.from_user.is_bot
+        )
+    return check
+
 
 def citizens_router() -> Router:
     """Private chats with citizens."""
     router = Router(name="citizens")
-    router.message.filter(F.chat.type == "private")
-    router.edited_message.filter(F.chat.type == "private")
+    router.message.filter(in_private)
+    router.edited_message.filter(in_private)
 
     @router.message(CommandStart())
     async def start(message: Message, desk: FrontDesk, inbox_id: int | None = None) -> None:
@@ -46,10 +78,7 @@ def citizens_router() -> Router:
 def discussion_router(discussion_chat_id: int) -> Router:
     """Comments under the channel's posts, in its discussion group."""
     router = Router(name="discussion")
-    in_thread = (
-        (F.chat.id == discussion_chat_id) & F.message_thread_id
-        & ~F.is_automatic_forward & ~F.sender_chat & ~F.from_user.is_bot
-    )
+    in_thread = comments_in(discussion_chat_id)
     router.message.filter(in_thread)
     router.edited_message.filter(in_thread)
 
@@ -73,7 +102,7 @@ def discussion_router(discussion_chat_id: int) -> Router:
 def staff_router(staff_chat_id: int) -> Router:
     """The staff chat: answers, commands and staff talk."""
     router = Router(name="staff")
-    router.message.filter(F.chat.id == staff_chat_id, ~F.from_user.is_bot)
+    router.message.filter(from_people_in(staff_chat_id))
 
     @router.message()
     async def staff_message(
@@ -88,7 +117,7 @@ def staff_router(staff_chat_id: int) -> Router:
 def other_chats_router() -> Router:
     """Groups the desk does not serve: their ids are logged to help find the staff chat."""
     router = Router(name="other-chats")
-    router.message.filter(F.chat.type.in_({"group", "supergroup"}))
+    router.message.filter(in_groups)
 
     @router.message()
     async def other_group(message: Message) -> None:
