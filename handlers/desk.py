@@ -198,7 +198,7 @@ class FrontDesk:
                 purpose=Purpose.CARD,
                 text=render.card_html(
                     self.texts, ticket.id, inbound, deadline, self.config.timezone,
-                    local_deadline,
+                    local_deadline=local_deadline,
                 ),
                 html=True,
                 ticket_id=ticket.id,

@@ -75,7 +75,7 @@ def citizen_html(texts: Texts, name: str, link: str) -> str:
 
 def card_html(
     texts: Texts, number: int, inbound: Inbound, deadline: datetime | None, tz: tzinfo,
-    local_deadline: str | None = None,
+    *, local_deadline: str | None = None,
 ) -> str:
     """The staff card of a new ticket."""
     body = message_html(texts, inbound.text, inbound.attachments)
