@@ -15,7 +15,7 @@ from typing import Any
 
 import aiosqlite
 
-from handlers.model import TICKET_REFS, Attachment, Channel, Outbound, Platform, Purpose
+from handlers.model import Attachment, Channel, Outbound, Platform
 from storage.base import (
     InboxItem,
     IntakeState,
@@ -439,46 +439,17 @@ class SqliteStore:
     async def outbox_sent_many(
         self, items: Sequence[OutboxItem], message_ids: Sequence[str]
     ) -> None:
-        """Rows delivered as these messages (several rows when merged into one message)."""
-        now = datetime.now(UTC).timestamp()
-        ids_json = json.dumps(list(message_ids))
-        if all(item.outbound.purpose not in TICKET_REFS for item in items):
-            # Nothing else to record: one statement, no transaction of its own.
-            await self._write(
-                f"UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
-                f"message_ids = ?, error = NULL WHERE id IN ({', '.join('?' * len(items))})",
-                (now, ids_json, *(item.id for item in items)),
-            )
-            return
-        async with self.transaction() as tx:
-            db = tx._db
-            await db.executemany(
-                "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
-                "message_ids = ?, error = NULL WHERE id = ?",
-                [(now, ids_json, item.id) for item in items],
-            )
-            refs = []
-            cards = []
-            for item in items:
-                out = item.outbound
-                tickets = out.tickets or ((out.ticket_id,) if out.ticket_id else ())
-                if out.purpose in TICKET_REFS:
-                    refs += [(out.platform.value, out.chat_id, m, t)
-                             for m in message_ids for t in tickets]
-                if out.purpose is Purpose.CARD and message_ids:
-                    cards += [(out.chat_id, message_ids[0], t) for t in tickets]
-            if refs:
-                await db.executemany(
-                    "INSERT INTO refs (platform, chat_id, message_id, ticket_id) "
-                    "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                    refs,
-                )
-            if cards:
-                await db.executemany(
-                    "UPDATE tickets SET card_chat_id = ?, card_message_id = ? "
-                    "WHERE id = ? AND card_message_id IS NULL",
-                    cards,
-                )
+        """Rows delivered as these messages (several rows when merged into one message).
+
+        One statement: the trigger `outbox_sent_refs` records what the messages refer to.
+        """
+        marks = ", ".join("?" * len(items))
+        await self._write(
+            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
+            f"message_ids = ?, error = NULL WHERE id IN ({marks})",
+            (datetime.now(UTC).timestamp(), json.dumps(list(message_ids)),
+             *(item.id for item in items)),
+        )
 
     async def outbox_retry(self, item: OutboxItem, not_before: datetime, error: str) -> None:
         await self._write(
@@ -567,7 +538,17 @@ class SqliteStore:
 
 
 def _statements(sql: str) -> list[str]:
-    """Split a migration script into statements (our scripts keep `--` and `;` out of
-    literals)."""
-    lines = [line.split("--", 1)[0] for line in sql.splitlines()]
-    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+    """A migration script as statements; a trigger's body keeps its own semicolons.
+
+    Our scripts keep `--` out of string literals.
+    """
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines():
+        buffer += line.split("--", 1)[0] + "\n"
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip().removesuffix(";"))
+            buffer = ""
+    if buffer.strip():
+        statements.append(buffer.strip())
+    return statements
