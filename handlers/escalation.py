@@ -15,6 +15,7 @@ ticket has reached by now, never one per missed step.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
@@ -107,70 +108,76 @@ def escalation_message(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What the sweep does to one due ticket: a message (or none, for a stale mark)."""
+
+    ticket_id: int
+    level: int
+    next_at: datetime | None
+    message: Outbound | None
+
+
+def next_step(
+    texts: Texts, calendar: WorkingClock, config: DeskConfig, ticket: Ticket, now: datetime
+) -> Step:
+    """The step a due ticket takes now."""
+    deadline = ticket.deadline_at
+    if not ticket.is_open or ticket.waiting_since is None or deadline is None:
+        # Nothing waits on staff: a stale mark would keep coming back in every sweep.
+        return Step(ticket.id, ticket.escalation_level, None, None)
+    overdue = calendar.working_time_between(deadline, now)
+    # At least one step up, so a rounding quirk can never send the same level twice.
+    level = max(reached_level(overdue, config), ticket.escalation_level + 1)
+    waited = calendar.working_time_between(ticket.waiting_since, now)
+    return Step(
+        ticket.id,
+        level,
+        calendar.add_working_time(deadline, level_offset(level + 1, config)),
+        escalation_message(texts, config, ticket, level, waited),
+    )
+
+
+async def _apply(tx: Transaction, steps: list[Step]) -> int:
+    await tx.enqueue_many([step.message for step in steps if step.message is not None])
+    await tx.set_escalations([(step.ticket_id, step.level, step.next_at) for step in steps])
+    sent = [step for step in steps if step.message is not None]
+    for step in sent:
+        log.info("ticket %s escalated to level %s", step.ticket_id, step.level)
+    return len(sent)
+
+
 async def escalate_ticket(
     store: Store, texts: Texts, calendar: WorkingClock, config: DeskConfig, *, ticket_id: int,
     now: datetime,
 ) -> bool:
     """One step of the ladder for one ticket, if it is still due; True if a message went out."""
     async with store.transaction() as tx:
-        return await _escalate(tx, texts, calendar, config, ticket_id=ticket_id, now=now)
-
-
-async def _escalate(
-    tx: Transaction, texts: Texts, calendar: WorkingClock, config: DeskConfig, *,
-    ticket_id: int, now: datetime,
-) -> bool:
-    # Read again under the write lock: an answer or another sweep may have come first.
-    ticket = await tx.ticket(ticket_id)
-    if ticket is None or ticket.next_escalation_at is None or ticket.next_escalation_at > now:
-        return False
-    deadline = ticket.deadline_at
-    if not ticket.is_open or ticket.waiting_since is None or deadline is None:
-        # Nothing waits on staff: a stale mark would keep coming back in every sweep.
-        await tx.update_ticket(ticket.id, next_escalation_at=None)
-        return False
-    overdue = calendar.working_time_between(deadline, now)
-    # At least one step up, so a rounding quirk can never send the same level twice.
-    level = max(reached_level(overdue, config), ticket.escalation_level + 1)
-    waited = calendar.working_time_between(ticket.waiting_since, now)
-    await tx.enqueue(escalation_message(texts, config, ticket, level, waited))
-    await tx.update_ticket(
-        ticket.id,
-        escalation_level=level,
-        next_escalation_at=calendar.add_working_time(deadline, level_offset(level + 1, config)),
-    )
-    log.info("ticket %s escalated to level %s", ticket_id, level)
-    return True
+        ticket = await tx.ticket(ticket_id)
+        if ticket is None or ticket.next_escalation_at is None or ticket.next_escalation_at > now:
+            return False
+        return await _apply(tx, [next_step(texts, calendar, config, ticket, now)]) > 0
 
 
 async def escalate_due(
     store: Store, texts: Texts, calendar: WorkingClock, config: DeskConfig, now: datetime,
 ) -> int:
-    """The sweep: every due ticket one step up its ladder; returns how many escalated."""
+    """The sweep: every due ticket one step up its ladder; returns how many escalated.
+
+    Each batch is read and written in one transaction, under the store's write lock, so an
+    answer cannot slip in between, and a commit per ticket is not paid.
+    """
     escalated = 0
-    tried: set[int] = set()
     while True:
-        due = await store.due_escalations(now, SWEEP_BATCH)
-        fresh = [ticket.id for ticket in due if ticket.id not in tried]
-        tried.update(fresh)
-        try:
-            # One transaction for the batch: a commit per ticket would cost more than the rest.
-            async with store.transaction() as tx:
-                batch = 0
-                for ticket_id in fresh:
-                    batch += await _escalate(
-                        tx, texts, calendar, config, ticket_id=ticket_id, now=now
-                    )
-            escalated += batch
-        except Exception:
-            log.exception("escalation batch failed; trying its tickets one by one")
-            for ticket_id in fresh:
+        async with store.transaction() as tx:
+            due = await tx.due_escalations(now, SWEEP_BATCH)
+            steps = []
+            for ticket in due:
                 try:
-                    escalated += await escalate_ticket(
-                        store, texts, calendar, config, ticket_id=ticket_id, now=now
-                    )
+                    steps.append(next_step(texts, calendar, config, ticket, now))
                 except Exception:  # one broken ticket must not hold back the others
                     log.exception("escalation of ticket %s failed; next sweep tries again",
-                                  ticket_id)
-        if len(due) < SWEEP_BATCH or not fresh:
+                                  ticket.id)
+            escalated += await _apply(tx, steps)
+        if len(due) < SWEEP_BATCH or not steps:
             return escalated

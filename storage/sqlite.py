@@ -248,7 +248,25 @@ class SqliteTransaction:
             (platform.value, citizen_id, datetime.now(UTC).timestamp() if blocked else None),
         )
 
-    # escalation: the queue and the digest's once-a-day mark
+    # escalation: the sweep, the queue and the digest's once-a-day mark
+
+    async def due_escalations(self, now: datetime, limit: int) -> list[Ticket]:
+        rows = await self._all(
+            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE next_escalation_at IS NOT NULL "
+            "AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT ?",
+            (now.timestamp(), limit),
+        )
+        return [_ticket(r) for r in rows]
+
+    async def set_escalations(
+        self, steps: Sequence[tuple[int, int, datetime | None]]
+    ) -> None:
+        """(ticket, level reached, when the next level is due) for several tickets."""
+        if steps:
+            await self._db.executemany(
+                "UPDATE tickets SET escalation_level = ?, next_escalation_at = ? WHERE id = ?",
+                [(level, ts(next_at), ticket_id) for ticket_id, level, next_at in steps],
+            )
 
     async def waiting_tickets(self, limit: int) -> list[Ticket]:
         rows = await self._all(

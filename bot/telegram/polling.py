@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from aiogram import Bot, Dispatcher
@@ -27,6 +28,7 @@ from aiogram.methods.base import Response
 from aiogram.types import Update
 from pydantic import ValidationError
 
+from bot.stopping import unless_stopped
 from storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -126,19 +128,11 @@ class TelegramPoller:
         request = GetRawUpdates(
             offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
         )
-        poll = asyncio.ensure_future(self.bot(request, request_timeout=self.poll_timeout + 10))
-        stop = asyncio.ensure_future(self._stopping.wait())
-        try:
-            await asyncio.wait({poll, stop}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stop.cancel()
-        if not poll.done():
-            # Stopping: whatever this poll would return stays unconfirmed at Telegram.
-            poll.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await poll
-            return []
-        return poll.result()
+        poll: Awaitable[list[dict[str, Any]]] = self.bot(
+            request, request_timeout=self.poll_timeout + 10
+        )
+        done, updates = await unless_stopped(poll, self._stopping)
+        return updates if done and updates is not None else []
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

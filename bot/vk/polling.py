@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 from vkbottle import API, VKAPIError
 
+from bot.stopping import unless_stopped
 from bot.vk.client import NETWORK_ERRORS, TOKEN_REJECTED, describe, error_code
 from bot.vk.convert import Author, author_id, is_start, to_inbound
 from bot.vk.names import AuthorNames
@@ -110,23 +111,15 @@ class VKPoller:
 
     async def _check(self, server: LongPollServer, ts: str) -> dict[str, Any] | None:
         """One a_check; None when stopping cut it short (its events stay at VK for later)."""
-        request = asyncio.ensure_future(self.api.http_client.request_text(
+        done, text = await unless_stopped(self.api.http_client.request_text(
             server.server,
             method="POST",
             params={"act": "a_check", "key": server.key, "ts": ts, "wait": self.wait},
             timeout=aiohttp.ClientTimeout(total=self.wait + 15),
-        ))
-        stop = asyncio.ensure_future(self._stopping.wait())
-        try:
-            await asyncio.wait({request, stop}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stop.cancel()
-        if not request.done():
-            request.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await request
+        ), self._stopping)
+        if not done or text is None:
             return None
-        answer = json.loads(request.result())
+        answer = json.loads(text)
         if not isinstance(answer, dict):
             raise json.JSONDecodeError("not an object", str(answer)[:50], 0)
         return answer
