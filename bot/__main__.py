@@ -9,6 +9,7 @@ import sys
 from bot.app import Application
 from bot.logs import setup_logging
 from bot.settings import SettingsError, load_settings
+from handlers.texts import TextsError
 from storage import StoreError
 
 
@@ -22,13 +23,13 @@ async def main() -> int:
         settings.log_level,
         [settings.telegram_token.get_secret_value(), settings.vk_token.get_secret_value()],
     )
-    app = Application(settings)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, app.request_stop)
     try:
+        app = Application(settings)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, app.request_stop)
         await app.start()
-    except StoreError as exc:
+    except (StoreError, TextsError) as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
         return 2
     await app.wait()

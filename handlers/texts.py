@@ -47,6 +47,7 @@ class Texts:
     def __init__(self, locale: str = FALLBACK_LOCALE, folder: Path | None = None) -> None:
         self.locale = locale
         self.folder = folder or DEFAULT_LOCALES
+        self._setting = "LOCALES_DIR" if folder else "LOCALE"
         self._bundles = [self._load(locale)]
         if locale != FALLBACK_LOCALE:
             self._bundles.append(self._load(FALLBACK_LOCALE))
@@ -55,7 +56,7 @@ class Texts:
         folder = self.folder / locale
         files = sorted(folder.glob("*.ftl")) if folder.is_dir() else []
         if not files:
-            raise TextsError(f"LOCALE: no texts for {locale!r} in {folder}")
+            raise TextsError(f"{self._setting}: no texts for {locale!r} in {folder}")
         # use_isolating=False: no invisible bidi marks around numbers in messengers.
         bundle = FluentBundle([locale], use_isolating=False)
         for path in files:

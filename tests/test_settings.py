@@ -94,16 +94,29 @@ def test_wrong_setting_names_itself(
     assert message.startswith(f"{named}:") and "\n" not in message
 
 
-def test_missing_staff_chat_stops_the_start_with_one_line(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("values", "line"),
+    [
+        ({}, "frontdesk: STAFF_CHAT_ID: required: the Telegram chat where staff work"),
+        ({"STAFF_CHAT_ID": "-100", "DATABASE_URL": "postgresql://desk@db/desk"},
+         "frontdesk: DATABASE_URL: unsupported scheme 'postgresql' (expected sqlite:///path)"),
+        ({"STAFF_CHAT_ID": "-100", "DATABASE_URL": "sqlite:////no/such/folder/desk.db"},
+         "frontdesk: DATABASE_URL: folder /no/such/folder does not exist"),
+        ({"STAFF_CHAT_ID": "-100", "LOCALES_DIR": "/no/such/texts"},
+         "frontdesk: LOCALES_DIR: no texts for 'ru' in /no/such/texts/ru"),
+    ],
+)
+def test_a_wrong_start_stops_with_one_line(
+    tmp_path: Path, values: dict[str, str], line: str
+) -> None:
     clean = {k: v for k, v in os.environ.items()
-             if not k.startswith(("TELEGRAM_", "STAFF_", "VK_"))}
+             if not k.startswith(("TELEGRAM_", "STAFF_", "VK_", "DATABASE_", "LOCALE"))}
     clean["TELEGRAM_TOKEN"] = "123456:SECRET-TOKEN-VALUE"
     result = subprocess.run(
-        [sys.executable, "-m", "bot"], cwd=tmp_path, env={**clean, "PYTHONPATH": str(ROOT)},
+        [sys.executable, "-m", "bot"], cwd=tmp_path,
+        env={**clean, **values, "PYTHONPATH": str(ROOT)},
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines() == [
-        "frontdesk: STAFF_CHAT_ID: required: the Telegram chat where staff work"
-    ]
+    assert result.stderr.strip().splitlines() == [line]
     assert "SECRET-TOKEN-VALUE" not in result.stderr + result.stdout
