@@ -31,6 +31,7 @@ from bot.telegram.routers import (
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.desk import DeskConfig, FrontDesk
 from handlers.model import Platform
+from handlers.render import hours_words
 from handlers.texts import Texts
 from scheduler.jobs import DeskScheduler
 from storage import SqliteStore, store_from_url
@@ -44,8 +45,7 @@ REQUEST_TIMEOUT = 15.0
 
 
 def hours_text(texts: Texts, settings: Settings) -> str:
-    hours = BusinessHours.parse(settings.business_hours)
-    return texts.get("hours-always") if hours.always_open else settings.business_hours
+    return hours_words(texts, BusinessHours.parse(settings.business_hours))
 
 
 def build_dispatcher(settings: Settings, desk: FrontDesk) -> Dispatcher:

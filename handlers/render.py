@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime, tzinfo
 
+from handlers.calendar import BusinessHours, DayHours
 from handlers.model import Attachment, Channel, Inbound, Platform
 from handlers.texts import Texts, escape
 
@@ -104,3 +105,27 @@ def platform_name(texts: Texts, platform: Platform) -> str:
 
 def channel_name(texts: Texts, channel: Channel) -> str:
     return texts.get(f"channel-{channel.value}")
+
+
+def hours_words(texts: Texts, hours: BusinessHours) -> str:
+    """Working hours as citizens read them: «Пн–Чт 09:00–18:00, Пт 09:00–16:45»."""
+    if hours.always_open:
+        return texts.get("hours-always")
+    names = texts.get("weekdays").split()
+    groups: list[tuple[int, int, DayHours]] = []  # first day, last day, their hours
+    for day, span in enumerate(hours.week):
+        if span is None:
+            continue
+        if groups and groups[-1][1] == day - 1 and groups[-1][2] == span:
+            groups[-1] = (groups[-1][0], day, span)
+        else:
+            groups.append((day, day, span))
+    parts = []
+    for first, last, span in groups:
+        days = names[first] if first == last else f"{names[first]}–{names[last]}"
+        parts.append(f"{days} {_clock(span.opens)}–{_clock(span.closes)}")
+    return ", ".join(parts)
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"

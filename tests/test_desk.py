@@ -6,8 +6,11 @@ import json
 from dataclasses import fields, replace
 from datetime import UTC, datetime
 
+from handlers import render
+from handlers.calendar import BusinessHours
 from handlers.desk import FrontDesk, command_of
 from handlers.model import Attachment, Channel, Event, Inbound, Outbound, Platform, Purpose
+from handlers.texts import Texts
 from storage import OutboxItem, SqliteStore
 from tests.conftest import STAFF_CHAT, FixedClock
 
@@ -232,3 +235,10 @@ def test_outbound_survives_the_outbox_with_every_field() -> None:
     )
     assert Outbound.from_json(original.to_json()) == original
     assert {f.name for f in fields(Outbound)} == set(json.loads(original.to_json()))
+
+
+def test_working_hours_read_in_the_citizens_language() -> None:
+    hours = BusinessHours.parse("Mon-Thu 09:00-18:00, Fri 09:00-16:45")
+    assert render.hours_words(Texts("ru"), hours) == "Пн–Чт 09:00–18:00, Пт 09:00–16:45"
+    assert render.hours_words(Texts("en"), hours) == "Mon–Thu 09:00–18:00, Fri 09:00–16:45"
+    assert render.hours_words(Texts("ru"), BusinessHours.parse("24/7")) == "круглосуточно"

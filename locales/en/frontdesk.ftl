@@ -14,6 +14,8 @@ ack-received-comment = Thank you! Your comment got number №{ $number }. We wil
 answer-header = Answer to your message №{ $number }:
 closing = Your message №{ $number } has been closed. If anything remains, just write again.
 flood-notice = You are sending messages too fast. We have your message №{ $number }; please wait a minute before writing more.
+# Short weekday names, Monday first, separated by spaces.
+weekdays = Mon Tue Wed Thu Fri Sat Sun
 hours-always = around the clock
 
 ## Times

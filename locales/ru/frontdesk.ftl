@@ -14,6 +14,8 @@ ack-received-comment = Спасибо! Ваш комментарий получ�
 answer-header = Ответ на ваше сообщение №{ $number }:
 closing = Ваше сообщение №{ $number } закрыто. Если вопрос остался, просто напишите снова.
 flood-notice = Вы отправляете сообщения слишком часто. Мы получили ваше сообщение №{ $number }; подождите минуту, прежде чем писать ещё.
+# Short weekday names, Monday first, separated by spaces.
+weekdays = Пн Вт Ср Чт Пт Сб Вс
 hours-always = круглосуточно
 
 ## Times
