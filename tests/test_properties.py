@@ -34,7 +34,8 @@ def inbound(text: str, name: str, attachments: tuple[Attachment, ...] = ()) -> I
 def test_escaped_text_reads_back_as_itself(text: str) -> None:
     visible, entities = parse_entities(escape(text), "HTML")
     assert entities == [] or all(e["type"] != "text_link" for e in entities)
-    assert visible == text.strip() or visible == text
+    # Telegram trims the ends by its own notion of white space; compare what is inside.
+    assert visible.strip() == text.strip()
 
 
 @FAST
