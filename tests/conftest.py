@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.desk import DeskConfig, FrontDesk
 from handlers.texts import Texts
 from storage import SqliteStore
+
+# CI runs the property tests on a fixed set of examples, so a landing never depends on
+# luck; locally every run explores new ones.
+hypothesis_settings.register_profile("ci", derandomize=True, database=None)
+if os.environ.get("CI"):
+    hypothesis_settings.load_profile("ci")
 
 STAFF_CHAT = "-100500"
 MOSCOW = ZoneInfo("Europe/Moscow")
