@@ -120,7 +120,6 @@ class Application:
         )
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopped = asyncio.Event()
-        self.started = asyncio.Event()
 
     async def start(self) -> None:
         quiet_libraries()
@@ -132,7 +131,6 @@ class Application:
             self._spawn(self.vk.poller.process(), "vk-process")
         self._spawn(self.sender.run(), "sender")
         self.scheduler.start()
-        self.started.set()
         log.info("front desk started")
 
     def _spawn(self, work: Awaitable[Any], name: str) -> None:

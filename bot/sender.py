@@ -236,13 +236,8 @@ def _mergeable(out: Outbound) -> bool:
 
 
 def _merged(group: list[OutboxItem]) -> Outbound:
-    """One staff-chat message for several rows; it names every ticket of every row."""
+    """One staff-chat message for several rows; each row still names its own ticket."""
     outs = [item.outbound for item in group]
-    tickets: list[int] = []
-    for out in outs:
-        for number in out.tickets or ((out.ticket_id,) if out.ticket_id else ()):
-            if number not in tickets:
-                tickets.append(number)
     purpose = Purpose.CARD if any(o.purpose is Purpose.CARD for o in outs) else outs[0].purpose
     return Outbound(
         platform=outs[0].platform,
@@ -250,5 +245,4 @@ def _merged(group: list[OutboxItem]) -> Outbound:
         purpose=purpose,
         text=SEPARATOR.join(o.text for o in outs),
         html=True,
-        tickets=tuple(tickets),
     )

@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from handlers import queue, render
@@ -46,6 +46,25 @@ class DeskConfig:
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def replying_to(inbound: Inbound, purpose: Purpose, text: str, ticket_id: int) -> Outbound:
+    """A message back to where a citizen just wrote, as a reply to what they wrote."""
+    return Outbound(
+        platform=inbound.platform, chat_id=inbound.chat_id, purpose=purpose, text=text,
+        ticket_id=ticket_id, channel=inbound.channel, reply_to=inbound.message_id,
+        thread_id=inbound.thread_id,
+    )
+
+
+def to_citizen(ticket: Ticket, purpose: Purpose, text: str, **extra: Any) -> Outbound:
+    """A message to a ticket's citizen; under a comment, a reply to their latest one."""
+    return Outbound(
+        platform=ticket.platform, chat_id=ticket.chat_id, purpose=purpose, text=text,
+        ticket_id=ticket.id, channel=ticket.channel,
+        reply_to=ticket.reply_to if ticket.channel is Channel.COMMENT else None,
+        thread_id=ticket.thread_id, **extra,
+    )
 
 
 def command_of(text: str) -> str | None:
@@ -143,15 +162,8 @@ class FrontDesk:
         if told is not None and now - told < timedelta(minutes=1):
             return
         self._slowed[key] = now
-        await tx.enqueue(Outbound(
-            platform=inbound.platform,
-            chat_id=inbound.chat_id,
-            purpose=Purpose.NOTICE,
-            text=self.texts.get("flood-notice", number=ticket.id),
-            ticket_id=ticket.id,
-            channel=inbound.channel,
-            reply_to=inbound.message_id,
-            thread_id=inbound.thread_id,
+        await tx.enqueue(replying_to(
+            inbound, Purpose.NOTICE, self.texts.get("flood-notice", number=ticket.id), ticket.id
         ))
         await self._tell_staff(
             tx, self.texts.get("staff-flooding", number=ticket.id),
@@ -182,15 +194,9 @@ class FrontDesk:
         local_deadline = self.texts.moment(deadline.astimezone(self.config.timezone))
         ack_key = "ack-received-comment" if inbound.channel is Channel.COMMENT else "ack-received"
         await tx.enqueue_many([
-            Outbound(
-                platform=inbound.platform,
-                chat_id=inbound.chat_id,
-                purpose=Purpose.ACK,
-                text=self.texts.get(ack_key, number=ticket.id, deadline=local_deadline),
-                ticket_id=ticket.id,
-                channel=inbound.channel,
-                reply_to=inbound.message_id,
-                thread_id=inbound.thread_id,
+            replying_to(
+                inbound, Purpose.ACK,
+                self.texts.get(ack_key, number=ticket.id, deadline=local_deadline), ticket.id,
             ),
             Outbound(
                 platform=Platform.TELEGRAM,
@@ -373,16 +379,9 @@ class FrontDesk:
         else:
             header = self.texts.get("answer-header", number=ticket.id)
             body = text
-        await tx.enqueue(Outbound(
-            platform=ticket.platform,
-            chat_id=ticket.chat_id,
-            purpose=Purpose.ANSWER,
-            text=f"{header}\n\n{body}" if body else header,
+        await tx.enqueue(to_citizen(
+            ticket, Purpose.ANSWER, f"{header}\n\n{body}" if body else header,
             html=is_telegram,
-            ticket_id=ticket.id,
-            channel=ticket.channel,
-            reply_to=ticket.reply_to if ticket.channel is Channel.COMMENT else None,
-            thread_id=ticket.thread_id,
             copy_from=(inbound.chat_id, inbound.message_id)
             if is_telegram and inbound.attachments else None,
             attachments=() if is_telegram else inbound.attachments,
@@ -417,15 +416,8 @@ class FrontDesk:
             ticket.id, status="closed", closed_at=self.now(), waiting_since=None,
             deadline_at=None, next_escalation_at=None,
         )
-        await tx.enqueue(Outbound(
-            platform=ticket.platform,
-            chat_id=ticket.chat_id,
-            purpose=Purpose.CLOSING,
-            text=self.texts.get("closing", number=ticket.id),
-            ticket_id=ticket.id,
-            channel=ticket.channel,
-            reply_to=ticket.reply_to if ticket.channel is Channel.COMMENT else None,
-            thread_id=ticket.thread_id,
+        await tx.enqueue(to_citizen(
+            ticket, Purpose.CLOSING, self.texts.get("closing", number=ticket.id)
         ))
         await self._tell_staff(
             tx, self.texts.get("staff-closed", number=ticket.id), inbound.message_id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -110,7 +110,6 @@ class Outbound:
     thread_id: str | None = None
     copy_from: tuple[str, str] | None = None  # (chat id, message id) to copy, with text as caption
     attachments: tuple[Attachment, ...] = ()
-    tickets: tuple[int, ...] = field(default_factory=tuple)  # all tickets a message names
 
     def to_json(self) -> str:
         # By hand: dataclasses.asdict deep-copies every field and costs more than the rest.
@@ -125,7 +124,6 @@ class Outbound:
                 {"kind": a.kind, "ref": a.ref, "name": a.name, "url": a.url}
                 for a in self.attachments
             ],
-            "tickets": list(self.tickets),
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -137,12 +135,4 @@ class Outbound:
         data["channel"] = Channel(data["channel"])
         data["attachments"] = tuple(Attachment(**a) for a in data.get("attachments", ()))
         data["copy_from"] = tuple(data["copy_from"]) if data.get("copy_from") else None
-        data["tickets"] = tuple(data.get("tickets", ()))
         return cls(**data)
-
-
-@dataclass(frozen=True, slots=True)
-class Delivered:
-    """The sender's record of one delivered outbox row."""
-
-    message_ids: tuple[str, ...]

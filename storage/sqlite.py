@@ -43,6 +43,12 @@ _TICKET_COLUMNS = (
     "card_chat_id, card_message_id, unreachable"
 )
 
+# Through the index on next_escalation_at: the sweep's cost follows the due tickets only.
+_DUE_ESCALATIONS = (
+    f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE next_escalation_at IS NOT NULL "
+    "AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT ?"
+)
+
 
 def ts(moment: datetime | None) -> float | None:
     """An aware datetime as UNIX seconds, the store's time format."""
@@ -234,13 +240,6 @@ class SqliteTransaction:
             "UPDATE inbox SET done = 1, error = ? WHERE id = ?", (error, inbox_id)
         )
 
-    async def is_blocked(self, platform: Platform, citizen_id: str) -> bool:
-        row = await self._one(
-            "SELECT blocked_at FROM citizens WHERE platform = ? AND citizen_id = ?",
-            (platform.value, citizen_id),
-        )
-        return bool(row and row[0] is not None)
-
     async def set_blocked(self, platform: Platform, citizen_id: str, blocked: bool) -> None:
         await self._do(
             "INSERT INTO citizens (platform, citizen_id, blocked_at) VALUES (?, ?, ?) "
@@ -251,11 +250,7 @@ class SqliteTransaction:
     # escalation: the sweep, the queue and the digest's once-a-day mark
 
     async def due_escalations(self, now: datetime, limit: int) -> list[Ticket]:
-        rows = await self._all(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE next_escalation_at IS NOT NULL "
-            "AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT ?",
-            (now.timestamp(), limit),
-        )
+        rows = await self._all(_DUE_ESCALATIONS, (now.timestamp(), limit))
         return [_ticket(r) for r in rows]
 
     async def set_escalations(
@@ -411,9 +406,6 @@ class SqliteStore:
         )
         return [InboxItem(*row) for row in rows]
 
-    async def finish_inbox(self, inbox_id: int, error: str | None = None) -> None:
-        await self._write("UPDATE inbox SET done = 1, error = ? WHERE id = ?", (error, inbox_id))
-
     async def finish_inbox_many(self, ids: Sequence[int], errors: Mapping[int, str]) -> None:
         """Rows handled (those not finished yet), some with the reason they failed."""
         async with self.transaction() as tx:
@@ -482,10 +474,6 @@ class SqliteStore:
             (error[:500], item.id),
         )
 
-    async def outbox_pending_count(self) -> int:
-        rows = await self._fetchall("SELECT COUNT(*) FROM outbox WHERE status = 'pending'")
-        return int(rows[0][0])
-
     # reads
 
     async def ticket(self, ticket_id: int) -> Ticket | None:
@@ -509,20 +497,8 @@ class SqliteStore:
             for r in rows
         ]
 
-    async def waiting_tickets(self, limit: int) -> list[Ticket]:
-        rows = await self._fetchall(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE waiting_since IS NOT NULL "
-            "AND status = 'open' ORDER BY waiting_since LIMIT ?",
-            (limit,),
-        )
-        return [_ticket(r) for r in rows]
-
     async def due_escalations(self, now: datetime, limit: int) -> list[Ticket]:
-        rows = await self._fetchall(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE next_escalation_at IS NOT NULL "
-            "AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT ?",
-            (now.timestamp(), limit),
-        )
+        rows = await self._fetchall(_DUE_ESCALATIONS, (now.timestamp(), limit))
         return [_ticket(r) for r in rows]
 
     async def tickets_between(self, start: datetime, end: datetime) -> list[Ticket]:

@@ -200,6 +200,7 @@ class VKPoller:
         authors = await self.names.lookup(
             user for user in (author_id(e) for e in events if e) if user is not None
         )
+        failed: dict[int, str] = {}
         for item, event in zip(items, events, strict=True):
             error = None
             try:
@@ -211,8 +212,10 @@ class VKPoller:
             except Exception as exc:  # one bad event must not stop the rest
                 error = f"handler failed: {type(exc).__name__}"
                 log.exception("inbox row %s: %s", item.id, error)
-            # The desk finishes its row in its own transaction; this covers the rest.
-            await self.store.finish_inbox(item.id, error)
+            if error:
+                failed[item.id] = error
+        # The desk finishes its rows in its own transactions; this covers the rest.
+        await self.store.finish_inbox_many([item.id for item in items], failed)
 
     async def _handle(
         self, inbox_id: int, event: dict[str, Any], authors: Mapping[int, Author]
