@@ -110,6 +110,7 @@ class Outbound:
     thread_id: str | None = None
     copy_from: tuple[str, str] | None = None  # (chat id, message id) to copy, with text as caption
     attachments: tuple[Attachment, ...] = ()
+    refers: tuple[int, ...] = ()  # further tickets this message names (a list, a digest)
 
     def to_json(self) -> str:
         # By hand: dataclasses.asdict deep-copies every field and costs more than the rest.
@@ -124,6 +125,7 @@ class Outbound:
                 {"kind": a.kind, "ref": a.ref, "name": a.name, "url": a.url}
                 for a in self.attachments
             ],
+            "refers": list(self.refers),
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -135,4 +137,5 @@ class Outbound:
         data["channel"] = Channel(data["channel"])
         data["attachments"] = tuple(Attachment(**a) for a in data.get("attachments", ()))
         data["copy_from"] = tuple(data["copy_from"]) if data.get("copy_from") else None
+        data["refers"] = tuple(data.get("refers", ()))
         return cls(**data)

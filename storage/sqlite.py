@@ -334,17 +334,16 @@ class SqliteStore:
     async def _migrate(self) -> None:
         db = self.db
         await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        async with db.execute("SELECT MAX(version) FROM schema_version") as cur:
-            row = await cur.fetchone()
-        current = (row[0] if row else None) or 0
+        async with db.execute("SELECT version FROM schema_version") as cur:
+            applied = {row[0] for row in await cur.fetchall()}
         folder = resources.files("storage") / "migrations"
         scripts = sorted(
             (int(p.name.split("_", 1)[0]), p) for p in folder.iterdir()
             if p.name.endswith(".sql")
         )
         for version, script in scripts:
-            if version <= current:
-                continue
+            if version in applied:
+                continue  # each script once, whatever order they arrived in
             log.info("applying store migration %s", script.name)
             sql = script.read_text(encoding="utf-8")
             async with self._lock:
