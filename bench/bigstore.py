@@ -70,7 +70,7 @@ def _templates() -> tuple[str, str, str]:
     """An acknowledgement, a card and an inbox update, with placeholders for the ids."""
     ack = Outbound(
         Platform.TELEGRAM, _CHAT, Purpose.ACK,
-        f"Ваше сообщение №{_TICKET} получено. Ответим до 17:00 26 ноября.",
+        f"Ваше сообщение №{_TICKET} получено. Ответим до 26 ноября, 17:00.",
         ticket_id=int(_TICKET), reply_to=_MESSAGE,
     ).to_json()
     card = Outbound(

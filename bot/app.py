@@ -86,6 +86,10 @@ class Application:
                     "" if settings.escalation_chat_id is None else str(settings.escalation_chat_id)
                 ),
                 duty_mentions=settings.duty_mentions,
+                organization=settings.organization_name,
+                site_url=settings.organization_site_url,
+                feedback_url=settings.gosuslugi_feedback_url,
+                privacy_policy_url=settings.privacy_policy_url,
             ),
         )
         self.scheduler = DeskScheduler(

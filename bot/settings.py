@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     digest_at: time | None = time(9, 0)
     duty_mentions: str = ""
 
+    organization_name: str = ""
+    organization_site_url: str = ""
+    gosuslugi_feedback_url: str = ""
+    privacy_policy_url: str = ""
+
     pacing: bool = True
     flood_limit: int = Field(default=20, ge=1)
     shutdown_timeout: timedelta = timedelta(seconds=10)
@@ -121,6 +126,16 @@ class Settings(BaseSettings):
     def _url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator(
+        "organization_site_url", "gosuslugi_feedback_url", "privacy_policy_url"
+    )
+    @classmethod
+    def _optional_link(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or be empty)")
         return value
 
     @model_validator(mode="after")

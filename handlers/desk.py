@@ -42,6 +42,10 @@ class DeskConfig:
     escalation_chat_id: str = ""  # supervisors; empty: level 2 goes to the staff chat
     duty_mentions: str = ""  # "@ivanov @petrova", added to level-1 escalations
     flood_limit: int = 20  # messages a minute from one citizen before they are slowed
+    organization: str = ""  # who runs the desk, named in the greeting and the data notice
+    site_url: str = ""  # the administration's official site
+    feedback_url: str = ""  # its page on Gosuslugi's feedback platform
+    privacy_policy_url: str = ""
 
 
 def utc_now() -> datetime:
@@ -96,7 +100,12 @@ class FrontDesk:
 
     async def greet(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A citizen opened the chat (/start): what this desk is and how it works."""
-        text = self.texts.get("greeting", hours=self.config.hours_text)
+        config = self.config
+        text = render.greeting(
+            self.texts, hours=config.hours_text, organization=config.organization,
+            site_url=config.site_url, feedback_url=config.feedback_url,
+            policy_url=config.privacy_policy_url,
+        )
         async with self.store.transaction() as tx:
             if inbox_id is not None:
                 await tx.finish_inbox(inbox_id)

@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from handlers.model import Outbound, Platform, Purpose
+from handlers.render import clean
 from handlers.texts import Texts, escape
 from storage.base import Store, Ticket, Transaction
 
@@ -80,7 +81,7 @@ def escalation_message(
         "number": ticket.id,
         "waited": duration(texts, waited),
         "deadline": texts.moment(ticket.deadline_at.astimezone(config.timezone)),
-        "summary": escape(ticket.summary or texts.get("empty-text")),
+        "summary": escape(clean(ticket.summary) or texts.get("empty-text")),
     }
     if level == 1:
         chat_id = config.staff_chat_id

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from handlers.escalation import duration
 from handlers.model import Outbound, Platform, Purpose
+from handlers.render import clean
 from handlers.texts import Texts, escape
 from storage.base import Ticket, Transaction
 
@@ -31,7 +32,7 @@ def short(summary: str) -> str:
 
 def queue_line(texts: Texts, calendar: WorkingTime, ticket: Ticket, now: datetime) -> str:
     """One waiting ticket: its number, working time left or overdue, its start."""
-    summary = escape(short(ticket.summary or texts.get("empty-text")))
+    summary = escape(short(clean(ticket.summary) or texts.get("empty-text")))
     deadline = ticket.deadline_at or now
     if deadline > now:
         left = duration(texts, calendar.working_time_between(now, deadline))

@@ -12,10 +12,11 @@ from handlers.texts import Texts, escape
 SUMMARY_LENGTH = 200
 
 # Bidi overrides and isolates would reorder the card around a citizen's text; control
-# characters (NUL and the like) have no business on a screen. The stored text keeps them.
+# characters (Unicode category Cc: C0, DEL and the C1 block U+0080–U+009F) have no business
+# on a screen, except newline and tab. The stored text keeps them.
 _INVISIBLE = {
     **{c: None for c in range(0x00, 0x20) if c not in (0x09, 0x0A)},
-    0x7F: None,
+    **{c: None for c in range(0x7F, 0xA0)},
     **{c: None for c in range(0x202A, 0x202F)},
     **{c: None for c in range(0x2066, 0x206A)},
 }
@@ -35,7 +36,7 @@ def describe(texts: Texts, attachments: Iterable[Attachment]) -> list[str]:
         try:
             words.append(texts.get(key, name=name))
         except Exception:  # an attachment kind the locale has no words for
-            words.append(texts.get("att-other", name=item.name or item.kind))
+            words.append(texts.get("att-other", name=name))
     return words
 
 
@@ -105,6 +106,23 @@ def platform_name(texts: Texts, platform: Platform) -> str:
 
 def channel_name(texts: Texts, channel: Channel) -> str:
     return texts.get(f"channel-{channel.value}")
+
+
+def greeting(
+    texts: Texts, *, hours: str, organization: str = "", site_url: str = "",
+    feedback_url: str = "", policy_url: str = "",
+) -> str:
+    """What a citizen reads on /start and /help: who answers, when, and how their data is used."""
+    name = organization.strip() or texts.get("organization-unnamed")
+    parts = [texts.get("greeting", organization=name, hours=hours)]
+    if site_url:
+        parts.append(texts.get("greeting-site", url=site_url))
+    if feedback_url:
+        parts.append(texts.get("greeting-feedback", url=feedback_url))
+    notice = texts.get("privacy-notice", organization=name)
+    if policy_url:
+        notice += "\n" + texts.get("privacy-policy", url=policy_url)
+    return "\n".join(parts) + "\n\n" + notice
 
 
 def hours_words(texts: Texts, hours: BusinessHours) -> str:

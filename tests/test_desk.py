@@ -54,7 +54,7 @@ async def test_first_message_opens_ticket_with_ack_and_card(
     ack, card = rows
     assert ack.chat_id == "42"
     # Tuesday 10:00 + 8 working hours = Tuesday 18:00 (Mon-Fri 09-18).
-    assert ack.text == "Ваше сообщение №1 получено. Ответим до 18:00 24 ноября."
+    assert ack.text == "Ваше сообщение №1 получено. Ответим до 24 ноября, 18:00."
     assert card.chat_id == STAFF_CHAT and card.html
     assert "<b>№1</b>" in card.text and "Во дворе не вывозят мусор" in card.text
     assert '<a href="tg://user?id=42">Иван Петров</a>' in card.text
@@ -120,7 +120,7 @@ async def test_close_then_new_message_opens_new_ticket(
     await desk.receive(staff("/close", "5001"))
     rows = [i.outbound for i in await outbox(store)]
     assert [o.purpose for o in rows] == [Purpose.CLOSING, Purpose.STAFF_NOTICE]
-    assert rows[0].text.startswith("Ваше сообщение №1 закрыто")
+    assert rows[0].text.startswith("Работа по сообщению №1 завершена.")
     await send_all(store, 6000)
     await desk.receive(citizen("снова я", 2))
     rows = [i.outbound for i in await outbox(store)]
@@ -177,7 +177,7 @@ async def test_comment_ticket_acknowledged_in_thread(
     await desk.receive(comment)
     ack = (await outbox(store))[0].outbound
     assert ack.reply_to == "77" and ack.chat_id == "-100777"
-    assert ack.text.startswith("Спасибо! Ваш комментарий получил номер №1.")
+    assert ack.text.startswith("Комментарию присвоен №1. Ответим здесь до ")
     await desk.receive(replace(comment, message_id="78", text="ещё"))
     ticket = await store.ticket(1)
     assert ticket is not None and ticket.reply_to == "78"
@@ -242,3 +242,62 @@ def test_working_hours_read_in_the_citizens_language() -> None:
     assert render.hours_words(Texts("ru"), hours) == "Пн–Чт 09:00–18:00, Пт 09:00–16:45"
     assert render.hours_words(Texts("en"), hours) == "Mon–Thu 09:00–18:00, Fri 09:00–16:45"
     assert render.hours_words(Texts("ru"), BusinessHours.parse("24/7")) == "круглосуточно"
+
+
+def greeting_text(texts: Texts, **links: str) -> str:
+    return render.greeting(texts, hours="Пн–Пт 09:00–18:00", **links)
+
+
+def test_greeting_names_the_administration_its_links_and_the_data_notice(texts: Texts) -> None:
+    text = greeting_text(
+        texts, organization="Администрация Энского района", site_url="https://ensk.example",
+        feedback_url="https://pos.gosuslugi.ru/landing/", policy_url="https://ensk.example/pd",
+    )
+    assert "Администрация Энского района отвечает здесь на ваши вопросы." in text
+    assert "Официальный сайт: https://ensk.example" in text
+    assert "Госуслуги. Решаем вместе: https://pos.gosuslugi.ru/landing/" in text
+    assert "Оператор: Администрация Энского района." in text
+    # What is processed, how long it is kept, the rights and how to use them, the policy.
+    assert "имя и ссылку на профиль" in text and "сообщения и вложения" in text
+    assert "хранятся, пока оператор их не удалит" in text
+    assert "узнать" in text and "уточнения или удаления" in text and "152-ФЗ" in text
+    assert "Политика обработки персональных данных: https://ensk.example/pd" in text
+    assert "обращени" not in text.replace("официальным обращением", "").replace(
+        "Официальное обращение", "")
+
+
+def test_greeting_without_settings_shows_no_empty_links(texts: Texts) -> None:
+    text = greeting_text(texts)
+    assert "Администрация отвечает здесь" in text and "Оператор: Администрация." in text
+    assert "http" not in text and "Политика" not in text and "Официальный сайт" not in text
+    english = greeting_text(Texts("en"), organization="Ensk District Administration")
+    assert "Operator: Ensk District Administration." in english
+
+
+async def test_start_greets_with_the_configured_organization(
+    desk: FrontDesk, store: SqliteStore
+) -> None:
+    desk.config = replace(desk.config, organization="Администрация Энского района",
+                          privacy_policy_url="https://ensk.example/pd")
+    await desk.greet(citizen("/start"))
+    [greeting] = [i.outbound for i in await outbox(store)]
+    assert greeting.purpose is Purpose.GREETING
+    assert "Оператор: Администрация Энского района." in greeting.text
+    assert greeting.text.endswith("https://ensk.example/pd")
+
+
+def test_no_text_calls_a_message_an_appeal() -> None:
+    """A messenger message is not a 59-FZ appeal: «обращение» only where the greeting says so."""
+    from pathlib import Path  # noqa: PLC0415
+    folder = Path(__file__).resolve().parent.parent / "locales" / "ru"
+    for path in folder.glob("*.ftl"):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.startswith("#") or "по 59-ФЗ" in line:
+                continue
+            assert "обращени" not in line.lower(), f"{path.name}: {line}"
+
+
+def test_deadline_reads_date_then_time(texts: Texts) -> None:
+    moment = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
+    assert texts.moment(moment) == "2 декабря, 17:00"
+    assert Texts("en").moment(moment) == "December 2, 17:00"

@@ -99,7 +99,7 @@ async def test_close_then_new_message_opens_new_ticket(tg: FakeTelegram, desk: D
     card = await card_of(tg, 1)
     tg.push_update(tg.group_text(STAFF_CHAT, OPERATOR, "/close", reply_to=card["message_id"]))
     await tg.wait_sent(2, chat_id=CITIZEN)
-    assert texts_in(tg, CITIZEN)[1].startswith("Ваше сообщение №1 закрыто.")
+    assert texts_in(tg, CITIZEN)[1].startswith("Работа по сообщению №1 завершена.")
     tg.push_update(tg.private_text(CITIZEN, "новый вопрос"))
     await tg.wait_sent(3, chat_id=CITIZEN)
     assert texts_in(tg, CITIZEN)[2].startswith("Ваше сообщение №2 получено.")
@@ -223,7 +223,7 @@ async def test_comment_in_discussion_group_opens_ticket_and_is_answered_in_threa
         tg.push_update(comment)
         await tg.wait_sent(1, chat_id=DISCUSSION_CHAT)
         ack = tg.sent(DISCUSSION_CHAT)[0]["message"]
-        assert ack["text"].startswith("Спасибо! Ваш комментарий получил номер №1.")
+        assert ack["text"].startswith("Комментарию присвоен №1. Ответим здесь до ")
         assert ack["reply_to_message"]["message_id"] == comment["message"]["message_id"]
         card = await card_of(tg, 1)
         assert "комментарий" in card["text"]

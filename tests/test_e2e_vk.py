@@ -126,7 +126,7 @@ async def test_comment_opens_ticket_answered_under_the_comment(
     post = vk.add_post("Ремонт дороги на улице Ленина")
     comment = vk.wall_reply_new(post, CITIZEN, "А когда закончат?")["object"]
     acks = await vk.wait_comments(1)
-    assert acks[0]["text"].startswith("Спасибо! Ваш комментарий получил номер №1.")
+    assert acks[0]["text"].startswith("Комментарию присвоен №1. Ответим здесь до ")
     assert acks[0]["reply_to_comment"] == comment["id"] and acks[0]["from_group"]
     card = await card_of(tg, 1)
     assert "ВКонтакте · комментарий" in card["text"] and "Анна Иванова" in card["text"]

@@ -359,7 +359,7 @@ async def test_queue_caps_the_list_and_counts_the_rest(
 async def test_queue_when_empty(front: FrontDesk, store: SqliteStore) -> None:
     await front.receive(staff("/queue@frontdesk_bot", None))
     [reply] = await deliver(store)
-    assert reply.text == "Очередь пуста: все обращения получили ответ."
+    assert reply.text == "Очередь пуста: на все сообщения есть ответ."
 
 
 # the daily digest
@@ -406,7 +406,7 @@ async def test_digest_counts_the_previous_working_day_with_median_and_p90(
     assert digest.purpose is Purpose.DIGEST and digest.chat_id == STAFF_CHAT and digest.html
     assert digest.text.splitlines() == [
         "<b>Сводка за 23 ноября</b>",
-        "Новых обращений: 5",
+        "Новых сообщений: 5",
         "Получили первый ответ: 5",
         "Время первого ответа (рабочее): медиана 3 ч, 90% — не дольше 9 ч",
         "Открыто сейчас: 6, из них ждут ответа: 2",
@@ -424,7 +424,7 @@ async def test_monday_digest_covers_the_weekend_and_lists_overdue_with_a_cap(
     [digest] = await deliver(store)
     lines = digest.text.splitlines()
     assert lines[0] == "<b>Сводка за 20 ноября — 22 ноября</b>"
-    assert "Новых обращений: 23" in lines
+    assert "Новых сообщений: 23" in lines
     assert "Время первого ответа: ответов за этот период не было" in lines
     assert lines[-1].startswith("№1, №2, ") and lines[-1].endswith("№20 и ещё 3")
 

@@ -85,3 +85,72 @@ def test_html_split_parts_parse_fit_and_keep_every_word(text: str, tag: str) -> 
         seen.append(visible)
     expected = "".join(f"№1 · header{text}".split())
     assert "".join("".join(seen).split()) == expected
+
+
+def _control_characters(text: str) -> set[str]:
+    """Unicode category Cc (C0, DEL, C1) other than newline and tab."""
+    import unicodedata  # noqa: PLC0415
+    return {c for c in text if unicodedata.category(c) == "Cc" and c not in "\n\t"}
+
+
+# Text with control characters mixed in, C1 (U+0080–U+009F) above all.
+WITH_CONTROLS = st.text(
+    st.one_of(
+        st.characters(blacklist_categories=("Cs",)),
+        st.characters(min_codepoint=0x00, max_codepoint=0x9F),
+    ),
+    max_size=600,
+)
+
+
+@FAST
+@given(WITH_CONTROLS, WITH_CONTROLS, WITH_CONTROLS)
+def test_no_control_character_reaches_cards_escalations_or_the_queue(
+    text: str, name: str, attachment_name: str
+) -> None:
+    from dataclasses import replace  # noqa: PLC0415
+    from datetime import timedelta  # noqa: PLC0415
+
+    from handlers.desk import DeskConfig  # noqa: PLC0415
+    from handlers.escalation import escalation_message  # noqa: PLC0415
+    from handlers.queue import queue_line  # noqa: PLC0415
+    from storage.base import Ticket  # noqa: PLC0415
+
+    zone = ZoneInfo("Europe/Moscow")
+    message = inbound(text, name, (Attachment("document", name=attachment_name),
+                                   Attachment("zzz", name=attachment_name)))
+    rendered = [
+        render.card_html(TEXTS, 7, message, datetime(2026, 1, 1, tzinfo=UTC), zone),
+        render.message_html(TEXTS, text, message.attachments),
+        render.summary(TEXTS, message),
+    ]
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    ticket = Ticket(
+        id=7, platform=Platform.VK, channel=Channel.COMMENT, chat_id="-1_2", conversation="c",
+        citizen_id="3", citizen_name=name, citizen_link="", thread_id=None, reply_to=None,
+        link="", summary=text, status="open", opened_at=moment, waiting_since=moment,
+        deadline_at=moment, first_answer_at=None, last_answer_at=None, closed_at=None,
+        escalation_level=0, next_escalation_at=moment, card_chat_id="-1001", card_message_id="5",
+        unreachable=None,
+    )
+    config = DeskConfig(staff_chat_id="-1001", timezone=zone, escalation_after=timedelta(hours=1))
+    for level in (1, 2, 3):
+        rendered.append(escalation_message(TEXTS, config, ticket, level, timedelta(hours=2)).text)
+
+    class Clock:
+        def working_time_between(self, start: datetime, end: datetime) -> timedelta:
+            return end - start
+
+    rendered.append(queue_line(TEXTS, Clock(), replace(ticket), moment))  # type: ignore[arg-type]
+    for shown in rendered:
+        assert _control_characters(shown) == set()
+
+
+def test_c1_control_characters_are_kept_off_a_card() -> None:
+    text = "Свет\x85 не\x9b горит\x80\x9f\tдом\n5"
+    card = render.card_html(
+        TEXTS, 7, inbound(text, "Анна\x9c"), datetime(2026, 1, 1, tzinfo=UTC),
+        ZoneInfo("Europe/Moscow"),
+    )
+    assert "Свет не горит\tдом\n5" in card
+    assert "Анна<" in card and _control_characters(card) == set()

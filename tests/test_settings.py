@@ -120,3 +120,21 @@ def test_a_wrong_start_stops_with_one_line(
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [line]
     assert "SECRET-TOKEN-VALUE" not in result.stderr + result.stdout
+
+
+def test_organization_and_its_links_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    env(monkeypatch, ORGANIZATION_NAME="Администрация Энского района",
+        ORGANIZATION_SITE_URL="https://ensk.example", PRIVACY_POLICY_URL="",
+        GOSUSLUGI_FEEDBACK_URL="https://pos.gosuslugi.ru/landing/")
+    settings = load_settings()
+    assert settings.organization_name == "Администрация Энского района"
+    assert settings.organization_site_url == "https://ensk.example"
+    assert settings.gosuslugi_feedback_url == "https://pos.gosuslugi.ru/landing/"
+    assert settings.privacy_policy_url == ""
+
+
+def test_a_link_that_is_not_a_web_address_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    env(monkeypatch, PRIVACY_POLICY_URL="ensk.example/privacy")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert str(caught.value) == "PRIVACY_POLICY_URL: must start with https:// (or be empty)"

@@ -28,14 +28,14 @@ esc-date = { $month ->
 ## The ladder
 
 escalation-level-1 =
-    ⏰ <b>№{ $number }</b> has waited { $waited } of working time. The answer was due at { $deadline }.
+    ⏰ <b>№{ $number }</b> has waited { $waited } of working time. The answer was due { $deadline }.
     “{ $summary }”
 escalation-level-2 =
-    🔴 <b>№{ $number }</b> has had no answer for { $waited } of working time. The answer was due at { $deadline }; staff have already been reminded.
+    🔴 <b>№{ $number }</b> has had no answer for { $waited } of working time. The answer was due { $deadline }; staff have already been reminded.
     “{ $summary }”
     { $card }
 escalation-repeat =
-    🔴 <b>№{ $number }</b> still has no answer: { $waited } of working time (level { $level }). The answer was due at { $deadline }.
+    🔴 <b>№{ $number }</b> still has no answer: { $waited } of working time (level { $level }). The answer was due { $deadline }.
     “{ $summary }”
     { $card }
 escalation-card-link = <a href="{ $url }">Open card №{ $number }</a>

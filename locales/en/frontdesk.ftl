@@ -4,15 +4,23 @@
 ## Citizens
 
 greeting =
-    Hello! This is the administration's official feedback channel.
+    Hello! This is an official feedback channel. { $organization } answers your questions here.
     Write your question or describe the problem in one or more messages, photos welcome. We will answer here.
     Working hours: { $hours }.
-    Your name and messages are seen only by the staff preparing the answer, and used only to answer you.
     A message in a messenger is not an official appeal. An official appeal can be filed through Gosuslugi or the official website.
+# Shown when ORGANIZATION_NAME is not set.
+organization-unnamed = The administration
+greeting-site = Official website: { $url }
+greeting-feedback = Gosuslugi, «Решаем вместе»: { $url }
+privacy-notice =
+    Personal data. Operator: { $organization }. We process your name and the link to your messenger profile, your messages and attachments, to answer you. Only the staff preparing the answer see them.
+    The data is kept until the operator deletes it under its records-keeping rules.
+    You have the right to know which of your data is processed and to have it corrected or deleted (Federal Law 152-FZ, art. 14): write about it here or contact the operator.
+privacy-policy = Personal data policy: { $url }
 ack-received = Your message №{ $number } has been received. We will answer by { $deadline }.
-ack-received-comment = Thank you! Your comment got number №{ $number }. We will answer here by { $deadline }.
+ack-received-comment = Your comment is registered as №{ $number }. We will answer here by { $deadline }.
 answer-header = Answer to your message №{ $number }:
-closing = Your message №{ $number } has been closed. If anything remains, just write again.
+closing = Work on your message №{ $number } is complete. If the question remains, write again.
 flood-notice = You are sending messages too fast. We have your message №{ $number }; please wait a minute before writing more.
 # Short weekday names, Monday first, separated by spaces.
 weekdays = Mon Tue Wed Thu Fri Sat Sun
@@ -20,7 +28,7 @@ hours-always = around the clock
 
 ## Times
 
-moment = { $time } { $month ->
+moment = { $month ->
     [1] January
     [2] February
     [3] March
@@ -33,7 +41,7 @@ moment = { $time } { $month ->
     [10] October
     [11] November
    *[12] December
-} { $day }
+} { $day }, { $time }
 
 ## Staff chat (HTML: keep tags balanced). The citizen's text follows these headers.
 
@@ -54,14 +62,14 @@ staff-closed = №{ $number } closed.
 staff-answer-to-closed = №{ $number } is already closed; the answer was sent anyway.
 staff-delivery-failed = №{ $number }: the message could not be delivered to the citizen ({ $reason }).
 staff-cannot-relay = №{ $number }: this attachment cannot be relayed to the citizen ({ $what }). The answer went without it.
-staff-reply-to-card = To answer or run a command, reply to the ticket's card.
-staff-merged-choose = This message names several tickets. Start your answer with the number, e.g.: №{ $number } your answer.
+staff-reply-to-card = To answer or run a command, reply to the message's card.
+staff-merged-choose = This message of the bot names several numbers. Start your answer with the number, e.g.: №{ $number } your answer.
 staff-help =
     To answer a citizen: reply to the card (or any message of the bot about it).
     /close — as a reply to a card: close.
     /block, /unblock — as a reply to a card: block or unblock the author.
-    /queue — the tickets waiting for an answer.
-staff-flooding = №{ $number }: the author is writing too fast; new messages are kept on the ticket without cards.
+    /queue — the messages waiting for an answer.
+staff-flooding = №{ $number }: the author is writing too fast; new messages are kept under this number without cards.
 staff-blocked = №{ $number }: the author is blocked. Their messages are kept, without acknowledgements or cards. Undo: /unblock as a reply to the card.
 staff-unblocked = №{ $number }: the author is unblocked.
 empty-text = (no text)

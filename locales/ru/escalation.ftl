@@ -28,14 +28,14 @@ esc-date = { $day } { $month ->
 ## The ladder
 
 escalation-level-1 =
-    ⏰ <b>№{ $number }</b> ждёт ответа { $waited } рабочего времени. Срок ответа истёк в { $deadline }.
+    ⏰ <b>№{ $number }</b> ждёт ответа { $waited } рабочего времени. Срок ответа истёк { $deadline }.
     «{ $summary }»
 escalation-level-2 =
-    🔴 <b>№{ $number }</b> без ответа { $waited } рабочего времени. Срок ответа истёк в { $deadline }, сотрудники уже получили напоминание.
+    🔴 <b>№{ $number }</b> без ответа { $waited } рабочего времени. Срок ответа истёк { $deadline }, сотрудники уже получили напоминание.
     «{ $summary }»
     { $card }
 escalation-repeat =
-    🔴 <b>№{ $number }</b> всё ещё без ответа: { $waited } рабочего времени (уровень { $level }). Срок ответа истёк в { $deadline }.
+    🔴 <b>№{ $number }</b> всё ещё без ответа: { $waited } рабочего времени (уровень { $level }). Срок ответа истёк { $deadline }.
     «{ $summary }»
     { $card }
 escalation-card-link = <a href="{ $url }">Открыть карточку №{ $number }</a>
@@ -45,7 +45,7 @@ escalation-mentions = Дежурные: { $mentions }
 ## /queue
 
 queue-header = <b>Ждут ответа: { $count }</b> (сначала самые давние)
-queue-empty = Очередь пуста: все обращения получили ответ.
+queue-empty = Очередь пуста: на все сообщения есть ответ.
 queue-item-left = <b>№{ $number }</b> · осталось { $left } · { $summary }
 queue-item-overdue = <b>№{ $number }</b> · ⏰ просрочено на { $overdue } · { $summary }
 queue-more = … и ещё { $count }
@@ -54,7 +54,7 @@ queue-more = … и ещё { $count }
 
 digest-title-day = <b>Сводка за { $day }</b>
 digest-title-days = <b>Сводка за { $first } — { $last }</b>
-digest-opened = Новых обращений: { $count }
+digest-opened = Новых сообщений: { $count }
 digest-answered = Получили первый ответ: { $count }
 digest-answer-times = Время первого ответа (рабочее): медиана { $median }, 90% — не дольше { $p90 }
 digest-no-answers = Время первого ответа: ответов за этот период не было
