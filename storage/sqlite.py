@@ -44,7 +44,7 @@ _TICKET_COLUMNS = (
 )
 
 # Through the index on next_escalation_at: the sweep's cost follows the due tickets only.
-_DUE_ESCALATIONS = (
+DUE_ESCALATIONS = (
     f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE next_escalation_at IS NOT NULL "
     "AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT ?"
 )
@@ -250,7 +250,7 @@ class SqliteTransaction:
     # escalation: the sweep, the queue and the digest's once-a-day mark
 
     async def due_escalations(self, now: datetime, limit: int) -> list[Ticket]:
-        rows = await self._all(_DUE_ESCALATIONS, (now.timestamp(), limit))
+        rows = await self._all(DUE_ESCALATIONS, (now.timestamp(), limit))
         return [_ticket(r) for r in rows]
 
     async def set_escalations(
@@ -497,7 +497,7 @@ class SqliteStore:
         ]
 
     async def due_escalations(self, now: datetime, limit: int) -> list[Ticket]:
-        rows = await self._fetchall(_DUE_ESCALATIONS, (now.timestamp(), limit))
+        rows = await self._fetchall(DUE_ESCALATIONS, (now.timestamp(), limit))
         return [_ticket(r) for r in rows]
 
     async def tickets_between(self, start: datetime, end: datetime) -> list[Ticket]:
