@@ -64,20 +64,56 @@ def test_summary_is_short_and_single_line(text: str) -> None:
     assert len(summary) <= render.SUMMARY_LENGTH and "\n" not in summary and summary
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12_000))
+# Splitting is only exercised by texts over the limit: a filler that ends within a few units of
+# it (either side), then what is hard to break at — surrogate pairs, a family emoji joined by
+# ZWJ, characters HTML escapes into entities, line ends — then a tail of any length.
+CHAR = st.characters(blacklist_categories=("Cs",))
+HARD = st.sampled_from(["😀", "👨\u200d👩\u200d👧", "𝕏", "&", "<", ">", "&amp;", "\n", " ", "ё"])
+
+
+def utf16_fit(text: str, units: int) -> str:
+    """The longest start of `text` within `units` UTF-16 units (a surrogate pair kept whole)."""
+    out, used = [], 0
+    for char in text:
+        used += 2 if ord(char) > 0xFFFF else 1
+        if used > units:
+            break
+        out.append(char)
+    return "".join(out)
+
+
+@st.composite
+def long_texts(draw: st.DrawFn) -> str:
+    word = draw(st.text(CHAR, min_size=1, max_size=12).filter(str.strip))
+    gap = draw(st.sampled_from(["", " ", "\n", " \n "]))
+    head = draw(st.integers(TEXT_LIMIT - 40, TEXT_LIMIT + 2))
+    filler = (word + gap) * (head // utf16_len(word + gap) + 1)
+    boundary = "".join(draw(st.lists(HARD, min_size=1, max_size=8)))
+    tail = draw(st.text(CHAR, max_size=60)) + (word + gap) * draw(st.integers(0, 700))
+    text = utf16_fit(filler, head) + boundary + tail + word
+    return text if utf16_len(text) > TEXT_LIMIT else text + word * TEXT_LIMIT
+
+
+LONG = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@LONG
+@given(long_texts())
 def test_plain_split_fits_and_keeps_every_word(text: str) -> None:
+    assert utf16_len(text) > TEXT_LIMIT
     parts = split_plain(text)
-    assert all(visible_length(p) <= TEXT_LIMIT for p in parts)
+    assert len(parts) > 1
+    assert all(0 < visible_length(p) <= TEXT_LIMIT for p in parts)
     assert "".join(text.split()) == "".join("".join(parts).split())
 
 
-@settings(max_examples=60, deadline=None)
-@given(st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=12_000),
-       st.sampled_from(["b", "i", "code"]))
+@LONG
+@given(long_texts(), st.sampled_from(["b", "i", "code"]))
 def test_html_split_parts_parse_fit_and_keep_every_word(text: str, tag: str) -> None:
+    assert utf16_len(text) > TEXT_LIMIT
     markup = f"<b>№1</b> · header\n\n<{tag}>{escape(text)}</{tag}>"
     parts = split_html(markup)
+    assert len(parts) > 1
     seen = []
     for part in parts:
         visible, _ = parse_entities(part, "HTML")
