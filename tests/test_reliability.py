@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import sqlite3
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -18,7 +17,7 @@ from tests.harness import STAFF_CHAT, TOKEN, Desk
 from tests.test_e2e_telegram import OPERATOR, card_of, texts_in
 
 CITIZEN = 6661001
-FAULT_SECONDS = float(os.environ.get("FRONTDESK_FAULT_SECONDS", "30"))
+FAULT_SECONDS = 30.0  # the outage README describes: 15 s of 502, then 15 s of hanging sends
 
 
 @pytest.fixture
@@ -95,7 +94,7 @@ async def test_429_storm_is_waited_out_and_nothing_is_lost(
 async def test_server_errors_and_timeouts_for_a_while_lose_nothing(
     tg: FakeTelegram, tmp_path: Path
 ) -> None:
-    """5xx, then hanging requests, each for FAULT_SECONDS (30 s as in the brief)."""
+    """5xx, then hanging requests, each for half of FAULT_SECONDS."""
     citizens = range(CITIZEN, CITIZEN + 10)
     async with Desk(tg.base_url, tmp_path / "d.sqlite3"):
         tg.push_update(tg.private_text(CITIZEN - 1, "до аварии"))
@@ -116,7 +115,8 @@ async def test_server_errors_and_timeouts_for_a_while_lose_nothing(
 async def test_citizen_who_blocked_the_bot_flags_ticket_and_staff_hear_once(
     tg: FakeTelegram, tmp_path: Path
 ) -> None:
-    async with Desk(tg.base_url, tmp_path / "d.sqlite3"):
+    db = tmp_path / "d.sqlite3"
+    async with Desk(tg.base_url, db):
         tg.push_update(tg.private_text(CITIZEN, "вопрос"))
         card = await card_of(tg, 1)
         tg.block_user(CITIZEN)
@@ -129,8 +129,22 @@ async def test_citizen_who_blocked_the_bot_flags_ticket_and_staff_hear_once(
         ])
         assert notice[0].startswith("№1: не удалось доставить")
         assert "blocked" in notice[0]
-        await tg.wait_for(lambda: len(tg.calls("sendMessage", chat_id=CITIZEN)) >= 0)
+        # Both answers refused by Telegram; stopping drains the sender, so whatever the second
+        # refusal leads to is in the store (and on the wire) once the desk has stopped.
+        await tg.wait_for(lambda: [
+            r for r in tg.requests if r.method == "sendMessage"
+            and r.params.get("chat_id") == CITIZEN and r.status == 403
+        ][1:])
     assert len([t for t in texts_in(tg, STAFF_CHAT) if "не удалось доставить" in t]) == 1
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute(
+            "SELECT purpose, status, payload FROM outbox WHERE purpose IN ('answer', "
+            "'staff_notice') ORDER BY id"
+        ).fetchall()
+    answers = [status for purpose, status, _ in rows if purpose == "answer"]
+    notices = [payload for purpose, _, payload in rows if purpose == "staff_notice"]
+    assert answers == ["failed", "failed"]
+    assert len(notices) == 1 and "не удалось доставить" in notices[0]
 
 
 async def test_staff_block_keeps_messages_without_acks_or_cards(
