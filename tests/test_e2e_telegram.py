@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -185,11 +186,47 @@ async def test_location_and_document_are_described(tg: FakeTelegram, desk: Desk)
     assert "[документ: акт.pdf]" in card["text"]
 
 
-async def test_unknown_update_kinds_do_not_stop_the_bot(tg: FakeTelegram, desk: Desk) -> None:
+UNKNOWN_KINDS: list[dict[str, Any]] = [
+    # Kinds the desk never asks for (a button press with no buttons, a poll, the bot's own
+    # membership), kinds newer than this aiogram, and an update that names no kind at all.
+    {"callback_query": {"id": "4000000000000000001", "chat_instance": "1", "data": "x",
+                        "from": {"id": CITIZEN, "is_bot": False, "first_name": "А"}}},
+    {"poll": {"id": "5", "question": "?", "options": [], "total_voter_count": 0,
+              "is_closed": False, "is_anonymous": True, "type": "regular",
+              "allows_multiple_answers": False, "allows_revoting": False,
+              "members_only": False}},
+    {"my_chat_member": {"chat": {"id": -100777, "type": "supergroup", "title": "Чужая"},
+                        "from": {"id": 1, "is_bot": False, "first_name": "Б"}, "date": 1,
+                        "old_chat_member": {"status": "left", "user": {
+                            "id": 1, "is_bot": True, "first_name": "bot"}},
+                        "new_chat_member": {"status": "member", "user": {
+                            "id": 1, "is_bot": True, "first_name": "bot"}}}},
+    {"some_future_update": {"id": 1, "text": "из будущего"}},
+    {"paid_media_gift": {"id": 2, "text": "тоже из будущего"}},
+    {},
+]
+
+
+async def test_unknown_update_kinds_do_not_stop_the_bot(
+    tg: FakeTelegram, desk: Desk, tmp_path: Path
+) -> None:
     tg.push_update(tg.group_text(-100999, OPERATOR, "чужая группа"))
+    unknown = [tg.push_raw(update) for update in UNKNOWN_KINDS]
     tg.push_update(tg.private_text(CITIZEN, "после непонятного"))
     await tg.wait_sent(1, chat_id=CITIZEN)
+    await card_of(tg, 1)
+    await tg.wait_for(lambda: not tg.pending_updates())  # every one confirmed
     assert texts_in(tg, CITIZEN)[0].startswith("Ваше сообщение №1")
+    assert {r["chat_id"] for r in tg.sent()} == {CITIZEN, STAFF_CHAT}  # no answer to them
+    assert tg.confirmed_offset > max(unknown)
+    with sqlite3.connect(tmp_path / "desk.sqlite3") as conn:
+        rows = conn.execute("SELECT source, done, error FROM inbox ORDER BY id").fetchall()
+    assert len(rows) == len(UNKNOWN_KINDS) + 2 and all(done for _, done, _ in rows)
+    assert [error for _, _, error in rows] == [
+        None, None, None, None,  # the group's message and the kinds nobody handles: taken
+        "unknown update kind: some_future_update", "unknown update kind: paid_media_gift",
+        "unknown update kind: none", None,
+    ]
 
 
 async def test_staff_talk_is_ignored(tg: FakeTelegram, desk: Desk) -> None:

@@ -57,11 +57,6 @@ def test_card_is_valid_markup_showing_the_cleaned_text(
     assert all(url.startswith("https://vk.com/") for url in links)
 
 
-@FAST
-@given(UNICODE)
-def test_summary_is_short_and_single_line(text: str) -> None:
-    summary = render.summary(TEXTS, inbound(text, "x"))
-    assert len(summary) <= render.SUMMARY_LENGTH and "\n" not in summary and summary
 
 
 # Splitting is only exercised by texts over the limit: a filler that ends within a few units of
@@ -190,3 +185,18 @@ def test_c1_control_characters_are_kept_off_a_card() -> None:
     )
     assert "Свет не горит\tдом\n5" in card
     assert "Анна<" in card and _control_characters(card) == set()
+
+
+@FAST
+@given(st.one_of(UNICODE, long_texts(), st.text(" \n\t\u202e\x00", max_size=5)))
+def test_summary_is_the_start_of_the_cleaned_text_on_one_line(text: str) -> None:
+    summary = render.summary(TEXTS, inbound(text, "x"))
+    flat = " ".join(render.clean(text).split())
+    assert "\n" not in summary and len(summary) <= render.SUMMARY_LENGTH
+    if not flat:
+        assert summary == TEXTS.get("empty-text")
+    elif len(flat) <= render.SUMMARY_LENGTH:
+        assert summary == flat
+    else:
+        assert len(summary) == render.SUMMARY_LENGTH and summary.endswith("…")
+        assert flat.startswith(summary[:-1])
