@@ -1,6 +1,8 @@
 """`make bench`: every benchmark against the local fakes, a table printed and saved.
 
-Progress goes to stderr; the table to stdout and, for a full run, to bench/results.md.
+Progress goes to stderr; the table to stdout and, for a full run, to bench/results.md, which
+records the commit measured: from a tree with uncommitted changes the run is refused before it
+starts (`--quick`, or `--output -`, prints without writing).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 from bench.bigstore import cached_store
 from bench.footprint import measure_store
 from bench.latency import bench_latency
-from bench.report import Results, load_average, render
+from bench.report import Results, load_average, refusal, render, tree
 from bench.throughput import bench_throughput
 from bench.world import BenchError
 
@@ -120,19 +122,33 @@ async def _latency(args: argparse.Namespace, workdir: Path, results: Results) ->
         results.baseline = await bench_latency(args.baseline_rate, seconds, workdir)
 
 
+def target(args: argparse.Namespace) -> Path | None:
+    """Where the table goes: bench/results.md for a full run, nowhere for a quick one."""
+    output: Path | None = args.output or (None if args.quick else RESULTS)
+    return None if output is None or str(output) in ("-", "none") else output
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S")
     logging.getLogger("handlers").setLevel(logging.WARNING)  # the sweep's per-ticket lines
+    output = target(args)
+    measured = tree()
+    if output == RESULTS and (why := refusal(measured, measured)):
+        print(f"bench: not writing {RESULTS.name}: {why}; --quick or --output - only print",
+              file=sys.stderr)
+        return 2
     started = time.monotonic()
     results = asyncio.run(run(args))
     if args.quick:
         results.notes.append("Quick run (--quick): small numbers, not for comparison.")
     table = render(results)
     print(table)
-    output = args.output or (None if args.quick else RESULTS)
-    if output is not None and str(output) not in ("-", "none"):
+    if output == RESULTS and (why := refusal(measured, tree())):
+        print(f"bench: not writing {RESULTS.name}: {why}", file=sys.stderr)
+        return 2
+    if output is not None:
         output.write_text(table, encoding="utf-8")
         log.info("written to %s", output)
     log.info("all done in %.0f s", time.monotonic() - started)

@@ -40,21 +40,52 @@ def load_average() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
-def commit() -> str:
-    """The commit measured, and whether the tree had changes on top of it."""
-    root = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    """The checkout the numbers come from: its commit, and whether anything differs from it."""
+
+    commit: str | None  # the full hash; None outside a git checkout
+    changes: tuple[str, ...]  # `git status --porcelain` lines: changed and untracked files
+
+    @property
+    def clean(self) -> bool:
+        return self.commit is not None and not self.changes
+
+    def describe(self) -> str:
+        if self.commit is None:
+            return "unknown (not a git checkout)"
+        return self.commit if not self.changes else f"{self.commit} with uncommitted changes"
+
+
+def tree(root: Path = ROOT) -> Tree:
+    """HEAD and the working tree's changes (ignored files, such as bench/data/, aside)."""
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, check=True,
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, check=True,
                               capture_output=True, text=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=root, check=True, capture_output=True, text=True).stdout
+        status = subprocess.run(["git", "status", "--porcelain"], cwd=root, check=True,
+                                capture_output=True, text=True).stdout
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return f"{head} with uncommitted changes" if dirty.strip() else head
+        return Tree(None, ())
+    return Tree(head, tuple(line for line in status.splitlines() if line.strip()))
+
+
+def refusal(measured: Tree, now: Tree) -> str | None:
+    """Why a run's figures must not be saved as the project's results, or None."""
+    if measured.commit is None:
+        return "not a git checkout: the commit measured cannot be recorded"
+    if measured.changes:
+        return (f"the tree has uncommitted changes ({len(measured.changes)} files, e.g. "
+                f"{measured.changes[0].strip()}): commit first")
+    if now.commit != measured.commit or now.changes:
+        return "the tree changed while the benchmarks ran"
+    return None
 
 
 def machine() -> list[tuple[str, str]]:
-    """The date, CPU, cores and versions that the numbers belong to."""
+    """The date, CPU, cores, versions and commit that the numbers belong to."""
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
         if line.startswith("model name"):
@@ -67,7 +98,7 @@ def machine() -> list[tuple[str, str]]:
         ("Python", platform.python_version()),
         ("SQLite", sqlite3.sqlite_version),
         ("aiogram", metadata.version("aiogram")),
-        ("commit", commit()),
+        ("commit", tree().describe()),
     ]
 
 
