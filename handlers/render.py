@@ -7,7 +7,7 @@ from datetime import datetime, tzinfo
 
 from handlers.calendar import BusinessHours, DayHours
 from handlers.model import Attachment, Channel, Inbound, Platform
-from handlers.texts import Texts, escape
+from handlers.texts import Texts, TextsError, escape
 
 SUMMARY_LENGTH = 200
 
@@ -28,16 +28,22 @@ def clean(text: str) -> str:
 
 
 def describe(texts: Texts, attachments: Iterable[Attachment]) -> list[str]:
-    """Each attachment in words: «[стикер]», «[документ: act.pdf]»."""
+    """Each attachment in words: «[стикер]», «[документ: act.pdf]»; never a raw type name."""
     words = []
     for item in attachments:
-        key = f"att-{item.kind}"
-        name = clean(item.name) or "none"
+        name = clean(item.name).strip() or "none"
         try:
-            words.append(texts.get(key, name=name))
-        except Exception:  # an attachment kind the locale has no words for
-            words.append(texts.get("att-other", name=name))
+            words.append(texts.get(f"att-{item.kind}", name=name))
+        except TextsError:  # a kind the operator's texts have no words for
+            words.append(_unknown(texts))
     return words
+
+
+def _unknown(texts: Texts) -> str:
+    try:
+        return texts.get("att-unknown", name="none")
+    except TextsError:
+        return "[…]"
 
 
 def message_words(texts: Texts, text: str, attachments: Iterable[Attachment]) -> str:

@@ -260,7 +260,7 @@ async def test_hostile_texts_each_become_a_ticket(tg: FakeTelegram, tmp_path: Pa
         tg.push_update(tg.message_update(CITIZEN + 100, CITIZEN + 100, dice=dice))
         await tg.wait_for(lambda: all(tg.sent(c) for c in citizens), timeout=20)
         last = (await card_of(tg, len(HOSTILE) + 1))["text"]
-    assert "[вложение: dice]" in last
+    assert "[кубик: 🎲 3]" in last
     for citizen in citizens:
         assert texts_in(tg, citizen)[0].startswith("Ваше сообщение №")
     assert not [r for r in tg.requests if r.status == 400]

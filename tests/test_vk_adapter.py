@@ -165,7 +165,7 @@ def test_attachments_and_extras_are_described() -> None:
     assert inbound is not None
     kinds = [(a.kind, a.name) for a in inbound.attachments]
     assert kinds == [
-        ("link", "Госуслуги"), ("poll", "Как?"), ("other", "call"),
+        ("link", "Госуслуги"), ("poll", "Как?"), ("call", ""),
         ("location", "55.75000, 37.62000"), ("forwarded", "пересланный текст"),
     ]
     assert inbound.attachments[3].url == "https://yandex.ru/maps/?pt=37.62,55.75&z=17"

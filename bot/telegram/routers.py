@@ -9,7 +9,7 @@ from aiogram import Router
 from aiogram.filters import CommandStart
 from aiogram.types import Message
 
-from bot.telegram.convert import to_inbound
+from bot.telegram.convert import is_content_less_service, to_inbound
 from handlers.desk import FrontDesk
 from handlers.model import Channel, Event
 
@@ -47,11 +47,19 @@ def comments_in(chat_id: int) -> MessageFilter:
     return check
 
 
+async def content_less_service(message: Message) -> bool:
+    return is_content_less_service(message)
+
+
 def citizens_router() -> Router:
     """Private chats with citizens."""
     router = Router(name="citizens")
     router.message.filter(in_private)
     router.edited_message.filter(in_private)
+
+    @router.message(content_less_service)
+    async def service(message: Message) -> None:
+        """A pin, an auto-delete timer, a background…: nothing for staff, no ticket."""
 
     @router.message(CommandStart())
     async def start(message: Message, desk: FrontDesk, inbox_id: int | None = None) -> None:
@@ -81,6 +89,10 @@ def discussion_router(discussion_chat_id: int) -> Router:
     in_thread = comments_in(discussion_chat_id)
     router.message.filter(in_thread)
     router.edited_message.filter(in_thread)
+
+    @router.message(content_less_service)
+    async def service(message: Message) -> None:
+        """A service message in a post's thread: no ticket."""
 
     @router.message()
     async def comment(message: Message, desk: FrontDesk, inbox_id: int | None = None) -> None:

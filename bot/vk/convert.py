@@ -112,9 +112,57 @@ def attachment_of(item: JSON) -> Attachment:
         return Attachment("story", url=f"https://vk.com/story{owner_item}")
     if kind in {"graffiti", "gift"}:
         return Attachment(kind, url=url if kind == "graffiti" else "")
-    if kind == "article":
-        return Attachment("article", name=str(obj.get("title", "")), url=url)
-    return Attachment("other", name=kind or "?")
+    if kind == "wall_reply":
+        return _wall_reply(obj)
+    return _described(kind, obj, url)
+
+
+# Attachments staff can only read about, by VK's type: the locale's word and the field that
+# names the thing. Types of `messages_message_attachment` and `wall_comment_attachment` in
+# VK's API schema (https://github.com/VKCOM/vk-api-schema, objects.json), and the kinds VK
+# documents for messages besides (https://dev.vk.com/ru/reference/objects/attachments-message).
+DESCRIBED: dict[str, tuple[str, str]] = {
+    "article": ("article", "title"),
+    "market_album": ("market_album", "title"),
+    "market_market_album": ("market_album", "title"),
+    "video_playlist": ("video_playlist", "title"),
+    "audio_playlist": ("audio_playlist", "title"),
+    "podcast": ("podcast", "title"),
+    "note": ("note", "title"),
+    "page": ("page", "title"),
+    "mini_app": ("mini_app", "title"),
+    "narrative": ("narrative", "title"),
+    "clip": ("clip", "title"),
+    "event": ("event", "text"),
+    "album": ("album", "title"),
+    "call": ("call", ""),
+    "group_call_in_progress": ("group_call", ""),
+    "money_transfer": ("money", ""),
+    "money_request": ("money", ""),
+    "video_message": ("video_note", ""),
+    "posted_photo": ("photo", ""),
+}
+
+
+def _wall_reply(obj: JSON) -> Attachment:
+    """A comment the citizen points to: its words, and a link to it."""
+    text = " ".join(str(obj.get("text") or "").split())
+    if len(text) > FORWARDED_LENGTH:
+        text = text[: FORWARDED_LENGTH - 1] + "…"
+    owner, post, comment = obj.get("owner_id"), obj.get("post_id"), obj.get("id")
+    if not (owner and post and comment):
+        return Attachment("wall_reply", name=text)
+    return Attachment("wall_reply", name=text, url=f"https://vk.com/wall{owner}_{post}?reply={comment}")
+
+
+def _described(kind: str, obj: JSON, url: str) -> Attachment:
+    """Anything else: named in words; a type VK adds later still never shows its raw name."""
+    word, field = DESCRIBED.get(kind, ("unknown", ""))
+    name = obj.get(field) if field else ""
+    if kind == "mini_app" and not name and isinstance(obj.get("app"), dict):
+        name = obj["app"].get("title")
+    link = url or str(obj.get("view_url") or "")
+    return Attachment(word, name=str(name or ""), url=link if link.startswith("https://") else "")
 
 
 def location_of(geo: JSON) -> Attachment:

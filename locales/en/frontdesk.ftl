@@ -75,21 +75,79 @@ staff-unblocked = №{ $number }: the author is unblocked.
 empty-text = (no text)
 
 ## Attachments described in words
+# $name is «none» when there is nothing to name.
 
-att-photo = [photo]
+att-photo = [photo{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-live_photo = [live photo{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
 att-sticker = [sticker{ $name ->
     [none] {""}
    *[other] {" "}{ $name }
 }]
-att-document = [document: { $name }]
+att-document = [document{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
 att-voice = [voice message]
-att-audio = [audio: { $name }]
-att-video = [video]
+att-audio = [audio{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-video = [video{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
 att-video_note = [video message]
 att-animation = [GIF]
-att-location = [location: { $name }]
-att-contact = [contact: { $name }]
-att-poll = [poll: { $name }]
+att-location = [location{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-venue = [place{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-contact = [contact{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-poll = [poll{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-checklist = [checklist{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-dice = [dice{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-game = [game{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-story = [story]
+att-paid_media = [paid photos or videos]
+att-invoice = [invoice{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-giveaway = [giveaway]
+att-giveaway_winners = [giveaway winners]
+att-passport_data = [Telegram Passport data]
+att-rich_message = [formatted message{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
 att-wall = [shared post]
-att-link = [link: { $name }]
-att-other = [attachment: { $name }]
+att-link = [link{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-unknown = [an attachment the bot cannot show]

@@ -75,21 +75,79 @@ staff-unblocked = №{ $number }: автор разблокирован.
 empty-text = (без текста)
 
 ## Attachments described in words
+# $name is «none» when there is nothing to name.
 
-att-photo = [фото]
+att-photo = [фото{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-live_photo = [живое фото{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
 att-sticker = [стикер{ $name ->
     [none] {""}
    *[other] {" "}{ $name }
 }]
-att-document = [документ: { $name }]
+att-document = [документ{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
 att-voice = [голосовое сообщение]
-att-audio = [аудио: { $name }]
-att-video = [видео]
+att-audio = [аудио{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-video = [видео{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
 att-video_note = [видеосообщение]
 att-animation = [GIF]
-att-location = [геопозиция: { $name }]
-att-contact = [контакт: { $name }]
-att-poll = [опрос: { $name }]
+att-location = [геопозиция{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-venue = [место{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-contact = [контакт{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-poll = [опрос{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-checklist = [список задач{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-dice = [кубик{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-game = [игра{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-story = [история]
+att-paid_media = [платные фото или видео]
+att-invoice = [счёт на оплату{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-giveaway = [розыгрыш]
+att-giveaway_winners = [итоги розыгрыша]
+att-passport_data = [данные Telegram Passport]
+att-rich_message = [сообщение с оформлением{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
 att-wall = [репост записи]
-att-link = [ссылка: { $name }]
-att-other = [вложение: { $name }]
+att-link = [ссылка{ $name ->
+    [none] {""}
+   *[other] {": "}{ $name }
+}]
+att-unknown = [вложение, которое бот не умеет показать]
