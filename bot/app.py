@@ -105,6 +105,8 @@ class Application:
             session=session,
             default=DefaultBotProperties(parse_mode=None),
         )
+        self.pacer = Pacer(settings.pacing)
+        session.middleware(self.pacer.telegram_middleware())
         self.dispatcher = build_dispatcher(settings, self.desk)
         self.poller = TelegramPoller(self.bot, self.dispatcher, self.store)
         deliverers: dict[Platform, Deliverer] = {
@@ -120,7 +122,7 @@ class Application:
             deliverers[Platform.VK] = self.vk.delivery
         self.sender = Sender(
             self.store, deliverers, self.desk, changed=self.store.changed,
-            pacer=Pacer(settings.pacing),
+            pacer=self.pacer,
         )
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopped = asyncio.Event()

@@ -1,70 +1,103 @@
-"""Keeping within the platforms' rate limits: token buckets per chat and per platform."""
+"""Keeping within the platforms' rate limits: sliding windows per chat and per platform.
+
+A limit such as Telegram's 30 messages a second is a rate in any second, not a bucket to spend
+at once: a bucket that starts full lets a storm's first second send twice the limit. Each
+limit here is a sliding window of (count, seconds) with sends spread `seconds / count` apart.
+A send occupies its window from the moment it starts until `seconds` after its answer came
+back; while it is under way Telegram may count it at any moment, so the window holds no more
+than `count` sends that the server could still see in one span of `seconds`, however the
+requests are delayed on the way.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
+
+from handlers.expiring import ExpiringDict
 from handlers.model import Platform
+
+BUSY_POLL = 0.01  # every send of a window is still under way: look again this soon
+UNDER_WAY_AT_MOST = 30.0  # seconds; longer than any request is let run
+
+
+@dataclass(frozen=True, slots=True)
+class Rate:
+    """At most `count` sends in any `seconds`."""
+
+    count: int
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
-    """How fast one platform lets a bot post (messages a second, and bursts)."""
+    """How fast one platform lets a bot post: overall, per private chat, per group."""
 
-    overall: float
-    overall_burst: int
-    private: float
-    private_burst: int
-    group: float
-    group_burst: int
+    overall: Rate
+    private: Rate
+    group: Rate
 
 
-# Telegram: about 1 a second per private chat, 20 a minute per group, 30 a second overall
+# Telegram: 30 messages a second overall; in one chat no more than about one a second ("short
+# bursts" may pass, "eventually" they get 429); 20 a minute in a group
 # (https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this).
-TELEGRAM_LIMITS = Limits(
-    overall=30.0, overall_burst=30, private=1.0, private_burst=3, group=20 / 60, group_burst=3,
-)
+TELEGRAM_LIMITS = Limits(overall=Rate(30, 1.0), private=Rate(1, 1.0), group=Rate(20, 60.0))
 # VK: 20 requests a second for a community token (https://dev.vk.com/ru/api/api-requests).
-VK_LIMITS = Limits(
-    overall=20.0, overall_burst=20, private=20.0, private_burst=20, group=20.0, group_burst=20,
-)
+VK_LIMITS = Limits(overall=Rate(20, 1.0), private=Rate(20, 1.0), group=Rate(20, 1.0))
 LIMITS = {Platform.TELEGRAM: TELEGRAM_LIMITS, Platform.VK: VK_LIMITS}
 
 
-class Bucket:
-    """A token bucket: `rate` tokens a second, holding at most `burst`."""
+class Window:
+    """One sliding window: sends under way, and when recent ones finished."""
 
-    __slots__ = ("burst", "rate", "tokens", "updated")
+    __slots__ = ("done", "last_start", "rate", "spacing", "under_way")
 
-    def __init__(self, rate: float, burst: int, now: float) -> None:
+    def __init__(self, rate: Rate) -> None:
         self.rate = rate
-        self.burst = burst
-        self.tokens = float(burst)
-        self.updated = now
-
-    def _refill(self, now: float) -> None:
-        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
-        self.updated = now
+        self.spacing = rate.seconds / rate.count
+        self.done: deque[float] = deque()
+        self.under_way = 0
+        self.last_start = -math.inf
 
     def wait(self, now: float) -> float:
-        """Seconds until a token is there."""
-        self._refill(now)
-        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+        """Seconds until one more send may start; 0 if it may start now."""
+        while self.done and self.done[0] <= now - self.rate.seconds:
+            self.done.popleft()
+        pause = self.last_start + self.spacing - now
+        if self.under_way + len(self.done) >= self.rate.count:
+            edge = self.done[0] + self.rate.seconds - now if self.done else BUSY_POLL
+            pause = max(pause, edge)
+        return max(pause, 0.0)
 
-    def take(self, now: float) -> None:
-        self._refill(now)
-        self.tokens -= 1
+    def start(self, now: float) -> None:
+        self.under_way += 1
+        self.last_start = now
 
-    def full(self, now: float) -> bool:
-        self._refill(now)
-        return self.tokens >= self.burst
+    def finish(self, now: float) -> None:
+        self.under_way -= 1
+        self.done.append(now)
 
 
 class Pacer:
-    """Waits before each send as long as the platform's limits require; off does nothing."""
+    """Waits before each send as long as the platforms' limits require; off does nothing.
+
+    Telegram is paced per HTTP request (:meth:`telegram_middleware`), so a message sent in
+    parts counts every part; VK per outbox row through :meth:`acquire`.
+    """
 
     def __init__(
         self, enabled: bool, clock: Callable[[], float] = time.monotonic,
@@ -73,49 +106,104 @@ class Pacer:
         self.enabled = enabled
         self.clock = clock
         self.limits = limits or LIMITS
-        self._overall: dict[Platform, Bucket] = {}
-        self._chats: dict[tuple[Platform, str], Bucket] = {}
+        self.per_request: set[Platform] = set()
+        self._overall = {platform: Window(lim.overall) for platform, lim in self.limits.items()}
+        # A chat's window matters until its last send is `seconds` old (a request may take up
+        # to half a minute more): then it is forgotten, so the number kept follows the chats
+        # active lately, not every chat ever served.
+        longest = {
+            kind: max(getattr(lim, kind).seconds for lim in self.limits.values())
+            for kind in ("private", "group")
+        }
+        self._chats: dict[str, ExpiringDict[tuple[Platform, str], Window]] = {
+            kind: ExpiringDict(seconds + UNDER_WAY_AT_MOST, clock)
+            for kind, seconds in longest.items()
+        }
 
-    def _buckets(self, platform: Platform, chat_id: str) -> tuple[Bucket, Bucket]:
-        now = self.clock()
-        limits = self.limits[platform]
-        overall = self._overall.get(platform)
-        if overall is None:
-            overall = self._overall[platform] = Bucket(limits.overall, limits.overall_burst, now)
-        chat = self._chats.get((platform, chat_id))
+    def _windows(self, platform: Platform, chat_id: str) -> tuple[Window, Window]:
+        kind = "group" if chat_id.startswith("-") else "private"
+        chats = self._chats[kind]
+        chat = chats.get((platform, chat_id))
         if chat is None:
-            if len(self._chats) > 10_000:
-                self._forget_idle(now)
-            group = chat_id.startswith("-")
-            chat = self._chats[(platform, chat_id)] = Bucket(
-                limits.group if group else limits.private,
-                limits.group_burst if group else limits.private_burst,
-                now,
-            )
-        return overall, chat
+            chat = chats[(platform, chat_id)] = Window(getattr(self.limits[platform], kind))
+        return self._overall[platform], chat
 
-    def _forget_idle(self, now: float) -> None:
-        for key in [k for k, b in self._chats.items() if b.full(now)]:
-            del self._chats[key]
+    def chats_kept(self) -> int:
+        """How many chats' windows are held now (after dropping the idle ones)."""
+        for chats in self._chats.values():
+            chats.expire()
+        return sum(len(chats) for chats in self._chats.values())
 
     def delay(self, platform: Platform, chat_id: str) -> float:
         """How long a message to this chat would wait now."""
         if not self.enabled:
             return 0.0
-        overall, chat = self._buckets(platform, chat_id)
+        windows = self._windows(platform, chat_id)
         now = self.clock()
-        return max(overall.wait(now), chat.wait(now))
+        return max(window.wait(now) for window in windows)
+
+    @asynccontextmanager
+    async def slot(self, platform: Platform, chat_id: str) -> AsyncIterator[None]:
+        """Hold the right to send one message for as long as the request is under way."""
+        if not self.enabled:
+            yield
+            return
+        windows = self._windows(platform, chat_id)
+        while (pause := max(window.wait(self.clock()) for window in windows)) > 0:
+            await asyncio.sleep(pause)
+        now = self.clock()
+        for window in windows:
+            window.start(now)
+        self._touch(platform, chat_id, windows[1])
+        try:
+            yield
+        finally:
+            now = self.clock()
+            for window in windows:
+                window.finish(now)
+            self._touch(platform, chat_id, windows[1])
+
+    def _touch(self, platform: Platform, chat_id: str, window: Window) -> None:
+        self._chats["group" if chat_id.startswith("-") else "private"][(platform, chat_id)] = (
+            window
+        )
 
     async def acquire(self, platform: Platform, chat_id: str) -> None:
-        """Wait for the right to send one message."""
-        if not self.enabled:
+        """Wait for the right to send one outbox row (not for platforms paced per request)."""
+        if platform in self.per_request:
             return
-        overall, chat = self._buckets(platform, chat_id)
-        while True:
-            now = self.clock()
-            pause = max(overall.wait(now), chat.wait(now))
-            if pause <= 0:
-                overall.take(now)
-                chat.take(now)
-                return
-            await asyncio.sleep(pause)
+        async with self.slot(platform, chat_id):
+            pass
+
+    def telegram_middleware(self) -> PacedRequests:
+        """aiogram request middleware that paces every Telegram request that posts."""
+        self.per_request.add(Platform.TELEGRAM)
+        return PacedRequests(self)
+
+
+def posts_a_message(api_method: str) -> bool:
+    """Bot API methods that put a message into a chat, which is what the limits count."""
+    if api_method == "sendChatAction":
+        return False
+    return api_method.startswith(("send", "copyMessage", "forwardMessage"))
+
+
+class PacedRequests(BaseRequestMiddleware):
+    """Every Telegram request that posts waits for its slot and holds it until answered."""
+
+    def __init__(self, pacer: Pacer) -> None:
+        self.pacer = pacer
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Any:
+        chat_id = getattr(method, "chat_id", None)
+        if not self.pacer.enabled or chat_id is None or not posts_a_message(
+            method.__api_method__
+        ):
+            return await make_request(bot, method)
+        async with self.pacer.slot(Platform.TELEGRAM, str(chat_id)):
+            return await make_request(bot, method)

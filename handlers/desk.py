@@ -12,6 +12,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from handlers import queue, render
+from handlers.expiring import ExpiringDict
 from handlers.model import Channel, Event, Inbound, Outbound, Platform, Purpose
 from handlers.texts import Texts, escape
 from storage.base import MessageRecord, NewTicket, Store, Ticket, Transaction
@@ -93,8 +94,12 @@ class FrontDesk:
         self.calendar = calendar
         self.config = config
         self.now = now
-        self._recent: dict[tuple[Platform, str], deque[datetime]] = {}
-        self._slowed: dict[tuple[Platform, str], datetime] = {}
+        # Both matter for a minute after a citizen's last message, then are forgotten.
+        idle = timedelta(minutes=1).total_seconds()
+        self._recent: ExpiringDict[tuple[Platform, str], deque[datetime]] = ExpiringDict(
+            idle, clock=lambda: self.now().timestamp())
+        self._slowed: ExpiringDict[tuple[Platform, str], datetime] = ExpiringDict(
+            idle, clock=lambda: self.now().timestamp())
 
     # citizens
 

@@ -39,6 +39,7 @@ STAFF_CHAT = -1001234567890
 @pytest.fixture
 async def tg() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram() as fake:
+        fake.start_private_chat(USER)  # the user started the bot, so it may write to them
         yield fake
 
 
@@ -196,6 +197,7 @@ async def test_periods_of_server_errors_and_rate_limits_end(tg: FakeTelegram, bo
 
 async def test_timeout_fault_times_the_client_out_and_stop_does_not_hang() -> None:
     async with FakeTelegram() as tg, tg.bot(timeout=0.2) as bot:
+        tg.start_private_chat(USER)
         tg.faults.timeout(execute=True)
         with pytest.raises(TelegramNetworkError, match="Request timeout error"):
             await bot.send_message(USER, "дошло, но ответа нет")
@@ -206,12 +208,25 @@ async def test_timeout_fault_times_the_client_out_and_stop_does_not_hang() -> No
 
 async def test_flood_limits_when_enforced() -> None:
     async with FakeTelegram(enforce_limits=True) as tg, tg.bot() as bot:
-        for n in range(3):  # a short burst is allowed
+        tg.start_private_chat(USER)
+        tg.start_private_chat(USER + 1)
+        for n in range(2):  # a short burst is allowed
             await bot.send_message(USER, f"сообщение {n}")
         with pytest.raises(TelegramRetryAfter) as caught:
             await bot.send_message(USER, "ещё одно")
         assert caught.value.retry_after >= 1
         await bot.send_message(USER + 1, "другому человеку можно")
+
+
+async def test_bot_cannot_write_first_to_a_user_who_never_wrote_to_it(
+    tg: FakeTelegram, bot: Bot
+) -> None:
+    stranger = USER + 7
+    with pytest.raises(TelegramForbiddenError, match="bot can't initiate conversation"):
+        await bot.send_message(stranger, "здравствуйте")
+    tg.push_update(tg.private_text(stranger, "/start"))
+    await bot.send_message(stranger, "теперь можно")
+    assert len(tg.sent(stranger)) == 1
 
 
 # ---- getUpdates -----------------------------------------------------------------------------

@@ -87,6 +87,27 @@ async def test_send_returns_message_id_and_repeated_random_id_sends_nothing(
     assert len(vk.calls("messages.send")) == 4
 
 
+async def test_repeated_random_id_is_checked_per_dialog_for_an_hour_and_100_messages(
+    http_client: AiohttpClient,
+) -> None:
+    now = [1_700_000_000.0]
+    async with FakeVK(clock=lambda: now[0]) as vk:
+        api = make_api(vk, http_client)
+        first = await api.messages.send(peer_id=1, message="Ответ", random_id=55)
+        other_dialog = await api.messages.send(peer_id=2, message="Ответ", random_id=55)
+        assert other_dialog != first  # another dialog: sent
+        now[0] += 3599
+        assert await api.messages.send(peer_id=1, message="Ответ", random_id=55) == first
+        now[0] += 2
+        after_an_hour = await api.messages.send(peer_id=1, message="Ответ", random_id=55)
+        assert after_an_hour != first
+        for n in range(100):
+            await api.messages.send(peer_id=1, message=f"ещё {n}", random_id=1000 + n)
+        beyond_100 = await api.messages.send(peer_id=1, message="Ответ", random_id=55)
+        assert beyond_100 != after_an_hour
+        assert [m["message"] for m in vk.sent_messages(peer_id=1)].count("Ответ") == 3
+
+
 async def test_send_to_user_who_denied_messages_raises_901(vk: FakeVK, api: API) -> None:
     vk.deny_messages(5)
 

@@ -14,7 +14,8 @@ What it models, and where it deliberately stops:
 
 - ``getUpdates`` with ``offset`` confirmation, ``limit``, long polling and ``allowed_updates``;
   a second concurrent ``getUpdates`` ends the first with 409, as Telegram does.
-- Chats: private chats (positive ids) always exist unless the user blocked the bot; groups
+- Chats: the bot may write in a private chat (positive id) once the user wrote to it or
+  started it (:meth:`FakeTelegram.start_private_chat`), until they block it; groups
   (negative ids) exist once registered with :meth:`FakeTelegram.add_group` or seen in a pushed
   update. Message ids increase per chat and are shared by users and the bot, so a user can
   reply to a bot message and the update carries the full ``reply_to_message``.
@@ -23,7 +24,8 @@ What it models, and where it deliberately stops:
   apply to the visible text: 4,096 UTF-16 code units for a text, 1,024 for a caption.
 - Files: uploads and file ids, ``getFile`` and downloads under ``/file/bot<token>/<path>``.
 - Faults: one-shot errors (:meth:`FakeTelegram.fail_next`), periods of 429, 5xx or hanging
-  requests (:attr:`FakeTelegram.faults`), and optionally Telegram's flood limits.
+  requests (:attr:`FakeTelegram.faults`), and Telegram's flood limits (:class:`FloodLimits`,
+  off unless ``enforce_limits``: a test about limits turns them on).
 
 Everything runs on the event loop of the test; call its methods from that loop only.
 """
@@ -916,13 +918,20 @@ class _OneShotFault:
 
 @dataclass(frozen=True, slots=True)
 class FloodLimits:
-    """Telegram's flood limits as sliding windows of (messages, seconds).
+    """Telegram's flood limits, as its FAQ states them.
 
-    https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this
+    https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this: "In a
+    single chat, avoid sending more than one message per second. We may allow short bursts
+    that go over this limit, but eventually you'll begin receiving 429 errors"; "not more than
+    30 messages per second or so" overall; "not more than 20 messages per minute to the same
+    group". A private chat is a token bucket (one message a second, a short burst); the
+    others are sliding windows of (messages, seconds).
     """
 
-    per_private_chat: tuple[int, float] = (3, 3.0)
-    """About one message a second in a private chat, with a short burst allowed."""
+    private_rate: float = 1.0
+    """Messages a second one private chat takes for long."""
+    private_burst: int = 2
+    """How many may go at once after a quiet spell: a short burst, not a second allowance."""
     per_group: tuple[int, float] = (20, 60.0)
     overall: tuple[int, float] = (30, 1.0)
 
@@ -943,6 +952,29 @@ class _Window:
         if len(self.hits) < self.limit:
             return 0.0
         return self.hits[0] + self.seconds - now
+
+    def hit(self, now: float) -> None:
+        self.hits.append(now)
+
+
+class _Bucket:
+    """A token bucket: `rate` tokens a second, at most `burst`, full to begin with."""
+
+    __slots__ = ("burst", "rate", "tokens", "updated")
+
+    def __init__(self, rate: float, burst: int, now: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.updated = now
+
+    def wait_needed(self, now: float) -> float:
+        self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
+        self.updated = now
+        return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+    def hit(self, now: float) -> None:
+        self.tokens -= 1
 
 
 @dataclass(slots=True)
@@ -1142,6 +1174,7 @@ class FakeTelegram:
         elif enforce_limits:
             self.limits = FloodLimits()
         self._windows: dict[tuple[str, int], _Window] = {}
+        self._buckets: dict[int, _Bucket] = {}
 
         self.me: JsonDict = _user(BOT_ID, "Frontdesk", None, BOT_USERNAME, is_bot=True)
 
@@ -1150,6 +1183,7 @@ class FakeTelegram:
         self._private: dict[int, JsonDict] = {}
         self._blocked: set[int] = set()
         self._kicked: set[int] = set()
+        self._started: set[int] = set()  # users who wrote to the bot in private
         self._messages: dict[int, dict[int, JsonDict]] = {}
         self._next_message_id: dict[int, int] = {}
         self._topics: dict[int, dict[int, JsonDict]] = {}
@@ -1309,6 +1343,15 @@ class FakeTelegram:
             self._blocked.add(chat_id)
         else:
             self._kicked.add(chat_id)
+
+    def start_private_chat(self, user_id: int) -> None:
+        """The user has started the bot, so it may write to them in private.
+
+        Telegram lets a bot message a user only after they started it or wrote to it
+        (otherwise 403 "bot can't initiate conversation with a user"); a private message
+        pushed with :meth:`push_update` starts the chat too.
+        """
+        self._started.add(user_id)
 
     def unblock_user(self, chat_id: int) -> None:
         self._blocked.discard(chat_id)
@@ -1974,6 +2017,7 @@ class FakeTelegram:
         chat_id = chat["id"]
         if chat.get("type") == "private":
             self._private[chat_id] = chat
+            self._started.add(chat_id)
         elif chat.get("type") != "channel" and chat_id not in self._groups:
             self._groups[chat_id] = chat
         if "message_id" not in message:
@@ -2221,6 +2265,9 @@ class FakeTelegram:
                 raise _ApiError(403, "Forbidden: bot can't send messages to bots")
             if sending and ref in self._blocked:
                 raise _ApiError(403, "Forbidden: bot was blocked by the user")
+            if sending and ref not in self._started:
+                # A bot cannot write first: the user must have started it (or written to it).
+                raise _ApiError(403, "Forbidden: bot can't initiate conversation with a user")
             return self._private_chat(ref)
         group = self._groups.get(ref)
         if group is None:
@@ -2272,17 +2319,22 @@ class FakeTelegram:
         if self.limits is None:
             return
         now = time.monotonic()
-        private = chat["type"] == "private"
-        limit, seconds = self.limits.per_private_chat if private else self.limits.per_group
-        windows = [
-            self._window(("overall", 0), *self.limits.overall),
-            self._window(("chat", chat["id"]), limit, seconds),
-        ]
-        wait = max(window.wait_needed(now) for window in windows)
+        chat_limit: _Window | _Bucket
+        if chat["type"] == "private":
+            bucket = self._buckets.get(chat["id"])
+            if bucket is None:
+                bucket = self._buckets[chat["id"]] = _Bucket(
+                    self.limits.private_rate, self.limits.private_burst, now
+                )
+            chat_limit = bucket
+        else:
+            chat_limit = self._window(("chat", chat["id"]), *self.limits.per_group)
+        limits = (self._window(("overall", 0), *self.limits.overall), chat_limit)
+        wait = max(limit.wait_needed(now) for limit in limits)
         if wait > 0:
             raise _too_many_requests(max(1, math.ceil(wait)))
-        for window in windows:
-            window.hits.append(now)
+        for limit in limits:
+            limit.hit(now)
 
     def _window(self, key: tuple[str, int], limit: int, seconds: float) -> _Window:
         window = self._windows.get(key)

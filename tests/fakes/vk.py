@@ -21,8 +21,11 @@ Conventions, all taken from VK:
   event at position ``>= T`` and the next position as the new ``ts``. Events are kept, so a
   restarted client asking with an old ``ts`` gets them again.
 * Post ids and comment ids on the community wall come from one sequence, as on VK.
-* A non-zero ``random_id`` already used by the community returns the first message's id and sends
-  nothing (VK's docs key it on the sender, not the peer); ``random_id=0`` turns it off.
+* A non-zero ``random_id`` the community already used in the same dialog within the last hour,
+  among that dialog's last 100 messages, returns the first message's id and sends nothing;
+  anywhere else, or later, it sends again (https://dev.vk.com/ru/method/messages.send,
+  ``random_id``: «проверяя в заданном диалоге сообщения за последний час (но не более 100
+  последних сообщений)»). ``random_id=0`` turns the check off.
 * The community's own comments come back as ``wall_reply_new`` (``from_id = -group_id``) and its
   own messages as ``message_reply`` when those events are enabled in the long poll settings
   (``wall_reply_new`` is on by default, ``message_reply`` off), so a bot must skip its own echo.
@@ -74,6 +77,9 @@ UPLOAD = "upload"
 MAX_MESSAGE_LENGTH = 4096
 #: Requests per second VK allows a community token (checked only with ``enforce_limits``).
 COMMUNITY_RPS_LIMIT = 20
+#: How far back VK looks for a repeated ``random_id`` in one dialog (messages.send).
+RANDOM_ID_SECONDS = 3600
+RANDOM_ID_MESSAGES = 100
 MAX_LONGPOLL_WAIT = 90
 
 ERROR_MESSAGES: dict[int, str] = {
@@ -387,7 +393,6 @@ class FakeVK:
         self._last_inbound: dict[int, int] = {}
         self._sent: list[dict[str, Any]] = []
         self._sent_by_peer: dict[int, list[dict[str, Any]]] = {}
-        self._sent_by_random_id: dict[int, JSON] = {}
 
         self._wall_seq = 0
         self._posts: dict[int, dict[str, Any]] = {}
@@ -1136,39 +1141,50 @@ class FakeVK:
         if len(text) > MAX_MESSAGE_LENGTH:
             raise VKError(914)
         self._check_attachments(attachment)
-        if random_id and random_id in self._sent_by_random_id:
-            return self._sent_by_random_id[random_id]
-
         if not peer_ids:
             assert single is not None
             if single in self._denied:
                 raise VKError(901)
+            earlier = self._same_random_id(single, random_id)
+            if earlier is not None:
+                return earlier["id"]
             result: JSON = self._store_sent(single, text, random_id, p)["id"]
-        else:
-            result = []
-            for peer in peer_ids:
-                if peer in self._denied:
-                    error = {"code": 901, "description": ERROR_MESSAGES[901]}
-                    result.append(
-                        {
-                            "peer_id": peer,
-                            "message_id": 0,
-                            "conversation_message_id": 0,
-                            "error": error,
-                        }
-                    )
-                    continue
-                record = self._store_sent(peer, text, random_id, p)
+            return result
+        result = []
+        for peer in peer_ids:
+            if peer in self._denied:
+                error = {"code": 901, "description": ERROR_MESSAGES[901]}
                 result.append(
-                    {
-                        "peer_id": peer,
-                        "message_id": record["id"],
-                        "conversation_message_id": record["conversation_message_id"],
-                    }
+                    {"peer_id": peer, "message_id": 0, "conversation_message_id": 0, "error": error}
                 )
-        if random_id:
-            self._sent_by_random_id[random_id] = result
+                continue
+            record = self._same_random_id(peer, random_id) or self._store_sent(
+                peer, text, random_id, p
+            )
+            result.append(
+                {
+                    "peer_id": peer,
+                    "message_id": record["id"],
+                    "conversation_message_id": record["conversation_message_id"],
+                }
+            )
         return result
+
+    def _same_random_id(self, peer: int, random_id: int) -> dict[str, Any] | None:
+        """The message this ``random_id`` already sent to ``peer``, if VK still checks it.
+
+        https://dev.vk.com/ru/method/messages.send: the check looks in the given dialog at the
+        messages of the last hour, but no more than the last 100 of them.
+        """
+        if not random_id:
+            return None
+        hour_ago = self._now() - RANDOM_ID_SECONDS
+        for record in reversed(self._sent_by_peer.get(peer, [])[-RANDOM_ID_MESSAGES:]):
+            if record["date"] <= hour_ago:
+                return None
+            if record["random_id"] == random_id:
+                return record
+        return None
 
     def _messages_get_conversations_by_id(self, p: _Reader) -> JSON:
         items = []
