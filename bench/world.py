@@ -21,29 +21,31 @@ class BenchError(Exception):
 
 
 @asynccontextmanager
-async def fake_telegram() -> AsyncIterator[FakeTelegram]:
+async def fake_telegram(*, enforce_limits: bool = False) -> AsyncIterator[FakeTelegram]:
     """A fresh fake Bot API server on 127.0.0.1 with the staff chat in it."""
-    async with FakeTelegram() as tg:
+    async with FakeTelegram(enforce_limits=enforce_limits) as tg:
         tg.add_group(STAFF_CHAT, "Операторы")
         yield tg
 
 
-def desk_env(api_url: str, db: Path) -> dict[str, str]:
-    """The settings `python -m bot` gets: the fake server, a SQLite file, no pacing."""
+def desk_env(api_url: str, db: Path, pacing: bool = False) -> dict[str, str]:
+    """The settings `python -m bot` gets: the fake server, a SQLite file, pacing as asked."""
     return base_env(
         TELEGRAM_TOKEN=TOKEN,
         TELEGRAM_API_URL=api_url,
         STAFF_CHAT_ID=str(STAFF_CHAT),
         DATABASE_URL=f"sqlite:///{db.resolve()}",
-        PACING="off",
+        PACING="on" if pacing else "off",
         BUSINESS_HOURS="24/7",
         DIGEST_AT="off",
     )
 
 
-async def spawn_desk(tg: FakeTelegram, db: Path, workdir: Path) -> BotProcess:
+async def spawn_desk(
+    tg: FakeTelegram, db: Path, workdir: Path, *, pacing: bool = False
+) -> BotProcess:
     """Frontdesk as deployed: `python -m bot`."""
-    return await BotProcess.spawn(["-m", "bot"], desk_env(tg.base_url, db), workdir)
+    return await BotProcess.spawn(["-m", "bot"], desk_env(tg.base_url, db, pacing), workdir)
 
 
 async def spawn_echo(tg: FakeTelegram, workdir: Path) -> BotProcess:

@@ -28,6 +28,7 @@ from bot.telegram.routers import (
     other_chats_router,
     staff_router,
 )
+from bot.telegram.stateless import NoStates
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.desk import DeskConfig, FrontDesk
 from handlers.model import Platform
@@ -49,7 +50,7 @@ def hours_text(texts: Texts, settings: Settings) -> str:
 
 
 def build_dispatcher(settings: Settings, desk: FrontDesk) -> Dispatcher:
-    dispatcher = Dispatcher(settings=settings, desk=desk)
+    dispatcher = Dispatcher(storage=NoStates(), settings=settings, desk=desk)
     assert settings.staff_chat_id is not None
     dispatcher.include_router(staff_router(settings.staff_chat_id))
     if settings.discussion_chat_id is not None:

@@ -3,7 +3,7 @@
 A region's year brings tens of thousands of citizens and a storm can bring a hundred thousand;
 state kept per citizen (flood windows, slow-down notices, send pacing) matters only for a
 minute or so after their last message. Each write moves its key to the back; expired keys are
-dropped from the front on every write, so the size follows the citizens active within `ttl`,
+dropped from the front on every write (and when it is measured), so the size follows the citizens active within `ttl`,
 not every citizen ever seen.
 """
 
@@ -19,7 +19,7 @@ V = TypeVar("V")
 
 
 class ExpiringDict(MutableMapping[K, V]):
-    """Keys not written for `ttl` seconds go; reads do not count as use."""
+    """Keys not written for `ttl` seconds go (checked on writes and len()); reads are no use of a key."""
 
     def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl
@@ -42,6 +42,7 @@ class ExpiringDict(MutableMapping[K, V]):
         return iter(self._items)
 
     def __len__(self) -> int:
+        self.expire()
         return len(self._items)
 
     def setdefault(self, key: K, default: V) -> V:

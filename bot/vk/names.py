@@ -9,11 +9,12 @@ from vkbottle import API
 
 from bot.vk.client import API_ERRORS, describe
 from bot.vk.convert import Author, profile_link
+from handlers.expiring import ExpiringDict
 
 log = logging.getLogger(__name__)
 
 USERS_PER_REQUEST = 1000  # https://dev.vk.com/ru/method/users.get: user_ids, up to 1000
-CACHE_SIZE = 50_000
+NAMES_KEPT_FOR = 3600.0  # seconds after a name was asked: a citizen's conversation, not a year
 
 
 class AuthorNames:
@@ -21,7 +22,7 @@ class AuthorNames:
 
     def __init__(self, api: API) -> None:
         self.api = api
-        self._known: dict[int, Author] = {}
+        self._known: ExpiringDict[int, Author] = ExpiringDict(NAMES_KEPT_FOR)
 
     async def lookup(self, user_ids: Iterable[int]) -> Mapping[int, Author]:
         """Names of these users, asking VK only for the ones not known yet."""
@@ -40,8 +41,6 @@ class AuthorNames:
             # The card shows `id<n>` with the profile link; the next batch asks again.
             log.warning("users.get failed (%s); cards show profile ids", describe(exc))
             return
-        if len(self._known) > CACHE_SIZE:
-            self._known.clear()
         for user in answer.get("response") or []:
             if not isinstance(user, dict) or not isinstance(user.get("id"), int):
                 continue
