@@ -19,13 +19,15 @@ from bench.bigstore import cached_store
 from bench.footprint import measure_store
 from bench.latency import bench_latency
 from bench.report import Results, load_average, refusal, render, tree
+from bench.soak import bench_soak
+from bench.storm import bench_storm
 from bench.throughput import bench_throughput
 from bench.world import BenchError
 
 log = logging.getLogger("bench")
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
-BENCHES = ("throughput", "latency", "memory", "sweep")
+BENCHES = ("throughput", "latency", "memory", "sweep", "storm", "soak")
 BIG = 1_000_000
 
 
@@ -39,6 +41,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="latency again at this low rate, 10 s, for comparison (0: off)")
     parser.add_argument("--workload", type=int, default=200, help="memory: messages handled")
     parser.add_argument("--starts", type=int, default=3, help="start-up: starts per store")
+    parser.add_argument("--storm-citizens", type=int, default=300,
+                        help="storm: citizens at once, PACING=on, Telegram's limits enforced")
+    parser.add_argument("--soak-rate", type=float, default=40,
+                        help="soak: new citizens a second")
+    parser.add_argument("--soak-warm-up", type=float, default=70,
+                        help="soak: seconds before RSS is sampled (past every idle expiry)")
+    parser.add_argument("--soak-seconds", type=float, default=150,
+                        help="soak: seconds of RSS samples")
     parser.add_argument("--only", default=",".join(BENCHES),
                         help=f"comma-separated subset of {', '.join(BENCHES)}")
     parser.add_argument("--quick", action="store_true",
@@ -51,6 +61,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.citizens, args.repeats = min(args.citizens, 300), 1
         args.latency_seconds, args.workload, args.starts = min(args.latency_seconds, 5), 50, 1
         args.baseline_rate = 0
+        args.storm_citizens = min(args.storm_citizens, 100)
+        args.soak_warm_up = min(args.soak_warm_up, 10)
+        args.soak_seconds = min(args.soak_seconds, 20)
     unknown = set(args.only.split(",")) - set(BENCHES)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
@@ -95,6 +108,8 @@ async def run(args: argparse.Namespace) -> Results:
             "latency": lambda: _latency(args, workdir, results),
             "memory": lambda: run_memory(args, workdir, results),
             "sweep": lambda: run_sweep(args.quick, results),
+            "storm": lambda: _storm(args, workdir, results),
+            "soak": lambda: _soak(args, workdir, results),
         }
         for name in BENCHES:
             if name not in chosen:
@@ -120,6 +135,16 @@ async def _latency(args: argparse.Namespace, workdir: Path, results: Results) ->
     if args.baseline_rate > 0:
         seconds = min(10.0, args.latency_seconds)
         results.baseline = await bench_latency(args.baseline_rate, seconds, workdir)
+
+
+async def _storm(args: argparse.Namespace, workdir: Path, results: Results) -> None:
+    results.storm = await bench_storm(args.storm_citizens, workdir)
+
+
+async def _soak(args: argparse.Namespace, workdir: Path, results: Results) -> None:
+    results.soak = await bench_soak(
+        args.soak_rate, args.soak_warm_up, args.soak_seconds, workdir
+    )
 
 
 def target(args: argparse.Namespace) -> Path | None:

@@ -15,6 +15,8 @@ from typing import Any
 
 from bench.footprint import Footprint
 from bench.latency import Latency
+from bench.soak import Soak
+from bench.storm import Storm
 from bench.throughput import Throughput
 
 MB = 1e6
@@ -31,6 +33,8 @@ class Results:
     baseline: Latency | None = None  # the same at a low rate: latency without a queue
     footprints: list[Footprint] = field(default_factory=list)
     sweep: list[dict[str, Any]] = field(default_factory=list)
+    storm: Storm | None = None
+    soak: Soak | None = None
     notes: list[str] = field(default_factory=list)
     load_before: str = ""
     load_after: str = ""
@@ -191,10 +195,41 @@ def _sweep_rows(results: Results) -> list[tuple[str, str, str, str]]:
     return rows
 
 
+def _storm_rows(results: Results) -> list[tuple[str, str, str, str]]:
+    st = results.storm
+    if st is None:
+        return []
+    return [
+        (f"Storm, {st.citizens:,} citizens at once, PACING=on, Telegram's limits enforced",
+         f"{st.rejected} × 429 · busiest second {st.busiest_second} sends", "no 429",
+         verdict(st.rejected == 0)),
+        (f"Storm, last acknowledgement of {st.citizens:,}",
+         f"{st.last_ack_s:.1f} s = {st.ratio:.2f}× the {st.allowed_s:.1f} s of 30 a second "
+         f"({st.sends_by_then} sends by then, cards included)", "≤ 1.1×",
+         verdict(st.ratio <= 1.1)),
+        ("Storm, every ticket on a staff card",
+         f"{st.all_cards_s:.0f} s, {st.cards} merged cards (20 a minute per group)", "", ""),
+    ]
+
+
+def _soak_rows(results: Results) -> list[tuple[str, str, str, str]]:
+    so = results.soak
+    if so is None or not so.samples:
+        return []
+    first, last = so.samples[0][1] * KIB / MB, so.samples[-1][1] * KIB / MB
+    return [(
+        f"Soak, always-new citizens at {so.rate:.0f}/s, RSS over {so.seconds:.0f} s "
+        f"after {so.warm_up:.0f} s",
+        f"{so.kib_per_thousand:+.0f} KiB per 1,000 citizens ({so.measured_citizens:,} "
+        f"measured; {first:.1f} → {last:.1f} MB; {so.answered:,}/{so.pushed:,} acknowledged)",
+        "< 100 KiB per 1,000", verdict(so.kib_per_thousand < 100),
+    )]
+
+
 def render(results: Results) -> str:
     """The markdown table, then the machine and the notes."""
     rows = (_throughput_rows(results) + _latency_rows(results) + _footprint_rows(results)
-            + _sweep_rows(results))
+            + _sweep_rows(results) + _storm_rows(results) + _soak_rows(results))
     lines = ["# Frontdesk benchmarks", "", "| Benchmark | Result | Target | |",
              "| --- | --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
@@ -202,6 +237,7 @@ def render(results: Results) -> str:
               + f"; load average {results.load_before} before, {results.load_after} after.", ""]
     lines += ["Everything ran against the local fake Bot API server on 127.0.0.1 (the bench "
               "process); each bot ran as its own process, Frontdesk as `python -m bot` with "
-              "PACING=off and a fresh SQLite file per run.", ""]
+              "PACING=off (the storm: PACING=on against Telegram's limits) and a fresh "
+              "SQLite file per run.", ""]
     lines += [f"- {note}" for note in results.notes]
     return "\n".join(lines).rstrip() + "\n"

@@ -3,8 +3,8 @@
 A region's year brings tens of thousands of citizens and a storm can bring a hundred thousand;
 state kept per citizen (flood windows, slow-down notices, send pacing) matters only for a
 minute or so after their last message. Each write moves its key to the back; expired keys are
-dropped from the front on every write (and when it is measured), so the size follows the citizens active within `ttl`,
-not every citizen ever seen.
+dropped from the front on every write (and when the size is asked), so the size follows the
+citizens active within `ttl`, not every citizen ever seen.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ V = TypeVar("V")
 
 
 class ExpiringDict(MutableMapping[K, V]):
-    """Keys not written for `ttl` seconds go (checked on writes and len()); reads are no use of a key."""
+    """Keys not written for `ttl` seconds go (seen to on writes and len()); reads do not count."""
 
     def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl = ttl

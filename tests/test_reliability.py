@@ -54,7 +54,7 @@ def rejected(tg: FakeTelegram) -> list[str]:
 async def test_storm_paced_gets_no_429_and_merged_cards_name_every_ticket(
     tmp_path: Path,
 ) -> None:
-    """Telegram's limits enforced: 30 a second, about 1 a second per chat, 20 a minute per group."""
+    """Telegram's limits enforced: 30 a second, about 1 a second a chat, 20 a minute a group."""
     async with FakeTelegram(enforce_limits=True) as tg:
         tg.add_group(STAFF_CHAT, "Операторы")
         citizens = push_storm(tg)

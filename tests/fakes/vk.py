@@ -1154,9 +1154,8 @@ class FakeVK:
         for peer in peer_ids:
             if peer in self._denied:
                 error = {"code": 901, "description": ERROR_MESSAGES[901]}
-                result.append(
-                    {"peer_id": peer, "message_id": 0, "conversation_message_id": 0, "error": error}
-                )
+                refused = {"peer_id": peer, "message_id": 0, "conversation_message_id": 0}
+                result.append({**refused, "error": error})
                 continue
             record = self._same_random_id(peer, random_id) or self._store_sent(
                 peer, text, random_id, p
