@@ -16,6 +16,7 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.delivery import Deliverer
 from bot.files import telegram_file_fetcher
+from bot.inbox import retry_set_aside
 from bot.logs import quiet_libraries
 from bot.pacing import Pacer
 from bot.sender import Sender
@@ -64,9 +65,9 @@ def build_dispatcher(settings: Settings, desk: FrontDesk) -> Dispatcher:
 class Application:
     """Everything one Frontdesk process runs, started and stopped together."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, store: SqliteStore | None = None) -> None:
         self.settings = settings
-        self.store: SqliteStore = store_from_url(settings.database_url)
+        self.store: SqliteStore = store or store_from_url(settings.database_url)
         folder = Path(settings.locales_dir) if settings.locales_dir else None
         self.texts = Texts(settings.locale, folder)
         self.calendar = WorkCalendar(BusinessHours.parse(settings.business_hours), settings.zone)
@@ -109,7 +110,7 @@ class Application:
         self.pacer = Pacer(settings.pacing)
         session.middleware(self.pacer.telegram_middleware())
         self.dispatcher = build_dispatcher(settings, self.desk)
-        self.poller = TelegramPoller(self.bot, self.dispatcher, self.store)
+        self.poller = TelegramPoller(self.bot, self.dispatcher, self.store, self.desk)
         deliverers: dict[Platform, Deliverer] = {
             Platform.TELEGRAM: TelegramDelivery(self.bot, self.store),
         }
@@ -131,6 +132,7 @@ class Application:
     async def start(self) -> None:
         quiet_libraries()
         await self.store.open()
+        await retry_set_aside(self.desk)
         self._spawn(self.poller.fetch(), "telegram-fetch")
         self._spawn(self.poller.process(), "telegram-process")
         if self.vk is not None:

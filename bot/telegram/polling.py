@@ -29,8 +29,10 @@ from aiogram.types import Update
 from aiogram.types.update import UpdateTypeLookupError
 from pydantic import ValidationError
 
+from bot.inbox import Failure, InboxKeeper, failed, malformed
 from bot.stopping import unless_stopped
-from storage.base import Store
+from handlers.desk import FrontDesk
+from storage.base import InboxItem, Store
 
 log = logging.getLogger(__name__)
 
@@ -69,11 +71,13 @@ class TelegramPoller:
     """Fetches updates into the inbox and feeds them from there to the dispatcher."""
 
     def __init__(
-        self, bot: Bot, dispatcher: Dispatcher, store: Store, *, poll_timeout: int = 25
+        self, bot: Bot, dispatcher: Dispatcher, store: Store, desk: FrontDesk, *,
+        poll_timeout: int = 25,
     ) -> None:
         self.bot = bot
         self.dispatcher = dispatcher
         self.store = store
+        self.keeper = InboxKeeper(desk)
         self.poll_timeout = poll_timeout
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -112,6 +116,7 @@ class TelegramPoller:
             if not updates:
                 continue
             items = []
+            next_offset = offset
             for raw in updates:
                 update_id = raw.get("update_id")
                 if not isinstance(update_id, int):
@@ -119,8 +124,17 @@ class TelegramPoller:
                     continue
                 payload = json.dumps(raw, ensure_ascii=False, sort_keys=True)
                 items.append((source_key(update_id, payload), payload))
-                offset = max(offset or 0, update_id + 1)
-            await self.store.put_inbox(PLATFORM, items)
+                next_offset = max(next_offset or 0, update_id + 1)
+            try:
+                await self.store.put_inbox(PLATFORM, items)
+            except Exception as exc:
+                # Not confirmed to Telegram: the same batch comes again.
+                failures += 1
+                log.error("the inbox could not store updates (%s); again shortly",
+                          type(exc).__name__)
+                await self._pause(min(30.0, 0.5 * 2 ** min(failures, 6)))
+                continue
+            offset = next_offset
             self._wake.set()
 
     async def _get(self, offset: int | None) -> list[dict[str, Any]]:
@@ -141,43 +155,57 @@ class TelegramPoller:
 
     async def process(self) -> None:
         """Hand stored updates to the dispatcher, oldest first, until stopped."""
+        failures = 0
         while True:
             self._wake.clear()
-            items = await self.store.pending_inbox(PLATFORM, 100)
-            failed: dict[int, str] = {}
-            for item in items:
-                error = await self._handle(item.id, item.payload)
-                if error:
-                    failed[item.id] = error
-            # Handlers finish their rows in their own transactions; this covers the rest
-            # (updates no handler took, and failures, kept with the reason).
+            try:
+                items = await self.store.pending_inbox(PLATFORM, 100)
+                if items:
+                    await self._handle_batch(items)
+                failures = 0
+            except Exception as exc:  # the store itself failing must not stop intake
+                failures += 1
+                log.error("telegram inbox: the store failed (%s); again shortly",
+                          type(exc).__name__)
+                await self._pause(min(30.0, 0.5 * 2 ** min(failures, 6)))
+                continue
             if items:
-                await self.store.finish_inbox_many([i.id for i in items], failed)
-            if not items:
-                if self._stopping.is_set():
-                    return
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=5)
+                continue
+            if self._stopping.is_set():
+                return
+            await self.keeper.tell_staff()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.keeper.wait(5.0))
 
-    async def _handle(self, inbox_id: int, payload: str) -> str | None:
+    async def _handle_batch(self, items: list[InboxItem]) -> None:
+        failures: dict[int, Failure] = {}
+        for item in items:
+            failure = await self._handle(item.id, item.payload)
+            if failure:
+                failures[item.id] = failure
+        # Handlers finish their rows in their own transactions; the keeper settles the rest
+        # (updates no handler took, unreadable ones, and failures to try again).
+        await self.keeper.settle(items, failures)
+
+    async def _handle(self, inbox_id: int, payload: str) -> Failure | None:
         try:
             raw = json.loads(payload)
             update = Update.model_validate(raw, context={"bot": self.bot})
-            try:
-                update.event_type  # noqa: B018 -- a kind this aiogram knows?
-            except UpdateTypeLookupError:
-                # aiogram would warn with the whole update, a citizen's text included.
-                kinds = ", ".join(sorted(set(raw) - {"update_id"})) or "none"
-                error = f"unknown update kind: {kinds}"[:200]
-                log.warning("inbox row %s: %s", inbox_id, error)
-                return error
-            await self.dispatcher.feed_update(self.bot, update, inbox_id=inbox_id)
+            kind = update.event_type
         except (ValidationError, ValueError) as exc:
-            error = f"malformed update: {type(exc).__name__}"
-            log.warning("inbox row %s: %s", inbox_id, error)
-            return error
-        except Exception as exc:  # one bad update must not stop the rest
-            error = f"handler failed: {type(exc).__name__}"
-            log.exception("inbox row %s: %s", inbox_id, error)
-            return error
+            reason = f"malformed update: {type(exc).__name__}"
+            log.warning("inbox row %s: %s", inbox_id, reason)
+            return malformed(reason)
+        except UpdateTypeLookupError:
+            # A kind newer than this aiogram: aiogram would warn with the whole update, a
+            # citizen's text included. Nothing the desk takes; kept with its kind.
+            kinds = ", ".join(sorted(set(raw) - {"update_id"})) or "none"
+            reason = f"unknown update kind: {kinds}"[:200]
+            log.warning("inbox row %s: %s", inbox_id, reason)
+            return malformed(reason)
+        try:
+            await self.dispatcher.feed_update(self.bot, update, inbox_id=inbox_id)
+        except Exception as exc:  # one update failing must not stop the rest
+            log.exception("inbox row %s: handling %s failed", inbox_id, kind)
+            return failed(exc)
         return None

@@ -21,6 +21,7 @@ from typing import Any
 import aiohttp
 from vkbottle import API, VKAPIError
 
+from bot.inbox import Failure, InboxKeeper, failed, malformed
 from bot.stopping import unless_stopped
 from bot.vk.client import NETWORK_ERRORS, TOKEN_REJECTED, describe, error_code
 from bot.vk.convert import Author, author_id, is_start, to_inbound
@@ -60,6 +61,7 @@ class VKPoller:
         self.group_id = group_id
         self.wait = wait  # seconds VK holds a long poll request open (at most 90)
         self.names = AuthorNames(api)
+        self.keeper = InboxKeeper(desk)
         self._wake = asyncio.Event()
         self._stopping = asyncio.Event()
 
@@ -98,10 +100,16 @@ class VKPoller:
             if answer is None:
                 continue  # stopping
             failures = 0
-            if "failed" in answer:
-                server, ts = await self._recover(answer, server, ts)
+            try:
+                if "failed" in answer:
+                    server, ts = await self._recover(answer, server, ts)
+                    continue
+                await self._store(answer, ts)
+            except Exception as exc:
+                # The position stays where it was: VK gives the same events again.
+                failures += 1
+                await self._back_off(failures, f"the store failed: {type(exc).__name__}")
                 continue
-            await self._store(answer, ts)
             ts = str(answer["ts"]) if answer.get("ts") is not None else ts
 
     async def _server(self) -> LongPollServer:
@@ -177,16 +185,26 @@ class VKPoller:
 
     async def process(self) -> None:
         """Hand stored events to the desk, oldest first, until stopped."""
+        failures = 0
         while True:
             self._wake.clear()
-            items = await self.store.pending_inbox(PLATFORM, BATCH)
+            try:
+                items = await self.store.pending_inbox(PLATFORM, BATCH)
+                if items:
+                    await self._handle_batch(items)
+                failures = 0
+            except Exception as exc:  # the store itself failing must not stop intake
+                failures += 1
+                log.error("VK inbox: the store failed (%s); again shortly", type(exc).__name__)
+                await self._pause(min(30.0, 0.5 * 2 ** min(failures, 6)))
+                continue
             if items:
-                await self._handle_batch(items)
-            elif self._stopping.is_set():
+                continue
+            if self._stopping.is_set():
                 return
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=5)
+            await self.keeper.tell_staff()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.keeper.wait(5.0))
 
     async def _handle_batch(self, items: list[InboxItem]) -> None:
         events: list[dict[str, Any] | None] = []
@@ -200,22 +218,19 @@ class VKPoller:
         authors = await self.names.lookup(
             user for user in (author_id(e) for e in events if e) if user is not None
         )
-        failed: dict[int, str] = {}
+        failures: dict[int, Failure] = {}
         for item, event in zip(items, events, strict=True):
-            error = None
+            if event is None:
+                log.warning("inbox row %s: malformed event", item.id)
+                failures[item.id] = malformed("malformed event")
+                continue
             try:
-                if event is None:
-                    error = "malformed event"
-                    log.warning("inbox row %s: %s", item.id, error)
-                else:
-                    await self._handle(item.id, event, authors)
-            except Exception as exc:  # one bad event must not stop the rest
-                error = f"handler failed: {type(exc).__name__}"
-                log.exception("inbox row %s: %s", item.id, error)
-            if error:
-                failed[item.id] = error
-        # The desk finishes its rows in its own transactions; this covers the rest.
-        await self.store.finish_inbox_many([item.id for item in items], failed)
+                await self._handle(item.id, event, authors)
+            except Exception as exc:  # one event failing must not stop the rest
+                log.exception("inbox row %s: handling failed", item.id)
+                failures[item.id] = failed(exc)
+        # The desk finishes its rows in its own transactions; the keeper settles the rest.
+        await self.keeper.settle(items, failures)
 
     async def _handle(
         self, inbox_id: int, event: dict[str, Any], authors: Mapping[int, Author]

@@ -1,0 +1,48 @@
+"""What the desk tells staff about itself: updates it could not handle, a store started anew."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from handlers.model import Outbound, Platform, Purpose
+from handlers.texts import Texts, escape
+from storage.base import Store, Transaction
+
+SET_ASIDE_TOLD = "inbox:set-aside-told"  # when staff were last told of updates set aside
+TELL_AGAIN_AFTER = timedelta(hours=1)
+
+
+async def tell_staff(tx: Transaction, staff_chat_id: str, text: str) -> None:
+    await tx.enqueue(Outbound(
+        platform=Platform.TELEGRAM, chat_id=staff_chat_id, purpose=Purpose.STAFF_NOTICE,
+        text=escape(text), html=True,
+    ))
+
+
+async def updates_set_aside(
+    store: Store, texts: Texts, staff_chat_id: str, *, count: int, reason: str, now: datetime
+) -> bool:
+    """One staff message for all the updates set aside; at most one an hour.
+
+    Returns whether staff were told now (False: they were told within the hour).
+    """
+    text = texts.get("staff-intake-set-aside", count=count, reason=reason)
+    async with store.transaction() as tx:
+        told = await tx.get_state(SET_ASIDE_TOLD)
+        if told and now - datetime.fromisoformat(told) < TELL_AGAIN_AFTER:
+            return False
+        await tell_staff(tx, staff_chat_id, text)
+        await tx.set_state(SET_ASIDE_TOLD, now.isoformat())
+    return True
+
+
+async def updates_retried(store: Store) -> None:
+    """Updates set aside went back to the queue: a new failure is news again."""
+    async with store.transaction() as tx:
+        await tx.set_state(SET_ASIDE_TOLD, "")
+
+
+async def store_created(store: Store, texts: Texts, staff_chat_id: str, path: str) -> None:
+    """A store file was created at this start: numbering begins at №1 again."""
+    async with store.transaction() as tx:
+        await tell_staff(tx, staff_chat_id, texts.get("staff-new-store", path=path))
