@@ -6,7 +6,7 @@ import logging
 import re
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 
 _COMMAND = re.compile(r"^/([a-z_]+)(?:@\w+)?(?:\s|$)", re.IGNORECASE)
 _NUMBER = re.compile(r"^\s*№\s*(\d+)\b\s*")
+# Commands given as a reply about one ticket (also after `№<n>` on a merged message).
+TICKET_COMMANDS = frozenset({"close", "block", "unblock"})
+# How long a flooding citizen is slowed down; a quiet ticket's acknowledgement waits as long.
+SLOW_DOWN = timedelta(minutes=1)
 
 
 class Calendar(Protocol):
@@ -72,6 +76,17 @@ def to_citizen(ticket: Ticket, purpose: Purpose, text: str, **extra: Any) -> Out
     )
 
 
+def split_number(text: str) -> tuple[int | None, str]:
+    """`№17 /close` → (17, "/close"); a text without the prefix → (None, text)."""
+    match = _NUMBER.match(text)
+    return (int(match.group(1)), text[match.end():]) if match else (None, text)
+
+
+def posted_as_chat(inbound: Inbound) -> bool:
+    """Posted on behalf of the chat itself: an anonymous administrator of a group."""
+    return inbound.author_id == inbound.chat_id
+
+
 def command_of(text: str) -> str | None:
     """`/close@frontdesk_bot now` → `close`."""
     match = _COMMAND.match(text.strip())
@@ -104,17 +119,24 @@ class FrontDesk:
     # citizens
 
     async def greet(self, inbound: Inbound, inbox_id: int | None = None) -> None:
-        """A citizen opened the chat (/start): what this desk is and how it works."""
+        """A citizen opened the chat (/start): what this desk is and how it works.
+
+        Text after the command (typed by the citizen, or a deep link's parameter) is a
+        message like any other: after the greeting it opens or joins a ticket.
+        """
         config = self.config
         text = render.greeting(
             self.texts, hours=config.hours_text, organization=config.organization,
             site_url=config.site_url, feedback_url=config.feedback_url,
             policy_url=config.privacy_policy_url,
         )
+        payload = inbound.text.strip().split(maxsplit=1)[1:]
         async with self.store.transaction() as tx:
             if inbox_id is not None:
                 await tx.finish_inbox(inbox_id)
             await tx.enqueue(Outbound(inbound.platform, inbound.chat_id, Purpose.GREETING, text))
+            if payload:
+                await self._new_message(tx, replace(inbound, text=payload[0]), self.now())
 
     async def receive(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A citizen's message, edit or deletion."""
@@ -166,14 +188,25 @@ class FrontDesk:
     async def _slow_down(
         self, tx: Transaction, ticket: Ticket | None, inbound: Inbound, now: datetime
     ) -> None:
-        """Keep the message on the ticket without a card; tell the citizen once a minute."""
+        """Keep the message on the ticket without a card; tell the citizen once a minute.
+
+        Nothing is dropped: with no open ticket (a comment under another post, the first
+        message after /close) one is opened quietly: its card goes to staff, and the
+        acknowledgement waits until the slow-down is over.
+        """
         if ticket is None:
-            log.info("a flooding citizen's message kept in the inbox only")
-            return
-        await self._record(tx, ticket.id, inbound, now)
+            ticket = await self._open_ticket(tx, inbound, now, ack_at=now + SLOW_DOWN)
+        else:
+            await self._record(tx, ticket.id, inbound, now)
+        await self._tell_slowed(tx, ticket, inbound, now)
+
+    async def _tell_slowed(
+        self, tx: Transaction, ticket: Ticket, inbound: Inbound, now: datetime
+    ) -> None:
+        """The slow-down notice to the citizen and to staff, at most once a minute."""
         key = (inbound.platform, inbound.author_id)
         told = self._slowed.get(key)
-        if told is not None and now - told < timedelta(minutes=1):
+        if told is not None and now - told < SLOW_DOWN:
             return
         self._slowed[key] = now
         await tx.enqueue(replying_to(
@@ -187,7 +220,10 @@ class FrontDesk:
     def _deadline(self, start: datetime) -> datetime:
         return self.calendar.add_working_time(start, self.config.escalation_after)
 
-    async def _open_ticket(self, tx: Transaction, inbound: Inbound, now: datetime) -> None:
+    async def _open_ticket(
+        self, tx: Transaction, inbound: Inbound, now: datetime, ack_at: datetime | None = None
+    ) -> Ticket:
+        """A new ticket: the acknowledgement (at `ack_at`, if given), the card, the media."""
         deadline = self._deadline(now)
         ticket = await tx.create_ticket(NewTicket(
             platform=inbound.platform,
@@ -207,11 +243,14 @@ class FrontDesk:
         await self._record(tx, ticket.id, inbound, now)
         local_deadline = self.texts.moment(deadline.astimezone(self.config.timezone))
         ack_key = "ack-received-comment" if inbound.channel is Channel.COMMENT else "ack-received"
+        ack = replying_to(
+            inbound, Purpose.ACK,
+            self.texts.get(ack_key, number=ticket.id, deadline=local_deadline), ticket.id,
+        )
+        if ack_at is not None:
+            await tx.enqueue(ack, not_before=ack_at)
         await tx.enqueue_many([
-            replying_to(
-                inbound, Purpose.ACK,
-                self.texts.get(ack_key, number=ticket.id, deadline=local_deadline), ticket.id,
-            ),
+            *([ack] if ack_at is None else []),
             Outbound(
                 platform=Platform.TELEGRAM,
                 chat_id=self.config.staff_chat_id,
@@ -225,6 +264,7 @@ class FrontDesk:
             ),
         ])
         await self._relay_media(tx, ticket.id, inbound)
+        return ticket
 
     async def _join_ticket(
         self, tx: Transaction, ticket: Ticket, inbound: Inbound, now: datetime
@@ -307,6 +347,16 @@ class FrontDesk:
         else:
             await tx.mark_message(inbound.source_key, deleted_at=now)
             text = self.texts.get("card-deleted", number=ticket.id)
+        # The intake rules of a message hold for its edits: the change is kept, but a
+        # blocked citizen makes no staff messages and a flooding one is slowed down.
+        state = await tx.intake_state(
+            "", ticket.platform, ticket.conversation, ticket.citizen_id
+        )
+        if state.blocked:
+            return
+        if self._flooding(inbound, now):
+            await self._tell_slowed(tx, ticket, inbound, now)
+            return
         await tx.enqueue(Outbound(
             platform=Platform.TELEGRAM,
             chat_id=self.config.staff_chat_id,
@@ -324,19 +374,52 @@ class FrontDesk:
         async with self.store.transaction() as tx:
             if inbox_id is not None:
                 await tx.finish_inbox(inbox_id)
-            if self.config.staff_user_ids and inbound.author_id not in self.config.staff_user_ids:
+            if self.config.staff_user_ids and not (
+                inbound.author_id in self.config.staff_user_ids or posted_as_chat(inbound)
+            ):
                 return
-            await self._staff_message(tx, inbound)
+            if posted_as_chat(inbound):
+                # An anonymous administrator: Telegram shows the chat, not the person.
+                inbound = replace(inbound, author_name=self.texts.get("staff-anonymous-admin"))
+            if inbound.event is Event.EDITED:
+                await self._staff_edit(tx, inbound)
+            elif inbound.event is Event.NEW:
+                await self._staff_message(tx, inbound)
+
+    async def _staff_edit(self, tx: Transaction, inbound: Inbound) -> None:
+        """Staff corrected an answer already sent: the citizen gets the new text, marked."""
+        ticket = await tx.ticket_by_message(inbound.source_key)
+        if ticket is None:
+            return  # an edit of staff talk or of a command
+        number, rest = split_number(inbound.text)
+        text, html_text = inbound.text, inbound.html_text
+        if number == ticket.id:  # the answer named its ticket first, on a merged message
+            text, html_text = rest, split_number(html_text)[1]
+        if text.lstrip().startswith("/"):
+            await self._tell_staff(
+                tx, self.texts.get("staff-command-not-sent", number=ticket.id,
+                                   command=text.strip().split(maxsplit=1)[0]),
+                inbound.message_id, ticket_id=ticket.id, chat_id=inbound.chat_id,
+            )
+            return
+        await tx.mark_message(inbound.source_key, edited_at=self.now(), text=text)
+        await tx.enqueue(to_citizen(
+            ticket, Purpose.ANSWER,
+            self._answer_text(ticket, "answer-corrected", text, html_text),
+            html=ticket.platform is Platform.TELEGRAM,
+        ))
 
     async def _staff_message(self, tx: Transaction, inbound: Inbound) -> None:
         command = command_of(inbound.text)
         if command in {"help", "start"}:
-            await self._tell_staff(tx, self.texts.get("staff-help"), inbound.message_id)
+            await self._tell_staff(
+                tx, self.texts.get("staff-help"), inbound.message_id, chat_id=inbound.chat_id
+            )
             return
         if command == "queue":
             await queue.show_queue(
                 tx, self.texts, self.calendar, self.config, now=self.now(),
-                reply_to=inbound.message_id,
+                reply_to=inbound.message_id, chat_id=inbound.chat_id,
             )
             return
         tickets = (
@@ -344,27 +427,52 @@ class FrontDesk:
             if inbound.reply_to else []
         )
         if not tickets:
-            if command in {"close", "block", "unblock"}:
+            if command in TICKET_COMMANDS:
                 await self._tell_staff(
-                    tx, self.texts.get("staff-reply-to-card"), inbound.message_id
+                    tx, self.texts.get("staff-reply-to-card"), inbound.message_id,
+                    chat_id=inbound.chat_id,
+                )
+            elif inbound.reply_to_bot:
+                # A reply to the bot's own message that names no ticket: say how to answer.
+                await self._tell_staff(
+                    tx, self.texts.get("staff-reply-names-no-ticket"), inbound.message_id,
+                    chat_id=inbound.chat_id,
                 )
             return  # staff talk
         ticket, text, html_text = self._choose(tickets, inbound)
         if ticket is None:
             await self._tell_staff(
                 tx, self.texts.get("staff-merged-choose", number=tickets[0].id),
-                inbound.message_id,
+                inbound.message_id, chat_id=inbound.chat_id,
             )
             return
-        if command == "close":
+        await self._ticket_command_or_answer(tx, ticket, inbound, text, html_text)
+
+    async def _ticket_command_or_answer(
+        self, tx: Transaction, ticket: Ticket, inbound: Inbound, text: str, html_text: str
+    ) -> None:
+        """A reply about one ticket: `/close` and the like, also after `№<n>`; else an answer."""
+        number, rest = split_number(inbound.text)
+        command = command_of(rest)
+        if rest.lstrip().startswith("/") and (
+            command not in TICKET_COMMANDS or number not in {None, ticket.id}
+        ):
+            # Never relayed: a slash is a command to the bot, mistyped or misplaced.
+            word = rest.strip().split(maxsplit=1)[0] if rest.strip() else "/"
+            await self._tell_staff(
+                tx, self.texts.get("staff-command-not-sent", number=ticket.id, command=word),
+                inbound.message_id, ticket_id=ticket.id, chat_id=inbound.chat_id,
+            )
+        elif command == "close":
             await self._close(tx, ticket, inbound)
         elif command in {"block", "unblock"}:
             await tx.set_blocked(ticket.platform, ticket.citizen_id, command == "block")
             key = "staff-blocked" if command == "block" else "staff-unblocked"
             await self._tell_staff(
-                tx, self.texts.get(key, number=ticket.id), inbound.message_id
+                tx, self.texts.get(key, number=ticket.id), inbound.message_id,
+                ticket_id=ticket.id, chat_id=inbound.chat_id,
             )
-        elif command is None:
+        else:
             await self._answer(tx, ticket, inbound, text, html_text)
 
     def _choose(
@@ -387,14 +495,8 @@ class FrontDesk:
     ) -> None:
         now = self.now()
         is_telegram = ticket.platform is Platform.TELEGRAM
-        if is_telegram:
-            header = self.texts.html("answer-header", number=ticket.id)
-            body = html_text or escape(text)
-        else:
-            header = self.texts.get("answer-header", number=ticket.id)
-            body = text
         await tx.enqueue(to_citizen(
-            ticket, Purpose.ANSWER, f"{header}\n\n{body}" if body else header,
+            ticket, Purpose.ANSWER, self._answer_text(ticket, "answer-header", text, html_text),
             html=is_telegram,
             copy_from=(inbound.chat_id, inbound.message_id)
             if is_telegram and inbound.attachments else None,
@@ -417,13 +519,24 @@ class FrontDesk:
         if not ticket.is_open:
             await self._tell_staff(
                 tx, self.texts.get("staff-answer-to-closed", number=ticket.id),
-                inbound.message_id,
+                inbound.message_id, ticket_id=ticket.id, chat_id=inbound.chat_id,
             )
+
+    def _answer_text(self, ticket: Ticket, key: str, text: str, html_text: str) -> str:
+        """A staff answer as the citizen reads it: HTML on Telegram, plain text elsewhere."""
+        if ticket.platform is Platform.TELEGRAM:
+            header = self.texts.html(key, number=ticket.id)
+            body = html_text or escape(text)
+        else:
+            header = self.texts.get(key, number=ticket.id)
+            body = text
+        return f"{header}\n\n{body}" if body else header
 
     async def _close(self, tx: Transaction, ticket: Ticket, inbound: Inbound) -> None:
         if not ticket.is_open:
             await self._tell_staff(
-                tx, self.texts.get("staff-closed", number=ticket.id), inbound.message_id
+                tx, self.texts.get("staff-closed", number=ticket.id), inbound.message_id,
+                ticket_id=ticket.id, chat_id=inbound.chat_id,
             )
             return
         await tx.update_ticket(
@@ -434,16 +547,18 @@ class FrontDesk:
             ticket, Purpose.CLOSING, self.texts.get("closing", number=ticket.id)
         ))
         await self._tell_staff(
-            tx, self.texts.get("staff-closed", number=ticket.id), inbound.message_id
+            tx, self.texts.get("staff-closed", number=ticket.id), inbound.message_id,
+            ticket_id=ticket.id, chat_id=inbound.chat_id,
         )
 
     async def _tell_staff(
-        self, tx: Transaction, text: str, reply_to: str | None = None,
-        ticket_id: int | None = None, reply_to_card: bool = False,
+        self, tx: Transaction, text: str, reply_to: str | None = None, *,
+        ticket_id: int | None = None, reply_to_card: bool = False, chat_id: str = "",
     ) -> None:
+        """A notice in the staff chat, or in the supervisors' chat a staff message came from."""
         await tx.enqueue(Outbound(
             platform=Platform.TELEGRAM,
-            chat_id=self.config.staff_chat_id,
+            chat_id=chat_id or self.config.staff_chat_id,
             purpose=Purpose.STAFF_NOTICE,
             text=escape(text),
             html=True,

@@ -168,6 +168,8 @@ async def send_digest(
             purpose=Purpose.DIGEST,
             text=digest_html(texts, figures),
             html=True,
+            # A reply starting with `№<n>` answers one of the overdue tickets it lists.
+            refers=figures.overdue[:OVERDUE_LIST_LIMIT],
         ))
         await tx.set_state(STATE_KEY, mark)
     return True

@@ -74,6 +74,7 @@ class Inbound:
     attachments: tuple[Attachment, ...] = ()
     author_link: str = ""
     reply_to: str | None = None  # the message id it replies to, in the same chat
+    reply_to_bot: bool = False  # the message it replies to is the desk's own
     thread_id: str | None = None  # a discussion thread (Telegram) or post (VK)
     link: str = ""  # a public link to this message (comments)
     event: Event = Event.NEW

@@ -56,16 +56,20 @@ def queue_html(
 
 async def show_queue(
     tx: Transaction, texts: Texts, calendar: WorkingTime, config: DeskConfig, *,
-    now: datetime, reply_to: str | None = None,
+    now: datetime, reply_to: str | None = None, chat_id: str = "",
 ) -> None:
-    """Answer `/queue` in the staff chat."""
+    """Answer `/queue` in the staff chat (or the supervisors' chat it was asked in).
+
+    The list names its tickets (`refers`): a reply starting with `№<n>` answers that one.
+    """
     tickets = await tx.waiting_tickets(QUEUE_LIMIT)
     total = await tx.waiting_count() if len(tickets) >= QUEUE_LIMIT else len(tickets)
     await tx.enqueue(Outbound(
         platform=Platform.TELEGRAM,
-        chat_id=config.staff_chat_id,
+        chat_id=chat_id or config.staff_chat_id,
         purpose=Purpose.STAFF_NOTICE,
         text=queue_html(texts, calendar, tickets, total, now),
         html=True,
         reply_to=reply_to,
+        refers=tuple(ticket.id for ticket in tickets),
     ))

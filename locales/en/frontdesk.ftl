@@ -20,6 +20,7 @@ privacy-policy = Personal data policy: { $url }
 ack-received = Your message №{ $number } has been received. We will answer by { $deadline }.
 ack-received-comment = Your comment is registered as №{ $number }. We will answer here by { $deadline }.
 answer-header = Answer to your message №{ $number }:
+answer-corrected = Corrected: the answer to your message №{ $number }:
 closing = Work on your message №{ $number } is complete. If the question remains, write again.
 flood-notice = You are sending messages too fast. We have your message №{ $number }; please wait a minute before writing more.
 # Short weekday names, Monday first, separated by spaces.
@@ -72,6 +73,9 @@ staff-help =
 staff-flooding = №{ $number }: the author is writing too fast; new messages are kept under this number without cards.
 staff-blocked = №{ $number }: the author is blocked. Their messages are kept, without acknowledgements or cards. Undo: /unblock as a reply to the card.
 staff-unblocked = №{ $number }: the author is unblocked.
+staff-command-not-sent = №{ $number }: “{ $command }” was not sent to the citizen: a message that starts with “/” is a command to the bot. Commands as a reply to a card: /close, /block, /unblock; on a message naming several, like this: №{ $number } /close.
+staff-reply-names-no-ticket = This message of the bot is not about one number. To answer a citizen, reply to the card; on a list, start with the number: №17 your answer.
+staff-anonymous-admin = administrator
 empty-text = (no text)
 
 ## Attachments described in words

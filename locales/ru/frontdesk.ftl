@@ -20,6 +20,7 @@ privacy-policy = Политика обработки персональных д
 ack-received = Ваше сообщение №{ $number } получено. Ответим до { $deadline }.
 ack-received-comment = Комментарию присвоен №{ $number }. Ответим здесь до { $deadline }.
 answer-header = Ответ на ваше сообщение №{ $number }:
+answer-corrected = Исправлено: ответ на ваше сообщение №{ $number }:
 closing = Работа по сообщению №{ $number } завершена. Если вопрос остался, напишите снова.
 flood-notice = Вы отправляете сообщения слишком часто. Мы получили ваше сообщение №{ $number }; подождите минуту, прежде чем писать ещё.
 # Short weekday names, Monday first, separated by spaces.
@@ -72,6 +73,9 @@ staff-help =
 staff-flooding = №{ $number }: автор пишет слишком часто; новые сообщения сохраняются под этим номером без карточек.
 staff-blocked = №{ $number }: автор заблокирован. Его сообщения сохраняются, но без подтверждений и карточек. Снять: /unblock ответом на карточку.
 staff-unblocked = №{ $number }: автор разблокирован.
+staff-command-not-sent = №{ $number }: «{ $command }» не отправлено гражданину: сообщение, которое начинается с «/», — команда боту. Команды ответом на карточку: /close, /block, /unblock; на сообщении с несколькими номерами — так: №{ $number } /close.
+staff-reply-names-no-ticket = Это сообщение бота не относится к одному номеру. Чтобы ответить гражданину, ответьте на карточку; на список — начните с номера: №17 текст ответа.
+staff-anonymous-admin = администратор
 empty-text = (без текста)
 
 ## Attachments described in words
