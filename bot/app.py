@@ -54,6 +54,10 @@ def build_dispatcher(settings: Settings, desk: FrontDesk) -> Dispatcher:
     dispatcher = Dispatcher(storage=NoStates(), settings=settings, desk=desk)
     assert settings.staff_chat_id is not None
     dispatcher.include_router(staff_router(settings.staff_chat_id))
+    supervisors = settings.escalation_chat_id
+    if supervisors is not None and supervisors != settings.staff_chat_id:
+        # Level-2 escalations go there: a reply to one answers, closes or blocks as well.
+        dispatcher.include_router(staff_router(supervisors, name="supervisors"))
     if settings.discussion_chat_id is not None:
         dispatcher.include_router(discussion_router(settings.discussion_chat_id))
     if settings.telegram_citizens:

@@ -7,8 +7,11 @@ from typing import Any
 
 from bot.app import Application
 from bot.settings import Settings
+from tests.fakes.telegram import BOT_ID
 
-TOKEN = "123456789:AAHfakeTokenForTheLocalBotApiServer01"
+# The bot id in a token is the bot's user id: the fake's bot, so that "a reply to the bot"
+# is recognised as it is against Telegram.
+TOKEN = f"{BOT_ID}:AAHfakeTokenForTheLocalBotApiServer01"
 STAFF_CHAT = -1001000000001
 DISCUSSION_CHAT = -1001000000002
 

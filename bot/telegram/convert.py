@@ -149,12 +149,39 @@ def is_content_less_service(message: Message) -> bool:
 
 
 def author_link(message: Message) -> str:
+    if message.sender_chat is not None:
+        username = message.sender_chat.username
+        return f"https://t.me/{username}" if username else ""
     user = message.from_user
     if user is None:
         return ""
     if user.username:
         return f"https://t.me/{user.username}"
     return f"tg://user?id={user.id}"
+
+
+def author_of(message: Message) -> tuple[str, str]:
+    """(id, name) of who wrote: a person, or the chat a message was posted on behalf of.
+
+    Posted as a channel, or as the group itself by an anonymous administrator, a message's
+    `from` is a placeholder bot and `sender_chat` is the author
+    (https://core.telegram.org/bots/api#message).
+    """
+    if message.sender_chat is not None:
+        chat = message.sender_chat
+        return str(chat.id), (chat.title or chat.full_name or "—")
+    user = message.from_user
+    if user is not None:
+        return str(user.id), user.full_name or "—"
+    return str(message.chat.id), message.chat.full_name or "—"
+
+
+def replies_to_bot(message: Message) -> bool:
+    """Whether the message replies to one of this bot's own messages."""
+    reply = message.reply_to_message
+    if reply is None or reply.from_user is None or not reply.from_user.is_bot:
+        return False
+    return message.bot is None or reply.from_user.id == message.bot.id
 
 
 def comment_link(message: Message) -> str:
@@ -178,7 +205,7 @@ def to_inbound(
     is_staff_chat: bool = False,
 ) -> Inbound:
     """One Telegram message as an inbound event."""
-    user = message.from_user
+    author_id, author_name = author_of(message)
     text = message.text or message.caption or ""
     html_text = ""
     if text:
@@ -189,14 +216,15 @@ def to_inbound(
         platform=Platform.TELEGRAM,
         channel=channel,
         chat_id=str(message.chat.id),
-        author_id=str(user.id) if user else str(message.chat.id),
-        author_name=(user.full_name if user else message.chat.full_name) or "—",
+        author_id=author_id,
+        author_name=author_name,
         author_link=author_link(message),
         message_id=str(message.message_id),
         text=text,
         html_text=html_text,
         attachments=attachments_of(message),
         reply_to=str(reply.message_id) if reply else None,
+        reply_to_bot=replies_to_bot(message),
         thread_id=str(message.message_thread_id) if channel is Channel.COMMENT
         and message.message_thread_id else None,
         link=comment_link(message) if channel is Channel.COMMENT else "",

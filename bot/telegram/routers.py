@@ -31,19 +31,45 @@ async def in_groups(message: Message) -> bool:
 
 def from_people_in(chat_id: int) -> MessageFilter:
     async def check(message: Message) -> bool:
+        """A person in the chat, or an anonymous administrator of it (posting as the chat).
+
+        Anonymous administrators write as @GroupAnonymousBot with `sender_chat` set to the
+        group itself (https://core.telegram.org/bots/api#message); other bots are not staff.
+        """
+        if message.chat.id != chat_id:
+            return False
+        if message.sender_chat is not None:
+            return message.sender_chat.id == chat_id
         user = message.from_user
-        return message.chat.id == chat_id and not (user and user.is_bot)
+        return not (user and user.is_bot)
     return check
 
 
 def comments_in(chat_id: int) -> MessageFilter:
+    own_channels: set[int] = set()  # the channel whose posts the group discusses
+
     async def check(message: Message) -> bool:
-        """A person's message in a post's thread, not the channel's own forward."""
-        return (
-            message.chat.id == chat_id and bool(message.message_thread_id)
-            and not message.is_automatic_forward and message.sender_chat is None
-            and message.from_user is not None and not message.from_user.is_bot
-        )
+        """A comment in a post's thread, by a person or posted as a chat.
+
+        Not the channel's own forward of its post, and not the channel itself commenting:
+        that is the administration, whose answers go through the staff chat.
+        """
+        if message.chat.id != chat_id:
+            return False
+        sender_chat = message.sender_chat
+        if message.is_automatic_forward:
+            if sender_chat is not None:
+                own_channels.add(sender_chat.id)
+            return False
+        if not message.message_thread_id:
+            return False
+        if sender_chat is not None:
+            root = message.reply_to_message
+            if root is not None and root.is_automatic_forward and root.sender_chat:
+                own_channels.add(root.sender_chat.id)
+            # The group itself is its anonymous administrators: the administration too.
+            return sender_chat.id not in own_channels and sender_chat.id != chat_id
+        return message.from_user is not None and not message.from_user.is_bot
     return check
 
 
@@ -111,10 +137,12 @@ def discussion_router(discussion_chat_id: int) -> Router:
     return router
 
 
-def staff_router(staff_chat_id: int) -> Router:
-    """The staff chat: answers, commands and staff talk."""
-    router = Router(name="staff")
-    router.message.filter(from_people_in(staff_chat_id))
+def staff_router(staff_chat_id: int, name: str = "staff") -> Router:
+    """The staff chat (or the supervisors' chat): answers, commands and staff talk."""
+    router = Router(name=name)
+    in_chat = from_people_in(staff_chat_id)
+    router.message.filter(in_chat)
+    router.edited_message.filter(in_chat)
 
     @router.message()
     async def staff_message(
@@ -122,6 +150,15 @@ def staff_router(staff_chat_id: int) -> Router:
     ) -> None:
         """A reply to a card is an answer; /close, /block, /queue are commands."""
         await desk.staff_message(to_inbound(message, is_staff_chat=True), inbox_id)
+
+    @router.edited_message()
+    async def staff_edit(
+        message: Message, desk: FrontDesk, inbox_id: int | None = None
+    ) -> None:
+        """Staff corrected a message: an answer already sent goes again, as a correction."""
+        await desk.staff_message(
+            to_inbound(message, event=Event.EDITED, is_staff_chat=True), inbox_id
+        )
 
     return router
 
