@@ -70,6 +70,7 @@ staff-help =
     /close — as a reply to a card: close.
     /block, /unblock — as a reply to a card: block or unblock the author.
     /queue — the messages waiting for an answer.
+    On a message naming several (merged cards, the list, the digest), start with the number: №17 your answer, №17 /close.
 staff-flooding = №{ $number }: the author is writing too fast; new messages are kept under this number without cards.
 staff-blocked = №{ $number }: the author is blocked. Their messages are kept, without acknowledgements or cards. Undo: /unblock as a reply to the card.
 staff-unblocked = №{ $number }: the author is unblocked.
