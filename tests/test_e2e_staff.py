@@ -78,7 +78,7 @@ async def test_comment_posted_as_a_channel_opens_a_ticket_but_the_own_channel_do
         tg.push_update(comment)
         await tg.wait_sent(1, chat_id=DISCUSSION_CHAT)
         ack = tg.sent(DISCUSSION_CHAT)[0]["message"]
-        assert ack["text"].startswith("Спасибо! Ваш комментарий получил номер №1.")
+        assert ack["text"].startswith("Комментарию присвоен №1.")
         assert ack["reply_to_message"]["message_id"] == comment["message"]["message_id"]
         card = await card_of(tg, 1)
         assert "Совет дома 5" in card["text"] and "Когда начнут" in card["text"]
@@ -126,7 +126,7 @@ async def test_close_after_the_number_on_a_card_never_reaches_the_citizen(
             STAFF_CHAT, OPERATOR, "№1 /close", reply_to=card["message_id"]
         ))
         await tg.wait_sent(2, chat_id=CITIZEN)
-        assert texts_in(tg, CITIZEN)[1].startswith("Ваше сообщение №1 закрыто.")
+        assert texts_in(tg, CITIZEN)[1].startswith("Работа по сообщению №1 завершена.")
         assert not [t for t in texts_in(tg, CITIZEN) if "/close" in t]
 
 
