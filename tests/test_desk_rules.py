@@ -260,3 +260,19 @@ async def test_start_with_text_greets_and_opens_a_ticket(
     await desk.greet(citizen("/start", 2))
     assert (await store.ticket(2)) is None
 
+
+
+async def test_staff_correction_reaches_a_vk_citizen_as_plain_text(
+    desk: FrontDesk, store: SqliteStore
+) -> None:
+    await desk.receive(replace(citizen("вопрос"), platform=Platform.VK))
+    await send_all(store)
+    await desk.receive(staff("Приём <b>в среду</b>", "5001", message_id=901))
+    await send_all(store, 6000)
+    await desk.receive(staff(
+        "Приём в четверг", "5001", message_id=901, event=Event.EDITED,
+        html_text="Приём <b>в четверг</b>",
+    ))
+    [row] = [i.outbound for i in await outbox(store)]
+    assert row.platform is Platform.VK and not row.html
+    assert row.text == "Исправлено: ответ на ваше сообщение №1:\n\nПриём в четверг"
