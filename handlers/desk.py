@@ -138,6 +138,24 @@ class FrontDesk:
             if payload:
                 await self._new_message(tx, replace(inbound, text=payload[0]), self.now())
 
+    async def tell_ids(
+        self, inbound: Inbound, inbox_id: int | None = None, *, anonymous: bool = False
+    ) -> None:
+        """/id: the chat's id and the sender's, to set the desk up; never a ticket."""
+        if inbound.chat_id == inbound.author_id:
+            text = self.texts.get("id-private", user=inbound.author_id)
+        elif anonymous:
+            text = self.texts.get("id-chat-anonymous", chat=inbound.chat_id)
+        else:
+            text = self.texts.get("id-chat", chat=inbound.chat_id, user=inbound.author_id)
+        async with self.store.transaction() as tx:
+            if inbox_id is not None:
+                await tx.finish_inbox(inbox_id)
+            await tx.enqueue(Outbound(
+                inbound.platform, inbound.chat_id, Purpose.NOTICE, text,
+                reply_to=inbound.message_id,
+            ))
+
     async def receive(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A citizen's message, edit or deletion."""
         if inbound.is_staff_chat:
@@ -377,6 +395,7 @@ class FrontDesk:
             if self.config.staff_user_ids and not (
                 inbound.author_id in self.config.staff_user_ids or posted_as_chat(inbound)
             ):
+                await self._not_on_the_list(tx, inbound)
                 return
             if posted_as_chat(inbound):
                 # An anonymous administrator: Telegram shows the chat, not the person.
@@ -408,6 +427,23 @@ class FrontDesk:
             self._answer_text(ticket, "answer-corrected", text, html_text),
             html=ticket.platform is Platform.TELEGRAM,
         ))
+
+    async def _not_on_the_list(self, tx: Transaction, inbound: Inbound) -> None:
+        """Someone in the staff chat but not in STAFF_USER_IDS replied about a ticket.
+
+        Nothing is relayed; they are told why, once a day, so that they do not wait for an
+        answer that never went. The day is the administration's.
+        """
+        if inbound.event is not Event.NEW or not inbound.reply_to:
+            return
+        if not await tx.ticket_by_ref(Platform.TELEGRAM, inbound.chat_id, inbound.reply_to):
+            return  # staff talk
+        key = f"unlisted-staff-told:{inbound.author_id}"
+        today = self.now().astimezone(self.config.timezone).date().isoformat()
+        if await tx.get_state(key) == today:
+            return
+        await tx.set_state(key, today)
+        await self._tell_staff(tx, self.texts.get("staff-not-on-the-list"), inbound.message_id)
 
     async def _staff_message(self, tx: Transaction, inbound: Inbound) -> None:
         command = command_of(inbound.text)

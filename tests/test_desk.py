@@ -301,3 +301,23 @@ def test_deadline_reads_date_then_time(texts: Texts) -> None:
     moment = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
     assert texts.moment(moment) == "2 декабря, 17:00"
     assert Texts("en").moment(moment) == "December 2, 17:00"
+
+
+async def test_unlisted_staff_told_again_on_the_next_day_only(
+    desk: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    desk.config = replace(desk.config, staff_user_ids=frozenset({"7"}))
+    await desk.receive(citizen("вопрос"))
+    [card_id] = [str(5000 + i) for i, o in enumerate(await send_all(store))
+                 if o.purpose is Purpose.CARD]
+    newcomer = replace(staff("ответ", card_id), author_id="8")
+    await desk.staff_message(newcomer)
+    await desk.staff_message(replace(newcomer, message_id="901"))
+    clock.advance(hours=20)  # 06:00 the next morning in Moscow
+    await desk.staff_message(replace(newcomer, message_id="902"))
+    await desk.staff_message(replace(newcomer, message_id="903", reply_to=None))  # talk
+    told = [o for o in [i.outbound for i in await outbox(store)]
+            if o.purpose is Purpose.STAFF_NOTICE]
+    assert [o.reply_to for o in told] == ["900", "902"]
+    assert all(o.chat_id == STAFF_CHAT for o in told)
+    assert not [o for o in [i.outbound for i in await outbox(store)] if o.chat_id == "42"]

@@ -407,6 +407,18 @@ async def test_start_button_greets_without_a_ticket(
     assert sent[1]["message"].startswith("Ваше сообщение №1")
 
 
+async def test_help_greets_without_a_ticket(
+    tg: FakeTelegram, vk: FakeVK, desk: Desk
+) -> None:
+    vk.message_new(CITIZEN, "/help")
+    vk.message_new(CITIZEN, "вопрос")
+    sent = await vk.wait_messages(2, peer_id=CITIZEN)
+    assert sent[0]["message"].startswith("Здравствуйте!")
+    assert sent[1]["message"].startswith("Ваше сообщение №1 получено.")
+    card = await card_of(tg, 1)
+    assert card["text"].endswith("вопрос")
+
+
 async def test_group_chat_messages_are_ignored(
     tg: FakeTelegram, vk: FakeVK, desk: Desk
 ) -> None:

@@ -6,10 +6,11 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiogram import Router
-from aiogram.filters import CommandStart
+from aiogram.filters import Command, CommandStart
 from aiogram.types import Message
 
 from bot.telegram.convert import is_content_less_service, to_inbound
+from bot.telegram.ids import answer_ids
 from handlers.desk import FrontDesk
 from handlers.model import Channel, Event
 
@@ -92,6 +93,15 @@ def citizens_router() -> Router:
         """/start: the greeting."""
         await desk.greet(to_inbound(message), inbox_id)
 
+    @router.message(Command("help"))
+    async def citizen_help(
+        message: Message, desk: FrontDesk, inbox_id: int | None = None
+    ) -> None:
+        """/help: the greeting again, which says how the desk works; not a ticket."""
+        await desk.greet(to_inbound(message), inbox_id)
+
+    router.message.register(answer_ids, Command("id"))
+
     @router.message()
     async def private_message(
         message: Message, desk: FrontDesk, inbox_id: int | None = None
@@ -120,6 +130,8 @@ def discussion_router(discussion_chat_id: int) -> Router:
     async def service(message: Message) -> None:
         """A service message in a post's thread: no ticket."""
 
+    router.message.register(answer_ids, Command("id"))
+
     @router.message()
     async def comment(message: Message, desk: FrontDesk, inbox_id: int | None = None) -> None:
         """A citizen's comment under a post."""
@@ -143,6 +155,7 @@ def staff_router(staff_chat_id: int, name: str = "staff") -> Router:
     in_chat = from_people_in(staff_chat_id)
     router.message.filter(in_chat)
     router.edited_message.filter(in_chat)
+    router.message.register(answer_ids, Command("id"))
 
     @router.message()
     async def staff_message(
@@ -167,6 +180,7 @@ def other_chats_router() -> Router:
     """Groups the desk does not serve: their ids are logged to help find the staff chat."""
     router = Router(name="other-chats")
     router.message.filter(in_groups)
+    router.message.register(answer_ids, Command("id"))
 
     @router.message()
     async def other_group(message: Message) -> None:

@@ -26,7 +26,8 @@ from bot.stopping import unless_stopped
 from bot.vk.client import NETWORK_ERRORS, TOKEN_REJECTED, describe, error_code
 from bot.vk.convert import Author, author_id, is_start, to_inbound
 from bot.vk.names import AuthorNames
-from handlers.desk import FrontDesk
+from handlers.desk import FrontDesk, command_of
+from handlers.model import Channel, Event
 from storage.base import InboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -238,7 +239,10 @@ class VKPoller:
         inbound = to_inbound(event, self.group_id, authors)
         if inbound is None:
             return  # the community's own comments, group chats, events the desk ignores
-        if is_start(event):
+        if is_start(event) or (
+            inbound.channel is Channel.DIRECT and inbound.event is Event.NEW
+            and command_of(inbound.text) == "help"
+        ):
             await self.desk.greet(inbound, inbox_id)
         else:
             await self.desk.receive(inbound, inbox_id)

@@ -70,6 +70,7 @@ staff-help =
     /close — as a reply to a card: close.
     /block, /unblock — as a reply to a card: block or unblock the author.
     /queue — the messages waiting for an answer.
+    /id — the ids of this chat and yours (for setting the bot up).
     On a message naming several (merged cards, the list, the digest), start with the number: №17 your answer, №17 /close.
 staff-flooding = №{ $number }: the author is writing too fast; new messages are kept under this number without cards.
 staff-blocked = №{ $number }: the author is blocked. Their messages are kept, without acknowledgements or cards. Undo: /unblock as a reply to the card.
@@ -77,6 +78,14 @@ staff-unblocked = №{ $number }: the author is unblocked.
 staff-command-not-sent = №{ $number }: “{ $command }” was not sent to the citizen: a message that starts with “/” is a command to the bot. Commands as a reply to a card: /close, /block, /unblock; on a message naming several, like this: №{ $number } /close.
 staff-reply-names-no-ticket = This message of the bot is not about one number. To answer a citizen, reply to the card; on a list, start with the number: №17 your answer.
 staff-anonymous-admin = administrator
+staff-not-on-the-list = You are not on the list of staff who answer citizens (STAFF_USER_IDS): your answers and commands about messages are not carried out. Ask the bot's administrator to add your id (to find it: /id).
+id-private = Your Telegram id: { $user }. This chat has the same id.
+id-chat =
+    This chat's id: { $chat }
+    Your id: { $user }
+id-chat-anonymous =
+    This chat's id: { $chat }
+    You write as an anonymous administrator: Telegram does not show your own id.
 empty-text = (no text)
 
 ## Attachments described in words
