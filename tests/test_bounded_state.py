@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
-from aiogram import Dispatcher
-
+from bot.app import build_dispatcher
 from bot.pacing import Pacer
 from bot.telegram.stateless import NoStates
 from handlers.desk import FrontDesk
 from handlers.expiring import ExpiringDict
 from handlers.model import Platform
 from tests.conftest import FixedClock
+from tests.harness import make_settings
 from tests.test_desk import citizen
 
 
@@ -72,6 +73,9 @@ async def test_pacer_forgets_chats_idle_past_their_window() -> None:
     assert pacer.chats_kept() == 0
 
 
-def test_dispatcher_keeps_no_state_per_chat_and_user() -> None:
-    dispatcher = Dispatcher(storage=NoStates())
+def test_the_desks_dispatcher_keeps_no_state_per_chat_and_user(
+    desk: FrontDesk, tmp_path: Path
+) -> None:
+    # aiogram's default MemoryStorage adds an entry for every chat and user it ever sees.
+    dispatcher = build_dispatcher(make_settings("http://127.0.0.1:9", tmp_path / "d.db"), desk)
     assert isinstance(dispatcher.fsm.storage, NoStates)
