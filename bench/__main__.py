@@ -45,9 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="storm: citizens at once, PACING=on, Telegram's limits enforced")
     parser.add_argument("--soak-rate", type=float, default=40,
                         help="soak: new citizens a second")
-    parser.add_argument("--soak-warm-up", type=float, default=70,
+    parser.add_argument("--soak-warm-up", type=float, default=120,
                         help="soak: seconds before RSS is sampled (past every idle expiry)")
-    parser.add_argument("--soak-seconds", type=float, default=150,
+    parser.add_argument("--soak-seconds", type=float, default=180,
                         help="soak: seconds of RSS samples")
     parser.add_argument("--only", default=",".join(BENCHES),
                         help=f"comma-separated subset of {', '.join(BENCHES)}")
