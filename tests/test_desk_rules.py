@@ -180,7 +180,10 @@ async def test_anonymous_admin_answers_as_administrator_even_with_a_staff_list(
     await desk.receive(citizen("вопрос"))
     await send_all(store)
     await desk.receive(staff("посторонний ответ", "5001", message_id=900))
-    assert await outbox(store) == []  # not on the list
+    # Not on the list: nothing for the citizen, only a note to the outsider.
+    [note] = [i.outbound for i in await outbox(store)]
+    assert note.purpose is Purpose.STAFF_NOTICE and note.reply_to == "900"
+    await send_all(store, 6000)
     await desk.receive(replace(
         staff("ответ администратора", "5001", message_id=901), author_id=STAFF_CHAT,
         author_name="Операторы",
