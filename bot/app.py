@@ -30,6 +30,7 @@ from bot.telegram.routers import (
     staff_router,
 )
 from bot.telegram.stateless import NoStates
+from handlers import notices
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.desk import DeskConfig, FrontDesk
 from handlers.model import Platform
@@ -136,6 +137,10 @@ class Application:
     async def start(self) -> None:
         quiet_libraries()
         await self.store.open()
+        if self.store.created:
+            await notices.store_created(
+                self.store, self.texts, self.desk.config.staff_chat_id, self.store.location
+            )
         await retry_set_aside(self.desk)
         self._spawn(self.poller.fetch(), "telegram-fetch")
         self._spawn(self.poller.process(), "telegram-process")

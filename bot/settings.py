@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import time, timedelta
+from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -11,6 +12,11 @@ from pydantic import Field, SecretStr, ValidationError, field_validator, model_v
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from handlers.calendar import BusinessHours
+
+# The project's folder (the checkout, where pyproject.toml is): a relative store path is
+# taken from here, not from wherever the desk happens to be started.
+_CHECKOUT = Path(__file__).resolve().parent.parent
+PROJECT_DIR = _CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd()
 
 _DURATION = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2})$")
 
@@ -25,6 +31,17 @@ def parse_duration(value: Any) -> Any:
         if match:
             hours, minutes, seconds = (int(g or 0) for g in match.groups())
             return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+    return value
+
+
+def project_sqlite_url(value: str) -> str:
+    """`sqlite:///name.sqlite3` as the file in the project's folder; absolute paths as given."""
+    for prefix in ("sqlite:///", "sqlite://"):
+        if value.startswith(prefix):
+            path = value[len(prefix):]
+            if path and path != ":memory:" and not Path(path).is_absolute():
+                return f"sqlite:///{PROJECT_DIR / path}"
+            return value
     return value
 
 
@@ -84,6 +101,7 @@ class Settings(BaseSettings):
         "shutdown_timeout", mode="before",
     )(parse_duration)
     _ids = field_validator("staff_user_ids", mode="before")(split_ids)
+    _database = field_validator("database_url")(project_sqlite_url)
 
     @field_validator("pacing", "telegram_citizens", mode="before")
     @classmethod

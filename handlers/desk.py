@@ -403,6 +403,8 @@ class FrontDesk:
             if inbound.event is Event.EDITED:
                 await self._staff_edit(tx, inbound)
             elif inbound.event is Event.NEW:
+                if await tx.ticket_by_message(inbound.source_key) is not None:
+                    return  # answered before: an update handled twice
                 await self._staff_message(tx, inbound)
 
     async def _staff_edit(self, tx: Transaction, inbound: Inbound) -> None:

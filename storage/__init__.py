@@ -17,7 +17,7 @@ def store_from_url(url: str) -> SqliteStore:
     """The store a DATABASE_URL names."""
     scheme = url.split(":", 1)[0].lower()
     if scheme == "sqlite":
-        return SqliteStore.from_url(url)
+        return SqliteStore.from_url(url, exclusive=True)
     raise StoreError(f"DATABASE_URL: unsupported scheme {scheme!r} (expected sqlite:///path)")
 
 

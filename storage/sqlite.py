@@ -25,6 +25,7 @@ from storage.base import (
     StoreError,
     Ticket,
 )
+from storage.lockfile import StoreLock
 
 log = logging.getLogger(__name__)
 
@@ -292,15 +293,24 @@ class SqliteTransaction:
 class SqliteStore:
     """The embedded ticket store. All writes go through one connection, one at a time."""
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, exclusive: bool = False) -> None:
         self._path = str(path)
+        # exclusive: this process alone may use the store while it is open (see lockfile).
+        self._file_lock = StoreLock(self._path) if exclusive and self._path != ":memory:" \
+            else None
         self._db: aiosqlite.Connection | None = None
+        self.created = False  # whether open() found no file and made a new store
         self._lock = asyncio.Lock()
         self.changed = asyncio.Event()  # set when the outbox gets rows, for the sender
 
     @classmethod
-    def from_url(cls, url: str) -> SqliteStore:
-        return cls(sqlite_path(url))
+    def from_url(cls, url: str, *, exclusive: bool = False) -> SqliteStore:
+        return cls(sqlite_path(url), exclusive=exclusive)
+
+    @property
+    def location(self) -> str:
+        """The store's file as an absolute path (or `:memory:`)."""
+        return self._path if self._path == ":memory:" else str(Path(self._path).resolve())
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -313,6 +323,13 @@ class SqliteStore:
             parent = Path(self._path).parent
             if not parent.is_dir():
                 raise StoreError(f"DATABASE_URL: folder {parent} does not exist")
+        if self._file_lock is not None:
+            self._file_lock.acquire()
+        self.created = self._path == ":memory:" or not Path(self._path).exists()
+        where = self.location
+        log.info("store: %s", where)
+        if self.created and self._path != ":memory:":
+            log.warning("a new store was created at %s: ticket numbers start at №1", where)
         try:
             self._db = await aiosqlite.connect(self._path, isolation_level=None)
             await self._db.execute("PRAGMA journal_mode = WAL")
@@ -330,6 +347,8 @@ class SqliteStore:
             db, self._db = self._db, None
             async with self._lock:
                 await db.close()
+        if self._file_lock is not None:
+            self._file_lock.release()
 
     async def _migrate(self) -> None:
         db = self.db

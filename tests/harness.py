@@ -32,11 +32,18 @@ def make_settings(tg_url: str, db: Path, **overrides: Any) -> Settings:
 
 
 class Desk:
-    """One Frontdesk process under test: start, stop, restart on the same database."""
+    """One Frontdesk process under test: start, stop, restart on the same database.
 
-    def __init__(self, tg_url: str, db: Path, **overrides: Any) -> None:
+    The store is there before the first start, as on an installed desk, unless `new_store`:
+    a store created at start is announced in the staff chat, which tests of that ask for.
+    """
+
+    def __init__(
+        self, tg_url: str, db: Path, *, new_store: bool = False, **overrides: Any
+    ) -> None:
         self.tg_url = tg_url
         self.db = db
+        self.new_store = new_store
         self.overrides = overrides
         self.app: Application | None = None
 
@@ -45,6 +52,8 @@ class Desk:
         return make_settings(self.tg_url, self.db, **self.overrides)
 
     async def start(self) -> Application:
+        if not self.new_store and not self.db.exists():
+            self.db.touch()  # an empty file is an empty SQLite database
         self.app = Application(self.settings)
         await self.app.start()
         return self.app

@@ -63,7 +63,8 @@ def acks(tg: FakeTelegram) -> Counter[int]:
 def card_numbers(tg: FakeTelegram) -> Counter[str]:
     numbers: Counter[str] = Counter()
     for text in texts_in(tg, STAFF_CHAT):
-        numbers[text.split(" ", 1)[0]] += 1
+        if text.startswith("№"):  # not the notice of a new store
+            numbers[text.split(" ", 1)[0]] += 1
     return numbers
 
 

@@ -66,6 +66,7 @@ class FaultDesk(Desk):
         self.delays = delays
 
     async def start(self) -> Application:
+        self.db.touch()
         store = self.make_store(self.db) if self.make_store else None
         self.app = Application(self.settings, store)
         if self.delays is not None:

@@ -42,7 +42,8 @@ def test_defaults_match_readme(monkeypatch: pytest.MonkeyPatch) -> None:
     env(monkeypatch)
     settings = load_settings()
     assert settings.telegram_api_url == "https://api.telegram.org"
-    assert settings.database_url == "sqlite:///frontdesk.sqlite3"
+    # In the project's folder, not the working directory (a temporary one here).
+    assert settings.database_url == f"sqlite:///{ROOT / 'frontdesk.sqlite3'}"
     assert settings.locale == "ru" and settings.timezone == "Europe/Moscow"
     assert settings.escalation_after == timedelta(hours=8)
     assert settings.pacing is True
@@ -51,6 +52,15 @@ def test_defaults_match_readme(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in type(settings).model_fields:
         assert f"`{name.upper()}`" in readme, f"{name.upper()} is not in README"
         assert f"\n{name.upper()}=" in example, f"{name.upper()} is not in .env.example"
+
+
+def test_relative_store_path_is_in_the_project_folder_absolute_as_given(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    env(monkeypatch, DATABASE_URL="sqlite:///data/desk.sqlite3")
+    assert load_settings().database_url == f"sqlite:///{ROOT / 'data' / 'desk.sqlite3'}"
+    env(monkeypatch, DATABASE_URL=f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    assert load_settings().database_url == f"sqlite:///{tmp_path / 'desk.sqlite3'}"
 
 
 def test_staff_user_ids_comma_separated(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,102 @@
+"""One desk per store: a second process on the same file refuses to start; handling is
+idempotent per update on the staff side as on the citizens' side."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from handlers.desk import FrontDesk
+from handlers.model import Purpose
+from storage import SqliteStore, StoreError, store_from_url
+from tests.fakes.telegram import FakeTelegram
+from tests.harness import STAFF_CHAT, Desk
+from tests.test_crash import bot_env
+from tests.test_desk import citizen, outbox, send_all, staff
+from tests.test_e2e_telegram import texts_in
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        fake.add_group(STAFF_CHAT, "Операторы")
+        yield fake
+
+
+async def test_second_process_on_the_same_store_refuses_with_one_line(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    db = tmp_path / "desk.sqlite3"
+    env = bot_env(tg, db) | {"LOG_LEVEL": "WARNING"}
+    first = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        await tg.wait_for(lambda: tg.getupdates_calls, timeout=60)  # the first one runs
+        second = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )
+        out, err = await asyncio.wait_for(second.communicate(), timeout=60)
+    finally:
+        first.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(first.wait(), timeout=60)
+    lines = [line for line in (out + err).decode().splitlines() if line.strip()]
+    assert second.returncode != 0
+    assert len(lines) == 1, lines
+    assert "DATABASE_URL" in lines[0] and f"pid {first.pid}" in lines[0]
+    assert first.returncode == 0
+
+
+async def test_the_lock_is_released_when_the_store_closes(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+    first = store_from_url(url)
+    await first.open()
+    second = store_from_url(url)
+    with pytest.raises(StoreError, match=r"DATABASE_URL: .* in use .*\(pid \d+\)"):
+        await second.open()
+    await first.close()
+    await second.open()  # the same file, free again
+    await second.close()
+
+
+async def test_staff_answer_handled_twice_queues_one_answer(
+    desk: FrontDesk, store: SqliteStore
+) -> None:
+    await desk.receive(citizen("вопрос"))
+    await send_all(store)  # the card becomes message 5001 in the staff chat
+    answer = staff("Ответ", "5001")
+    await desk.receive(answer)
+    await desk.receive(answer)  # the same update again, e.g. from a second process
+    answers = [i for i in await outbox(store) if i.outbound.purpose is Purpose.ANSWER]
+    assert len(answers) == 1
+
+
+async def test_a_new_store_is_announced_once_with_its_path(
+    tg: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    db = tmp_path / "desk.sqlite3"
+    async with Desk(tg.base_url, db, new_store=True):
+        notice = await tg.wait_for(lambda: [t for t in texts_in(tg, STAFF_CHAT)
+                                            if t.startswith("Начато новое хранилище")])
+    assert notice == [f"Начато новое хранилище {db.resolve()}: нумерация с №1. "
+                      "Если раньше бот работал с другим файлом, проверьте DATABASE_URL."]
+    warnings = [r for r in caplog.records if r.levelno == logging.WARNING
+                and "new store" in r.getMessage()]
+    assert len(warnings) == 1 and str(db.resolve()) in warnings[0].getMessage()
+    caplog.clear()
+    # The same store again: its path logged, nothing announced.
+    async with Desk(tg.base_url, db, new_store=True):
+        tg.push_update(tg.private_text(5551001, "вопрос"))
+        await tg.wait_sent(1, chat_id=5551001)
+    assert f"store: {db.resolve()}" in caplog.text
+    assert "new store" not in caplog.text
+    assert len([t for t in texts_in(tg, STAFF_CHAT) if t.startswith("Начато")]) == 1
