@@ -44,7 +44,12 @@ def desk_env(api_url: str, db: Path, pacing: bool = False) -> dict[str, str]:
 async def spawn_desk(
     tg: FakeTelegram, db: Path, workdir: Path, *, pacing: bool = False
 ) -> BotProcess:
-    """Frontdesk as deployed: `python -m bot`."""
+    """Frontdesk as deployed: `python -m bot`, on a store that is already there.
+
+    A store created at start is announced in the staff chat; an installed desk's is not, and
+    the staff chat's figures count cards only.
+    """
+    db.touch()  # an empty file is an empty SQLite database
     return await BotProcess.spawn(["-m", "bot"], desk_env(tg.base_url, db, pacing), workdir)
 
 
