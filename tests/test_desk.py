@@ -321,3 +321,23 @@ async def test_unlisted_staff_told_again_on_the_next_day_only(
     assert [o.reply_to for o in told] == ["900", "902"]
     assert all(o.chat_id == STAFF_CHAT for o in told)
     assert not [o for o in [i.outbound for i in await outbox(store)] if o.chat_id == "42"]
+
+
+def test_every_locale_file_parses_and_ru_and_en_have_the_same_keys() -> None:
+    """An operator edits these files; a typo must not silently drop a text."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from fluent.syntax import FluentParser, ast  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parent.parent / "locales"
+
+    def keys(path: Path) -> set[str]:
+        source = path.read_text(encoding="utf-8")
+        body = FluentParser().parse(source).body
+        assert not [e for e in body if isinstance(e, ast.Junk)], f"{path}: broken entry"
+        # A ticket number is written №<n> in every message about a ticket.
+        assert "{ $number }" not in source.replace("№{ $number }", ""), path
+        return {e.id.name for e in body if isinstance(e, ast.Message)}
+
+    for ru in sorted((root / "ru").glob("*.ftl")):
+        assert keys(ru) == keys(root / "en" / ru.name), ru.name
