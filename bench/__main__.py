@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.backlog import bench_backlog
 from bench.bigstore import cached_store
 from bench.footprint import measure_store
 from bench.latency import bench_latency
@@ -27,7 +28,7 @@ from bench.world import BenchError
 log = logging.getLogger("bench")
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
-BENCHES = ("throughput", "latency", "memory", "sweep", "storm", "soak")
+BENCHES = ("throughput", "latency", "memory", "sweep", "storm", "soak", "backlog")
 BIG = 1_000_000
 
 
@@ -110,6 +111,7 @@ async def run(args: argparse.Namespace) -> Results:
             "sweep": lambda: run_sweep(args.quick, results),
             "storm": lambda: _storm(args, workdir, results),
             "soak": lambda: _soak(args, workdir, results),
+            "backlog": lambda: _backlog(args, results),
         }
         for name in BENCHES:
             if name not in chosen:
@@ -145,6 +147,11 @@ async def _soak(args: argparse.Namespace, workdir: Path, results: Results) -> No
     results.soak = await bench_soak(
         args.soak_rate, args.soak_warm_up, args.soak_seconds, workdir
     )
+
+
+async def _backlog(args: argparse.Namespace, results: Results) -> None:
+    sizes = (1_000, 10_000) if args.quick else (1_000, 100_000)
+    results.backlog = [await bench_backlog(size) for size in sizes]
 
 
 def target(args: argparse.Namespace) -> Path | None:

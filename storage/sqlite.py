@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import sqlite3
@@ -49,6 +50,74 @@ DUE_ESCALATIONS = (
     f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE next_escalation_at IS NOT NULL "
     "AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT ?"
 )
+
+
+_DUE_COLUMNS = "id, payload, attempts, created_at"
+# The sender first looks at this many times `limit` of the oldest pending rows; only when
+# they belong to chats under way does it ask chat by chat (see due_by_chat_query).
+WINDOW = 4
+
+
+def due_outbox_query(
+    now: datetime, limit: int, exclude: Sequence[int], skip_chats: Sequence[tuple[str, str]],
+    *, window: int | None = None,
+) -> tuple[str, list[Any]]:
+    """The sender's question in id order: due rows, but for rows and chats under way.
+
+    With `window`, only among that many of the oldest pending rows, so a chat with a backlog
+    that is under way costs at most the window to step over.
+    """
+    source = "outbox"
+    params: list[Any] = []
+    if window is not None:
+        source = (f"(SELECT platform, chat_id, not_before, {_DUE_COLUMNS} FROM outbox "
+                  "WHERE status = 'pending' ORDER BY id LIMIT ?)")
+        params.append(window)
+    sql = f"SELECT {_DUE_COLUMNS} FROM {source} WHERE not_before <= ?"
+    if window is None:
+        sql += " AND status = 'pending'"
+    params.append(now.timestamp())
+    if exclude:
+        sql += f" AND id NOT IN ({', '.join('?' * len(exclude))})"
+        params += exclude
+    if skip_chats:
+        sql += f" AND platform || ':' || chat_id NOT IN ({', '.join('?' * len(skip_chats))})"
+        params += [f"{platform}:{chat}" for platform, chat in skip_chats]
+    return sql + " ORDER BY id LIMIT ?", [*params, limit]
+
+
+def due_by_chat_query(
+    now: datetime, limit: int, exclude: Sequence[int], skip_chats: Sequence[tuple[str, str]]
+) -> tuple[str, list[Any]]:
+    """The same question, reading only the chats not under way.
+
+    Per platform, the chats under way cut the index on (platform, chat_id, id) of pending
+    rows into ranges between them; each range is searched, so the rows of a busy chat are
+    never read, however many wait. What is read is the pending rows of the other chats.
+    """
+    ranges: list[tuple[str, list[Any]]] = []
+    for platform in Platform:
+        busy = sorted({chat for p, chat in skip_chats if p == platform.value})
+        if not busy:
+            ranges.append(("platform = ?", [platform.value]))
+            continue
+        ranges.append(("platform = ? AND chat_id < ?", [platform.value, busy[0]]))
+        for low, high in itertools.pairwise(busy):
+            ranges.append(("platform = ? AND chat_id > ? AND chat_id < ?",
+                           [platform.value, low, high]))
+        ranges.append(("platform = ? AND chat_id > ?", [platform.value, busy[-1]]))
+    branches, params = [], []
+    for condition, values in ranges:
+        branches.append(
+            f"SELECT {_DUE_COLUMNS} FROM outbox INDEXED BY outbox_chat_pending "
+            f"WHERE status = 'pending' AND {condition} AND not_before <= ?"
+        )
+        params += [*values, now.timestamp()]
+    sql = f"SELECT {_DUE_COLUMNS} FROM ({' UNION ALL '.join(branches)})"
+    if exclude:
+        sql += f" WHERE id NOT IN ({', '.join('?' * len(exclude))})"
+        params += exclude
+    return sql + " ORDER BY id LIMIT ?", [*params, limit]
 
 
 def ts(moment: datetime | None) -> float | None:
@@ -479,22 +548,35 @@ class SqliteStore:
         self, now: datetime, limit: int, exclude: Sequence[int] = (),
         skip_chats: Sequence[tuple[str, str]] = (),
     ) -> list[OutboxItem]:
-        """Due rows in id order, but for rows and (platform, chat) pairs under way."""
-        sql = "SELECT id, payload, attempts, created_at FROM outbox " \
-              "WHERE status = 'pending' AND not_before <= ?"
-        params: list[Any] = [now.timestamp()]
-        if exclude:
-            sql += f" AND id NOT IN ({', '.join('?' * len(exclude))})"
-            params += exclude
-        if skip_chats:
-            sql += f" AND platform || ':' || chat_id NOT IN ({', '.join('?' * len(skip_chats))})"
-            params += [f"{platform}:{chat}" for platform, chat in skip_chats]
-        rows = await self._fetchall(sql + " ORDER BY id LIMIT ?", (*params, limit))
+        """Due rows in id order, but for rows and (platform, chat) pairs under way.
+
+        Its cost must not grow with a backlog in a chat under way (it runs after every
+        commit): the oldest rows are looked at first, and if they are all that chat's, the
+        other chats are read through their own index.
+        """
+        if not skip_chats:
+            rows = await self._fetchall(*due_outbox_query(now, limit, exclude, ()))
+        else:
+            window = limit * WINDOW
+            rows = await self._fetchall(
+                *due_outbox_query(now, limit, exclude, skip_chats, window=window)
+            )
+            if len(rows) < limit and await self._fetchall(
+                "SELECT 1 FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1 OFFSET ?",
+                (window,),
+            ):
+                rows = await self._fetchall(*due_by_chat_query(now, limit, exclude, skip_chats))
         return [
             OutboxItem(row[0], Outbound.from_json(row[1]), row[2],
                        datetime.fromtimestamp(row[3], UTC))
             for row in rows
         ]
+
+    async def due_outbox_plan(self, skip_chats: Sequence[tuple[str, str]]) -> str:
+        """SQLite's plan for the question asked chat by chat, as `EXPLAIN QUERY PLAN` says."""
+        sql, params = due_by_chat_query(datetime.now(UTC), 200, (), skip_chats)
+        rows = await self._fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "; ".join(str(row[3]) for row in rows)
 
     async def next_outbox_at(self) -> datetime | None:
         rows = await self._fetchall(
