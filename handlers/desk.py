@@ -445,7 +445,10 @@ class FrontDesk:
         if await tx.get_state(key) == today:
             return
         await tx.set_state(key, today)
-        await self._tell_staff(tx, self.texts.get("staff-not-on-the-list"), inbound.message_id)
+        await self._tell_staff(
+            tx, self.texts.get("staff-not-on-the-list"), inbound.message_id,
+            chat_id=inbound.chat_id,
+        )
 
     async def _staff_message(self, tx: Transaction, inbound: Inbound) -> None:
         command = command_of(inbound.text)

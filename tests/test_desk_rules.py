@@ -279,3 +279,21 @@ async def test_staff_correction_reaches_a_vk_citizen_as_plain_text(
     [row] = [i.outbound for i in await outbox(store)]
     assert row.platform is Platform.VK and not row.html
     assert row.text == "Исправлено: ответ на ваше сообщение №1:\n\nПриём в четверг"
+
+
+async def test_unlisted_supervisor_is_told_in_the_supervisors_chat(
+    desk: FrontDesk, store: SqliteStore
+) -> None:
+    desk.config = replace(
+        desk.config, escalation_chat_id="-100900", staff_user_ids=frozenset({"5001"})
+    )
+    await desk.receive(citizen("вопрос"))
+    await send_all(store)
+    async with store.transaction() as tx:
+        await tx.enqueue(Outbound(
+            Platform.TELEGRAM, "-100900", Purpose.ESCALATION, "№1 ждёт", ticket_id=1
+        ))
+    await send_all(store, 300)
+    await desk.receive(replace(staff("ответ", "300", message_id=12), chat_id="-100900"))
+    [row] = [i.outbound for i in await outbox(store)]
+    assert row.chat_id == "-100900" and row.reply_to == "12"
