@@ -15,6 +15,23 @@ from pathlib import Path
 from storage.base import StoreError
 
 
+def in_use(store_path: str) -> str | None:
+    """Why a desk cannot use this store now (another holds it), or None; holds nothing.
+
+    A look before the slow start-up, so a second desk is refused at once; the store still
+    takes the lock for real when it opens.
+    """
+    lock = StoreLock(store_path)
+    if store_path == ":memory:" or not lock.path.parent.is_dir():
+        return None  # nothing to share; or the store names the missing folder itself
+    try:
+        lock.acquire()
+    except StoreError as exc:
+        return str(exc)
+    lock.release()
+    return None
+
+
 class StoreLock:
     """Held from the store's opening to its closing."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -15,6 +16,7 @@ import pytest
 from handlers.desk import FrontDesk
 from handlers.model import Purpose
 from storage import SqliteStore, StoreError, store_from_url
+from storage.lockfile import in_use
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, Desk
 from tests.test_crash import bot_env
@@ -100,3 +102,14 @@ async def test_a_new_store_is_announced_once_with_its_path(
     assert f"store: {db.resolve()}" in caplog.text
     assert "new store" not in caplog.text
     assert len([t for t in texts_in(tg, STAFF_CHAT) if t.startswith("Начато")]) == 1
+
+
+async def test_a_look_before_start_names_the_holder_and_holds_nothing(tmp_path: Path) -> None:
+    path = str(tmp_path / "desk.sqlite3")
+    assert in_use(path) is None
+    store = SqliteStore(path, exclusive=True)
+    await store.open()  # the look left the lock free
+    reason = in_use(path)
+    assert reason is not None and "DATABASE_URL" in reason and f"pid {os.getpid()}" in reason
+    await store.close()
+    assert in_use(path) is None
