@@ -33,6 +33,7 @@ from bot.telegram.stateless import NoStates
 from handlers import notices
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.desk import DeskConfig, FrontDesk
+from handlers.feedback import DeliveryFeedback
 from handlers.model import Platform
 from handlers.render import hours_words
 from handlers.texts import Texts
@@ -128,8 +129,9 @@ class Application:
             )
             deliverers[Platform.VK] = self.vk.delivery
         self.sender = Sender(
-            self.store, deliverers, self.desk, changed=self.store.changed,
-            pacer=self.pacer,
+            self.store, deliverers, DeliveryFeedback(self.store, self.texts, self.desk.config),
+            changed=self.store.changed, pacer=self.pacer,
+            give_up_after=settings.delivery_give_up_after,
         )
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopped = asyncio.Event()

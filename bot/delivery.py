@@ -10,13 +10,17 @@ from handlers.model import Outbound
 
 @dataclass(frozen=True, slots=True)
 class DeliveryResult:
-    """Sent (with the platform's message ids), worth retrying, or failed for good."""
+    """Sent, worth retrying, or failed for good; with the ids of the parts that went.
+
+    A message sent in parts may fail after some of them: their ids come back with the
+    failure, so a retry resumes after them and staff replies to them count.
+    """
 
     message_ids: tuple[str, ...] = ()
     error: str | None = None
     permanent: bool = False
     retry_after: float | None = None  # the platform said when to try again
-    chat_refused: bool = False  # the chat itself refuses the bot (removed, gone, moved)
+    chat_refused: bool = False  # the chat refuses the bot (removed, muted, gone, moved)
     unrelayed: str | None = None  # part of the message the platform could not take
 
     @property
@@ -39,4 +43,8 @@ class DeliveryResult:
 class Deliverer(Protocol):
     """Sends one outbound message on one platform; never raises for platform errors."""
 
-    async def deliver(self, outbound: Outbound, outbox_id: int) -> DeliveryResult: ...
+    async def deliver(
+        self, outbound: Outbound, outbox_id: int, done: int = 0
+    ) -> DeliveryResult:
+        """Send it, skipping the first `done` parts (delivered by an earlier attempt)."""
+        ...

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from bot.delivery import Deliverer, DeliveryResult
 from bot.pacing import Pacer
 from bot.telegram.split import TEXT_LIMIT, html_visible_length
-from handlers.desk import FrontDesk
+from handlers.feedback import DeliveryFeedback
 from handlers.model import Outbound, Platform, Purpose
 from storage.base import OutboxItem, Store
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 MAX_INFLIGHT = 256  # rows handed to workers and not yet done; no more are read meanwhile
-MAX_ATTEMPTS = 12  # with the backoff below: about an hour of trying
+GIVE_UP_AFTER = timedelta(hours=24)  # of temporary errors, for a citizen's message
 MAX_BACKOFF = 600.0
 MERGEABLE = frozenset({
     Purpose.CARD, Purpose.FOLLOW_UP, Purpose.STAFF_NOTICE, Purpose.ESCALATION,
@@ -41,18 +41,20 @@ class Sender:
         self,
         store: Store,
         deliverers: Mapping[Platform, Deliverer],
-        desk: FrontDesk,
+        feedback: DeliveryFeedback,
         *,
         changed: asyncio.Event,
         pacer: Pacer | None = None,
         concurrency: int = 32,
+        give_up_after: timedelta = GIVE_UP_AFTER,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.store = store
         self.deliverers = dict(deliverers)
-        self.desk = desk
+        self.feedback = feedback
         self.changed = changed
         self.now = now
+        self.give_up_after = give_up_after
         self.pacer = pacer or Pacer(enabled=False)
         self._slots = asyncio.Semaphore(concurrency)
         self._busy: dict[tuple[str, ...], asyncio.Task[None]] = {}
@@ -172,36 +174,46 @@ class Sender:
             return None
         await self.pacer.acquire(out.platform, out.chat_id)
         try:
-            result = await deliverer.deliver(out, item.id)
+            result = await deliverer.deliver(out, item.id, len(item.sent))
         except Exception as exc:  # a deliverer bug must not stop delivery of the rest
             log.exception("deliverer raised for outbox row %s", item.id)
             result = DeliveryResult.retry(type(exc).__name__)
         if result.ok:
             await self.store.outbox_sent_many(group, result.message_ids)
             if result.unrelayed:
-                await self.desk.cannot_relay(out, result.unrelayed)
+                await self.feedback.cannot_relay(out, result.unrelayed)
             return None
         if len(group) > 1:
-            # A merged message that failed goes again row by row, in order.
+            # A merged message (one part, so nothing of it went) goes again row by row.
             item = group[0]
             out = item.outbound
+        return await self._not_delivered(item, result)
+
+    async def _not_delivered(self, item: OutboxItem, result: DeliveryResult) -> datetime | None:
+        """Retry, wait for people to put a staff chat right, or give up and tell people."""
+        out = item.outbound
         error = result.error or "unknown error"
-        staff_side = self.desk.is_staff_side(out.chat_id) and out.platform is Platform.TELEGRAM
-        if staff_side and result.chat_refused:
-            # Staff must not miss a card because the bot was removed from their chat or the
-            # chat moved: keep it until someone puts things right, and say so loudly.
-            log.error("STAFF_CHAT_ID: Telegram refuses messages to chat %s: %s",
-                      out.chat_id, error)
-        elif result.permanent or (item.attempts + 1 >= MAX_ATTEMPTS and not staff_side):
+        setting = self.feedback.staff_setting(out.chat_id) if out.platform is Platform.TELEGRAM \
+            else None
+        if setting and result.chat_refused:
+            # Staff must not miss a card because the bot was removed, muted or moved: keep it
+            # until someone puts things right, and say so loudly.
+            log.error("%s: Telegram refuses messages to chat %s: %s", setting, out.chat_id, error)
+            await self.feedback.staff_chat_refused(out, error)
+        elif result.permanent or (not setting and self._too_old(item)):
             log.warning("outbox row %s failed for good: %s", item.id, error)
-            await self.store.outbox_failed(item, error)
-            await self.desk.delivery_failed(out, error)
+            await self.store.outbox_failed(item, error, result.message_ids)
+            await self.feedback.delivery_failed(out, error)
             return None
         delay = result.retry_after if result.retry_after is not None else backoff(item.attempts)
         until = self.now() + timedelta(seconds=delay)
         log.info("outbox row %s: %s; retry in %.1f s", item.id, error, delay)
-        await self.store.outbox_retry(item, until, error)
+        await self.store.outbox_retry(item, until, error, result.message_ids)
         return until
+
+    def _too_old(self, item: OutboxItem) -> bool:
+        """Temporary errors end a row by time, not by attempts: an outage may last hours."""
+        return self.now() - item.created_at >= self.give_up_after
 
     async def _finish_workers(self) -> None:
         """Stopping after the drain deadline: what is still in flight goes after restart."""

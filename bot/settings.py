@@ -93,12 +93,13 @@ class Settings(BaseSettings):
 
     pacing: bool = True
     flood_limit: int = Field(default=20, ge=1)
+    delivery_give_up_after: timedelta = timedelta(hours=24)
     shutdown_timeout: timedelta = timedelta(seconds=10)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     _durations = field_validator(
         "escalation_after", "escalation_check_interval", "escalation_repeat",
-        "shutdown_timeout", mode="before",
+        "shutdown_timeout", "delivery_give_up_after", mode="before",
     )(parse_duration)
     _ids = field_validator("staff_user_ids", mode="before")(split_ids)
     _database = field_validator("database_url")(project_sqlite_url)
@@ -132,7 +133,10 @@ class Settings(BaseSettings):
         BusinessHours.parse(value)
         return value
 
-    @field_validator("escalation_after", "escalation_check_interval", "escalation_repeat")
+    @field_validator(
+        "escalation_after", "escalation_check_interval", "escalation_repeat",
+        "delivery_give_up_after",
+    )
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):

@@ -607,34 +607,3 @@ class FrontDesk:
             reply_to=reply_to,
             reply_to_card=reply_to_card,
         ))
-
-    # delivery
-
-    def is_staff_side(self, chat_id: str) -> bool:
-        """Whether a chat is the staff's or the supervisors' own."""
-        return chat_id in {self.config.staff_chat_id, self.config.escalation_chat_id}
-
-    async def delivery_failed(self, outbound: Outbound, reason: str) -> None:
-        """A message could not be delivered for good: flag the ticket, tell staff once."""
-        if outbound.ticket_id is None or outbound.chat_id == self.config.staff_chat_id:
-            log.warning("undeliverable %s message dropped: %s", outbound.purpose, reason)
-            return
-        async with self.store.transaction() as tx:
-            ticket = await tx.ticket(outbound.ticket_id)
-            if ticket is None or ticket.unreachable == reason:
-                return
-            await tx.update_ticket(ticket.id, unreachable=reason)
-            await self._tell_staff(
-                tx, self.texts.get("staff-delivery-failed", number=ticket.id, reason=reason),
-                ticket_id=ticket.id, reply_to_card=True,
-            )
-
-    async def cannot_relay(self, outbound: Outbound, what: str) -> None:
-        """Part of a staff answer could not reach the citizen's platform: say so at once."""
-        if outbound.ticket_id is None:
-            return
-        async with self.store.transaction() as tx:
-            await self._tell_staff(
-                tx, self.texts.get("staff-cannot-relay", number=outbound.ticket_id, what=what),
-                ticket_id=outbound.ticket_id, reply_to_card=True,
-            )

@@ -46,8 +46,16 @@ class Purpose(StrEnum):
     DIGEST = "digest"
 
 
-# Staff chat messages that name a ticket: a reply to any of them reaches that ticket.
-TICKET_REFS = frozenset({Purpose.CARD, Purpose.FOLLOW_UP, Purpose.ESCALATION})
+# Staff-side messages that name their row's ticket: a reply to any of them reaches that
+# ticket. The store records the references when it marks a row sent (with the tickets of
+# `Outbound.refers`, whatever the purpose).
+TICKET_REFS = frozenset({
+    Purpose.CARD, Purpose.FOLLOW_UP, Purpose.ESCALATION, Purpose.STAFF_NOTICE,
+})
+# Messages to a ticket's citizen: one delivered shows the citizen can be reached again.
+TO_CITIZEN = frozenset({
+    Purpose.GREETING, Purpose.ACK, Purpose.ANSWER, Purpose.CLOSING, Purpose.NOTICE,
+})
 
 
 @dataclass(frozen=True, slots=True)

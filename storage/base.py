@@ -101,6 +101,7 @@ class OutboxItem:
     outbound: Outbound
     attempts: int
     created_at: datetime
+    sent: tuple[str, ...] = ()  # message ids of the parts delivered by earlier attempts
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,8 +176,12 @@ class Store(Protocol):
     async def outbox_sent_many(
         self, items: Sequence[OutboxItem], message_ids: Sequence[str]
     ) -> None: ...
-    async def outbox_retry(self, item: OutboxItem, not_before: datetime, error: str) -> None: ...
-    async def outbox_failed(self, item: OutboxItem, error: str) -> None: ...
+    async def outbox_retry(
+        self, item: OutboxItem, not_before: datetime, error: str, sent: Sequence[str] = ()
+    ) -> None: ...
+    async def outbox_failed(
+        self, item: OutboxItem, error: str, sent: Sequence[str] = ()
+    ) -> None: ...
 
     # reads
     async def ticket(self, ticket_id: int) -> Ticket | None: ...

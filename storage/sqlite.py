@@ -16,7 +16,15 @@ from typing import Any
 
 import aiosqlite
 
-from handlers.model import Attachment, Channel, Outbound, Platform
+from handlers.model import (
+    TICKET_REFS,
+    TO_CITIZEN,
+    Attachment,
+    Channel,
+    Outbound,
+    Platform,
+    Purpose,
+)
 from storage.base import (
     InboxItem,
     IntakeState,
@@ -52,7 +60,7 @@ DUE_ESCALATIONS = (
 )
 
 
-_DUE_COLUMNS = "id, payload, attempts, created_at"
+_DUE_COLUMNS = "id, payload, attempts, created_at, parts_sent"
 # The sender first looks at this many times `limit` of the oldest pending rows; only when
 # they belong to chats under way does it ask chat by chat (see due_by_chat_query).
 WINDOW = 4
@@ -447,6 +455,13 @@ class SqliteStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
+        async with self._quiet_transaction() as tx:
+            yield tx
+        self.changed.set()
+
+    @asynccontextmanager
+    async def _quiet_transaction(self) -> AsyncIterator[SqliteTransaction]:
+        """A transaction that adds no outbox rows, so the sender need not look again."""
         async with self._lock:
             db = self.db
             # IMMEDIATE takes the write lock up front, so two writers cannot deadlock.
@@ -458,7 +473,6 @@ class SqliteStore:
                 await db.execute_fetchall("ROLLBACK")
                 raise
             await db.execute_fetchall("COMMIT")
-        self.changed.set()
 
     async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         async with self._lock:
@@ -568,7 +582,7 @@ class SqliteStore:
                 rows = await self._fetchall(*due_by_chat_query(now, limit, exclude, skip_chats))
         return [
             OutboxItem(row[0], Outbound.from_json(row[1]), row[2],
-                       datetime.fromtimestamp(row[3], UTC))
+                       datetime.fromtimestamp(row[3], UTC), tuple(json.loads(row[4])))
             for row in rows
         ]
 
@@ -592,28 +606,55 @@ class SqliteStore:
     ) -> None:
         """Rows delivered as these messages (several rows when merged into one message).
 
-        One statement: the trigger `outbox_sent_refs` records what the messages refer to.
+        With the mark, in one transaction: what the messages refer to, and that the citizen
+        can be reached again.
         """
-        marks = ", ".join("?" * len(items))
-        await self._write(
-            "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
-            f"message_ids = ?, error = NULL WHERE id IN ({marks})",
-            (datetime.now(UTC).timestamp(), json.dumps(list(message_ids)),
-             *(item.id for item in items)),
-        )
+        async with self._quiet_transaction() as tx:
+            now = datetime.now(UTC).timestamp()
+            for item in items:
+                ids = [*item.sent, *message_ids]
+                await tx._do(
+                    "UPDATE outbox SET status = 'sent', sent_at = ?, attempts = attempts + 1, "
+                    "message_ids = ?, parts_sent = ?, error = NULL WHERE id = ?",
+                    (now, json.dumps(ids), json.dumps(ids), item.id),
+                )
+                await _refer(tx, item.outbound, message_ids)
+            reached = [
+                i.outbound.ticket_id for i in items
+                if i.outbound.ticket_id is not None and i.outbound.purpose in TO_CITIZEN
+            ]
+            if reached:
+                marks = ", ".join("?" * len(reached))
+                await tx._do(
+                    "UPDATE tickets SET unreachable = NULL "
+                    f"WHERE unreachable IS NOT NULL AND id IN ({marks})",
+                    reached,
+                )
 
-    async def outbox_retry(self, item: OutboxItem, not_before: datetime, error: str) -> None:
-        await self._write(
-            "UPDATE outbox SET attempts = attempts + 1, not_before = ?, error = ? WHERE id = ?",
-            (not_before.timestamp(), error[:500], item.id),
-        )
+    async def outbox_retry(
+        self, item: OutboxItem, not_before: datetime, error: str, sent: Sequence[str] = ()
+    ) -> None:
+        """Try again later; parts already delivered are kept, and referred to, at once."""
+        async with self._quiet_transaction() as tx:
+            await tx._do(
+                "UPDATE outbox SET attempts = attempts + 1, not_before = ?, error = ?, "
+                "parts_sent = ? WHERE id = ?",
+                (not_before.timestamp(), error[:500], json.dumps([*item.sent, *sent]),
+                 item.id),
+            )
+            await _refer(tx, item.outbound, sent)
 
-    async def outbox_failed(self, item: OutboxItem, error: str) -> None:
-        await self._write(
-            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, error = ? "
-            "WHERE id = ?",
-            (error[:500], item.id),
-        )
+    async def outbox_failed(
+        self, item: OutboxItem, error: str, sent: Sequence[str] = ()
+    ) -> None:
+        async with self._quiet_transaction() as tx:
+            ids = [*item.sent, *sent]
+            await tx._do(
+                "UPDATE outbox SET status = 'failed', attempts = attempts + 1, error = ?, "
+                "parts_sent = ?, message_ids = ? WHERE id = ?",
+                (error[:500], json.dumps(ids), json.dumps(ids) if ids else None, item.id),
+            )
+            await _refer(tx, item.outbound, sent)
 
     # reads
 
@@ -669,6 +710,32 @@ class SqliteStore:
             "INSERT INTO state (key, value) VALUES (?, ?) "
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
+        )
+
+
+async def _refer(tx: SqliteTransaction, out: Outbound, message_ids: Sequence[str]) -> None:
+    """Record the tickets these messages name, so a staff reply to any of them reaches them.
+
+    A row's own ticket when its purpose names it (handlers.model.TICKET_REFS), and every
+    ticket in `refers`; the first card of a ticket is kept on the ticket as well.
+    """
+    if not message_ids:
+        return
+    tickets = set(out.refers)
+    if out.ticket_id is not None and out.purpose in TICKET_REFS:
+        tickets.add(out.ticket_id)
+    if not tickets:
+        return
+    await tx._db.executemany(
+        "INSERT INTO refs (platform, chat_id, message_id, ticket_id) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        [(out.platform.value, out.chat_id, m, t) for t in sorted(tickets) for m in message_ids],
+    )
+    if out.purpose is Purpose.CARD and out.ticket_id is not None:
+        await tx._do(
+            "UPDATE tickets SET card_chat_id = ?, card_message_id = ? "
+            "WHERE id = ? AND card_message_id IS NULL",
+            (out.chat_id, message_ids[0], out.ticket_id),
         )
 
 

@@ -192,20 +192,6 @@ async def test_edited_message_is_shown_to_staff(desk: FrontDesk, store: SqliteSt
     assert [m.text for m in await store.messages(1)] == ["новое"]
 
 
-async def test_delivery_failure_flags_ticket_and_tells_staff_once(
-    desk: FrontDesk, store: SqliteStore
-) -> None:
-    await desk.receive(citizen("вопрос"))
-    ack = (await outbox(store))[0].outbound
-    await send_all(store)
-    await desk.delivery_failed(ack, "Forbidden: bot was blocked by the user")
-    await desk.delivery_failed(ack, "Forbidden: bot was blocked by the user")
-    rows = [i.outbound for i in await outbox(store)]
-    assert len(rows) == 1 and "№1" in rows[0].text and rows[0].reply_to_card
-    ticket = await store.ticket(1)
-    assert ticket is not None and ticket.unreachable
-
-
 async def test_ticket_numbers_continue_after_reopening_the_store(
     desk: FrontDesk, store: SqliteStore
 ) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import html
 import logging
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from aiogram import Bot
 from aiogram.enums import ParseMode
@@ -22,7 +25,7 @@ from aiogram.types import LinkPreviewOptions, Message, MessageId, ReplyParameter
 
 from bot.delivery import DeliveryResult
 from bot.telegram.split import CAPTION_LIMIT, html_visible_length, split_html, split_plain
-from handlers.model import Outbound
+from handlers.model import Channel, Outbound
 from storage.base import Store
 
 log = logging.getLogger(__name__)
@@ -33,11 +36,40 @@ KEEP_RESPONSE_TYPES = (Response[Message], Response[MessageId])
 
 _TAGS = re.compile(r"<[^<>]+>")
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+# 400s that mean the chat refuses the bot rather than the message: "not enough rights to send
+# text messages to the chat", "have no rights to send a message", "need administrator rights
+# in the channel chat", a closed forum topic (TOPIC_CLOSED), CHAT_WRITE_FORBIDDEN,
+# CHAT_RESTRICTED, CHAT_SEND_*_FORBIDDEN.
+_NO_RIGHTS = re.compile(
+    r"rights|TOPIC_CLOSED|CHAT_WRITE_FORBIDDEN|CHAT_RESTRICTED|CHAT_SEND_\w+_FORBIDDEN",
+    re.IGNORECASE,
+)
+# The message a copy was to be made of is gone or cannot be copied.
+_COPY_FAILED = re.compile(r"message to copy not found|message can't be copied", re.IGNORECASE)
 
 
 def plain_of(markup: str) -> str:
     """What a person would read of HTML markup."""
     return html.unescape(_TAGS.sub("", markup))
+
+
+class _Parts:
+    """The parts of one row's message: those delivered before are skipped, new ones noted."""
+
+    def __init__(self, done: int) -> None:
+        self.done = done
+        self.index = 0
+        self.sent: list[int] = []
+
+    async def send(self, call: Callable[[], Awaitable[int]]) -> None:
+        self.index += 1
+        if self.index > self.done:
+            self.sent.append(await call())
+
+    def again(self) -> None:
+        """Start over in another form: what went is not sent again."""
+        self.done += len(self.sent)
+        self.index = 0
 
 
 class TelegramDelivery:
@@ -47,9 +79,18 @@ class TelegramDelivery:
         self.bot = bot
         self.store = store
 
-    async def deliver(self, outbound: Outbound, outbox_id: int) -> DeliveryResult:
+    async def deliver(self, outbound: Outbound, outbox_id: int, done: int = 0) -> DeliveryResult:
+        """Send the row's message after its first `done` parts (sent by earlier attempts).
+
+        Whatever the outcome, the result carries the ids of the parts this attempt sent.
+        """
+        parts = _Parts(done)
+        result = await self._attempt(outbound, parts)
+        return replace(result, message_ids=tuple(str(i) for i in parts.sent))
+
+    async def _attempt(self, outbound: Outbound, parts: _Parts) -> DeliveryResult:
         try:
-            return await self._send(outbound)
+            return DeliveryResult(unrelayed=await self._send(outbound, parts))
         except TelegramRetryAfter as exc:
             return DeliveryResult.retry("429 too many requests", after=float(exc.retry_after))
         except TelegramMigrateToChat as exc:
@@ -61,18 +102,51 @@ class TelegramDelivery:
         except TelegramForbiddenError as exc:
             return DeliveryResult.failed(_reason(exc), chat_refused=True)
         except TelegramBadRequest as exc:
-            if "chat not found" in exc.message:
-                return DeliveryResult.failed(_reason(exc), chat_refused=True)
-            if "can't parse entities" in exc.message and outbound.html:
-                log.error("markup rejected by Telegram; sending as plain text")
-                outbound.html = False
-                outbound.text = plain_of(outbound.text)
-                return await self.deliver(outbound, outbox_id)
-            return DeliveryResult.failed(_reason(exc))
+            return await self._bad_request(outbound, parts, exc)
         except (TelegramServerError, TelegramNetworkError) as exc:
             return DeliveryResult.retry(type(exc).__name__)
         except TelegramAPIError as exc:
             return DeliveryResult.retry(_reason(exc))
+
+    async def _bad_request(
+        self, out: Outbound, parts: _Parts, exc: TelegramBadRequest
+    ) -> DeliveryResult:
+        """A 400: the chat refuses the bot, or the message needs another form, or it is ours."""
+        reason = _reason(exc)
+        if "chat not found" in exc.message or _NO_RIGHTS.search(exc.message):
+            # The bot was muted, lost a right, or the topic it writes to was closed: the
+            # chat refuses it, as when the bot is out of it, until someone puts it right.
+            return DeliveryResult.failed(reason, chat_refused=True)
+        if "can't parse entities" in exc.message and out.html:
+            log.error("markup rejected by Telegram; sending as plain text")
+            parts.again()
+            return await self._attempt(replace(out, html=False, text=plain_of(out.text)), parts)
+        if _COPY_FAILED.search(exc.message) and out.copy_from is not None:
+            # The message to copy is gone: the text goes alone, and people hear what did not.
+            if not out.text:
+                return DeliveryResult(unrelayed=reason)
+            parts.again()
+            result = await self._attempt(replace(out, copy_from=None), parts)
+            return replace(result, unrelayed=result.unrelayed or reason) if result.ok else result
+        if "message to be replied not found" in exc.message:
+            return await self._reply_gone(out, parts, reason)
+        return DeliveryResult.failed(reason)
+
+    async def _reply_gone(self, out: Outbound, parts: _Parts, reason: str) -> DeliveryResult:
+        """The comment an answer replies to was deleted: reply to its post instead.
+
+        A comment thread in a discussion group is the replies to the automatic forward of
+        the channel post; `message_thread_id` is for forum topics only
+        (https://core.telegram.org/bots/api#sendmessage), so the thread is kept by replying
+        to its root, whose id is the thread's. Nothing goes to the group's main chat.
+        """
+        root = out.thread_id
+        if out.channel is Channel.COMMENT and root and out.reply_to != root:
+            parts.again()
+            return await self._attempt(replace(out, reply_to=root), parts)
+        if out.channel is Channel.COMMENT:
+            return DeliveryResult.failed("the comment and the post it was under are gone")
+        return DeliveryResult.failed(reason)
 
     async def _reply_to(self, outbound: Outbound) -> ReplyParameters | None:
         target = outbound.reply_to
@@ -82,50 +156,69 @@ class TelegramDelivery:
                 target = ticket.card_message_id
         if not target:
             return None
-        return ReplyParameters(message_id=int(target), allow_sending_without_reply=True)
+        # Under a comment a reply must stay in its thread: without the replied message,
+        # Telegram would post into the group's main chat, for everyone.
+        return ReplyParameters(
+            message_id=int(target),
+            allow_sending_without_reply=outbound.channel is not Channel.COMMENT,
+        )
 
-    async def _send(self, out: Outbound) -> DeliveryResult:
+    async def _send(self, out: Outbound, parts: _Parts) -> str | None:
         chat_id = int(out.chat_id)
         reply = await self._reply_to(out)
         parse_mode = ParseMode.HTML if out.html else None
-        ids: list[int] = []
         if out.copy_from:
             caption = out.text or None
             if caption and html_visible_length(caption) > CAPTION_LIMIT:
-                ids += await self._send_text(chat_id, out.text, out.html, reply)
+                await self._send_text(parts, chat_id, out.text, out.html, reply)
                 caption = None
             from_chat, message_id = out.copy_from
-            copied = await self.bot.copy_message(
-                chat_id=chat_id, from_chat_id=int(from_chat), message_id=int(message_id),
-                caption=caption, parse_mode=parse_mode if caption else None,
-                reply_parameters=reply,
-            )
-            ids.append(copied.message_id)
-            return DeliveryResult.sent(*ids)
+
+            async def copy() -> int:
+                copied = await self.bot.copy_message(
+                    chat_id=chat_id, from_chat_id=int(from_chat), message_id=int(message_id),
+                    caption=caption, parse_mode=parse_mode if caption else None,
+                    reply_parameters=reply,
+                )
+                return copied.message_id
+
+            await parts.send(copy)
+            return None
         photos = [a for a in out.attachments if a.kind == "photo" and a.url]
         if photos:
             for photo in photos:
-                sent = await self.bot.send_photo(
-                    chat_id=chat_id, photo=photo.url, caption=out.text or None,
-                    parse_mode=parse_mode, reply_parameters=reply,
-                )
-                ids.append(sent.message_id)
-            return DeliveryResult.sent(*ids)
-        ids += await self._send_text(chat_id, out.text, out.html, reply)
-        return DeliveryResult.sent(*ids)
+                await parts.send(functools.partial(
+                    self._photo, chat_id, photo.url, out.text or None, parse_mode, reply
+                ))
+            return None
+        await self._send_text(parts, chat_id, out.text, out.html, reply)
+        return None
+
+    async def _photo(
+        self, chat_id: int, url: str, caption: str | None, parse_mode: ParseMode | None,
+        reply: ReplyParameters | None,
+    ) -> int:
+        sent = await self.bot.send_photo(
+            chat_id=chat_id, photo=url, caption=caption, parse_mode=parse_mode,
+            reply_parameters=reply,
+        )
+        return sent.message_id
 
     async def _send_text(
+        self, parts: _Parts, chat_id: int, text: str, is_html: bool,
+        reply: ReplyParameters | None,
+    ) -> None:
+        for part in split_html(text) if is_html else split_plain(text):
+            await parts.send(functools.partial(self._text, chat_id, part, is_html, reply))
+
+    async def _text(
         self, chat_id: int, text: str, is_html: bool, reply: ReplyParameters | None
-    ) -> list[int]:
-        parts = split_html(text) if is_html else split_plain(text)
-        ids = []
-        for part in parts:
-            sent = await self.bot.send_message(
-                chat_id=chat_id, text=part, parse_mode=ParseMode.HTML if is_html else None,
-                reply_parameters=reply, link_preview_options=_NO_PREVIEW,
-            )
-            ids.append(sent.message_id)
-        return ids
+    ) -> int:
+        sent = await self.bot.send_message(
+            chat_id=chat_id, text=text, parse_mode=ParseMode.HTML if is_html else None,
+            reply_parameters=reply, link_preview_options=_NO_PREVIEW,
+        )
+        return sent.message_id
 
 
 def _reason(exc: TelegramAPIError) -> str:

@@ -78,7 +78,8 @@ class VKDelivery:
         self._salt: int | None = None
         self._salt_lock = asyncio.Lock()
 
-    async def deliver(self, outbound: Outbound, outbox_id: int) -> DeliveryResult:
+    async def deliver(self, outbound: Outbound, outbox_id: int, done: int = 0) -> DeliveryResult:
+        """All parts again, whatever `done`: VK sends none twice (`random_id`, `guid`)."""
         try:
             if outbound.channel is Channel.COMMENT:
                 return await self._comment(outbound, outbox_id)

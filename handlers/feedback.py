@@ -1,0 +1,156 @@
+"""What delivery reports back: messages that could not go, and the people who must hear of it.
+
+Nothing the desk sends ends silently. A citizen who cannot be reached flags the ticket, and
+staff hear of every answer that did not arrive; a staff-side message that cannot go is named
+in the staff chat; a supervisors' chat that refuses the bot is named there too.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from typing import TYPE_CHECKING
+
+from handlers.model import Outbound, Platform, Purpose
+from handlers.texts import Texts, escape
+from storage.base import Store, Transaction
+
+if TYPE_CHECKING:
+    from handlers.desk import DeskConfig
+
+log = logging.getLogger(__name__)
+
+# Staff's own words to a citizen: each one that does not arrive is reported on its own.
+_EACH_REPORTED = frozenset({Purpose.ANSWER, Purpose.CLOSING})
+_TAGS = re.compile(r"<[^<>]+>")
+EXCERPT = 80
+
+
+def excerpt(outbound: Outbound) -> str:
+    """The start of an answer's own words, without its `№<n>` header, as plain text."""
+    text = _TAGS.sub("", outbound.text) if outbound.html else outbound.text
+    text = html.unescape(text) if outbound.html else text
+    body = text.split("\n\n", 1)[-1].strip()
+    return body if len(body) <= EXCERPT else body[: EXCERPT - 1].rstrip() + "…"
+
+
+class DeliveryFeedback:
+    """Turns the sender's failures into flags on tickets and messages to people."""
+
+    def __init__(self, store: Store, texts: Texts, config: DeskConfig) -> None:
+        self.store = store
+        self.texts = texts
+        self.config = config
+        self._refusing: set[str] = set()  # supervisors' chats already reported as refusing
+
+    def staff_setting(self, chat_id: str) -> str | None:
+        """The setting naming a staff-side chat (the staff's, the supervisors'), if it is one."""
+        if chat_id == self.config.staff_chat_id:
+            return "STAFF_CHAT_ID"
+        if chat_id and chat_id == self.config.escalation_chat_id:
+            return "ESCALATION_CHAT_ID"
+        return None
+
+    async def delivery_failed(self, outbound: Outbound, reason: str) -> None:
+        """A message could not be delivered for good: somebody hears of it."""
+        if outbound.platform is Platform.TELEGRAM and self.staff_setting(outbound.chat_id):
+            await self._staff_side_failed(outbound, reason)
+        elif outbound.ticket_id is None:
+            log.warning("undeliverable %s message with no ticket: %s", outbound.purpose, reason)
+        else:
+            await self._citizen_unreachable(outbound, outbound.ticket_id, reason)
+
+    async def _citizen_unreachable(self, outbound: Outbound, ticket_id: int, reason: str) -> None:
+        """Flag the ticket; tell staff of each answer, and of other messages once per reason.
+
+        The flag is cleared when a message reaches the citizen again, so the next failure,
+        even for the same reason, is told again.
+        """
+        async with self.store.transaction() as tx:
+            ticket = await tx.ticket(ticket_id)
+            if ticket is None:
+                return
+            each = outbound.purpose in _EACH_REPORTED
+            if ticket.unreachable == reason and not each:
+                return
+            await tx.update_ticket(ticket.id, unreachable=reason)
+            if each:
+                text = self.texts.get(
+                    "staff-answer-failed", number=ticket.id, reason=reason,
+                    excerpt=excerpt(outbound),
+                )
+            else:
+                text = self.texts.get("staff-delivery-failed", number=ticket.id, reason=reason)
+            await _tell_staff(tx, self.config.staff_chat_id, text, ticket.id)
+
+    async def _staff_side_failed(self, outbound: Outbound, reason: str) -> None:
+        """A staff-side message Telegram will not take in any form: say so in the staff chat.
+
+        The notice is plain text, so it cannot fail the way the message did; if even it
+        fails, the log is the last word rather than a notice about a notice.
+        """
+        if outbound.purpose is Purpose.STAFF_NOTICE and not outbound.html:
+            log.error("a delivery notice could not be sent to the staff chat: %s", reason)
+            return
+        chat = self.texts.get(
+            "chat-supervisors" if outbound.chat_id == self.config.escalation_chat_id
+            and outbound.chat_id != self.config.staff_chat_id else "chat-staff"
+        )
+        if outbound.ticket_id is None:
+            text = self.texts.get("staff-message-failed-any", chat=chat, reason=reason)
+        else:
+            text = self.texts.get(
+                "staff-message-failed", number=outbound.ticket_id, chat=chat, reason=reason
+            )
+        async with self.store.transaction() as tx:
+            await tx.enqueue(Outbound(
+                platform=Platform.TELEGRAM, chat_id=self.config.staff_chat_id,
+                purpose=Purpose.STAFF_NOTICE, text=text, ticket_id=outbound.ticket_id,
+            ))
+
+    async def staff_chat_refused(self, outbound: Outbound, reason: str) -> None:
+        """A staff-side chat refuses the bot; its messages wait for people to put it right.
+
+        The staff chat refusing can only be logged (see the sender). The supervisors' chat
+        refusing is told in the staff chat, once per chat while the desk runs.
+        """
+        chat_id = outbound.chat_id
+        if chat_id == self.config.staff_chat_id or chat_id in self._refusing:
+            return
+        self._refusing.add(chat_id)
+        if outbound.ticket_id is None:
+            text = self.texts.get("staff-supervisors-refused-any", reason=reason)
+        else:
+            text = self.texts.get(
+                "staff-supervisors-refused", number=outbound.ticket_id, reason=reason
+            )
+        async with self.store.transaction() as tx:
+            await _tell_staff(tx, self.config.staff_chat_id, text, outbound.ticket_id)
+
+    async def cannot_relay(self, outbound: Outbound, what: str) -> None:
+        """Part of a message could not go: say so at once, naming the ticket."""
+        if outbound.ticket_id is None:
+            log.warning("part of a %s message could not be sent: %s", outbound.purpose, what)
+            return
+        staff_side = self.staff_setting(outbound.chat_id) is not None
+        key = "staff-cannot-show" if staff_side else "staff-cannot-relay"
+        async with self.store.transaction() as tx:
+            await _tell_staff(
+                tx, self.config.staff_chat_id,
+                self.texts.get(key, number=outbound.ticket_id, what=what), outbound.ticket_id,
+            )
+
+
+async def _tell_staff(
+    tx: Transaction, staff_chat_id: str, text: str, ticket_id: int | None
+) -> None:
+    await tx.enqueue(Outbound(
+        platform=Platform.TELEGRAM,
+        chat_id=staff_chat_id,
+        purpose=Purpose.STAFF_NOTICE,
+        text=escape(text),
+        html=True,
+        ticket_id=ticket_id,
+        reply_to_card=ticket_id is not None,
+    ))
