@@ -914,6 +914,25 @@ class _OneShotFault:
     method: str | None
     error: _ApiError
     remaining: int
+    chat_id: int | None = None
+    skip: int = 0  # matching calls let through before the failures start
+
+    def matches(self, method: str, params: JsonDict) -> bool:
+        if self.method is not None and self.method != method.lower():
+            return False
+        return self.chat_id is None or params.get("chat_id") == self.chat_id
+
+
+# What a bot that may not post some kind of content in a group is told, by send method.
+_RIGHTS_FOR = {
+    "sendMessage": "text messages",
+    "sendPhoto": "photos",
+    "sendDocument": "documents",
+    "sendVoice": "voice notes",
+    "sendVideo": "videos",
+    "sendSticker": "stickers",
+    "sendLocation": "locations",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -1184,6 +1203,8 @@ class FakeTelegram:
         self._blocked: set[int] = set()
         self._kicked: set[int] = set()
         self._started: set[int] = set()  # users who wrote to the bot in private
+        self._muted: set[int] = set()
+        self._closed_topics: set[tuple[int, int]] = set()
         self._messages: dict[int, dict[int, JsonDict]] = {}
         self._next_message_id: dict[int, int] = {}
         self._topics: dict[int, dict[int, JsonDict]] = {}
@@ -1356,6 +1377,29 @@ class FakeTelegram:
     def unblock_user(self, chat_id: int) -> None:
         self._blocked.discard(chat_id)
         self._kicked.discard(chat_id)
+
+    def restrict_bot(self, chat_id: int) -> None:
+        """An admin mutes the bot in a group: it stays a member but may post nothing.
+
+        Telegram answers 400 "not enough rights to send text messages to the chat" (photos,
+        documents… for other content), not 403.
+        """
+        self._muted.add(chat_id)
+
+    def unrestrict_bot(self, chat_id: int) -> None:
+        self._muted.discard(chat_id)
+
+    def close_topic(self, chat_id: int, thread_id: int = 1) -> None:
+        """An admin closes a forum topic (1: General): posting there gets 400 TOPIC_CLOSED."""
+        self._closed_topics.add((chat_id, thread_id))
+
+    def reopen_topic(self, chat_id: int, thread_id: int = 1) -> None:
+        self._closed_topics.discard((chat_id, thread_id))
+
+    def remove_message(self, chat_id: int, message_id: int) -> None:
+        """Someone deletes a message: replies to it and copies of it fail from now on."""
+        if self._messages.get(chat_id, {}).pop(message_id, None) is None:
+            raise LookupError(f"no message {message_id} in chat {chat_id}")
 
     def add_file(
         self,
@@ -1676,11 +1720,16 @@ class FakeTelegram:
         description: str | None = None,
         retry_after: int | None = None,
         count: int = 1,
+        *,
+        chat_id: int | None = None,
+        skip: int = 0,
     ) -> None:
         """The next ``count`` calls of ``method`` (None: of any method, getUpdates included) fail.
 
         ``description`` defaults to Telegram's wording for ``status``; a 429 always carries
-        ``retry_after`` (1 unless given), as Telegram's do.
+        ``retry_after`` (1 unless given), as Telegram's do. With ``chat_id`` only calls to that
+        chat count; the first ``skip`` of them succeed (a failure on the second part of a
+        message sent in parts).
         """
         if status == 429 and retry_after is None:
             retry_after = 1
@@ -1689,9 +1738,9 @@ class FakeTelegram:
             if status == 429:
                 description = f"Too Many Requests: retry after {retry_after}"
         error = _ApiError(status, description, retry_after=retry_after)
-        self._one_shot.append(
-            _OneShotFault(None if method is None else method.lower(), error, count)
-        )
+        self._one_shot.append(_OneShotFault(
+            None if method is None else method.lower(), error, count, chat_id=chat_id, skip=skip
+        ))
 
     def set_fault(self, mode: FaultMode | None) -> None:
         """Start a period of failure (see :class:`Faults`), replacing any current one."""
@@ -1826,7 +1875,7 @@ class FakeTelegram:
                 raise _ApiError(404, "Not Found")
             if token in self.rejected_tokens:
                 raise _ApiError(401, "Unauthorized")
-            hang = self._injected_fault(method)
+            hang = self._injected_fault(method, params)
             if hang is not None and not hang.execute:
                 await self._stopped.wait()
                 raise _ApiError(502, "Bad Gateway")
@@ -1906,10 +1955,13 @@ class FakeTelegram:
                     raw[key] = bytes(value).decode(errors="replace")
         return _decode_params(raw)
 
-    def _injected_fault(self, method: str) -> FaultMode | None:
+    def _injected_fault(self, method: str, params: JsonDict) -> FaultMode | None:
         """Raise the error a fault prescribes for this call; return a timeout to act out."""
         for fault in self._one_shot:
-            if fault.method is None or fault.method == method.lower():
+            if fault.matches(method, params):
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    break
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self._one_shot.remove(fault)
@@ -2348,10 +2400,19 @@ class FakeTelegram:
         """Put a bot message into the chat ``params`` names, the way every send method does."""
         chat = self._chat(params.get("chat_id"), sending=True)
         chat_id = chat["id"]
+        if chat_id in self._muted:
+            what = _RIGHTS_FOR.get(method, "text messages")
+            raise _bad_request(f"not enough rights to send {what} to the chat")
         thread_id = self._thread(chat, params)
         replied = self._reply_target(chat_id, params)
         if thread_id is None and replied is not None:
-            thread_id = replied.get("message_thread_id")
+            # A reply joins the replied message's thread; a reply to the automatic forward of
+            # a channel post is a comment, in the thread that forward starts.
+            thread_id = replied.get("message_thread_id") or (
+                replied["message_id"] if replied.get("is_automatic_forward") else None
+            )
+        if chat.get("is_forum") and (chat_id, thread_id or 1) in self._closed_topics:
+            raise _bad_request("TOPIC_CLOSED")
         self._check_flood(chat)
         message = self._compose(chat, self.me, content, thread_id=thread_id)
         if replied is not None:
