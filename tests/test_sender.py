@@ -1,0 +1,90 @@
+"""The sender on a clock that runs fast, with the real aiogram client and the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.sender import Sender
+from bot.telegram.delivery import TelegramDelivery
+from handlers.desk import FrontDesk
+from handlers.feedback import DeliveryFeedback
+from handlers.model import Outbound, Platform, Purpose
+from handlers.texts import Texts
+from storage import SqliteStore
+from tests.conftest import STAFF_CHAT
+from tests.fakes.telegram import FakeTelegram
+from tests.test_desk import citizen
+
+CITIZEN = 42
+
+
+class RunningClock:
+    """Twenty minutes pass whenever the sender looks: a day of outage in a few seconds."""
+
+    def __init__(self) -> None:
+        self.moment = datetime.now(UTC)
+        self.first = self.moment
+
+    def __call__(self) -> datetime:
+        self.moment += timedelta(minutes=20)
+        return self.moment
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        fake.add_group(int(STAFF_CHAT), "Операторы")
+        yield fake
+
+
+@asynccontextmanager
+async def running_sender(
+    tg: FakeTelegram, store: SqliteStore, desk: FrontDesk, texts: Texts, clock: RunningClock,
+) -> AsyncIterator[Sender]:
+    async with tg.bot() as bot:
+        sender = Sender(
+            store, {Platform.TELEGRAM: TelegramDelivery(bot, store)},
+            DeliveryFeedback(store, texts, desk.config), changed=store.changed, now=clock,
+            give_up_after=timedelta(hours=24),
+        )
+        task = asyncio.create_task(sender.run())
+        try:
+            yield sender
+        finally:
+            sender.stop()
+            await task
+
+
+async def test_temporary_errors_are_retried_for_a_day_not_for_twelve_attempts(
+    tg: FakeTelegram, store: SqliteStore, desk: FrontDesk, texts: Texts
+) -> None:
+    await desk.receive(citizen("вопрос", user=CITIZEN))
+    tg.fail_next("sendMessage", 502, count=10_000, chat_id=CITIZEN)  # an outage, for them
+    clock = RunningClock()
+    async with running_sender(tg, store, desk, texts, clock):
+        notice = await tg.wait_for(lambda: [
+            t for r in tg.sent(int(STAFF_CHAT)) if "не удалось" in (t := r["message"]["text"])
+        ], timeout=60)
+    attempts = [r for r in tg.requests if r.params.get("chat_id") == CITIZEN]
+    assert len(attempts) > 12  # the old limit: about a quarter of an hour of trying
+    assert clock.moment - clock.first >= timedelta(hours=24)
+    assert notice[0].startswith("№1: не удалось доставить сообщение гражданину")
+
+
+async def test_staff_side_rows_are_never_given_up_by_time(
+    tg: FakeTelegram, store: SqliteStore, desk: FrontDesk, texts: Texts
+) -> None:
+    async with store.transaction() as tx:
+        await tx.enqueue(Outbound(Platform.TELEGRAM, STAFF_CHAT, Purpose.CARD, "<b>№1</b>",
+                                  html=True))
+    tg.fail_next("sendMessage", 502, count=40, chat_id=int(STAFF_CHAT))
+    clock = RunningClock()
+    async with running_sender(tg, store, desk, texts, clock):
+        await tg.wait_sent(1, chat_id=int(STAFF_CHAT), timeout=60)
+    assert clock.moment - clock.first >= timedelta(hours=24)
+    assert tg.sent(int(STAFF_CHAT))[0]["message"]["text"] == "№1"
