@@ -142,10 +142,10 @@ class FrontDesk:
         self, inbound: Inbound, inbox_id: int | None = None, *, anonymous: bool = False
     ) -> None:
         """/id: the chat's id and the sender's, to set the desk up; never a ticket."""
-        if inbound.chat_id == inbound.author_id:
-            text = self.texts.get("id-private", user=inbound.author_id)
-        elif anonymous:
+        if anonymous:  # posted as the group itself: its id is the author's too
             text = self.texts.get("id-chat-anonymous", chat=inbound.chat_id)
+        elif inbound.chat_id == inbound.author_id:
+            text = self.texts.get("id-private", user=inbound.author_id)
         else:
             text = self.texts.get("id-chat", chat=inbound.chat_id, user=inbound.author_id)
         async with self.store.transaction() as tx:
