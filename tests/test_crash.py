@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -68,33 +69,125 @@ def card_numbers(tg: FakeTelegram) -> Counter[str]:
     return numbers
 
 
-async def test_sigkill_mid_storm_loses_nothing_and_creates_nothing_twice(
+def on_the_wire(tg: FakeTelegram) -> set[str]:
+    """Every acknowledgement (`ack:<citizen>`) and card (`card:<n>`) Telegram has taken."""
+    wire = {f"ack:{c}" for c, n in acks(tg).items() if n}
+    return wire | {f"card:{number[1:]}" for number in card_numbers(tg)}
+
+
+def unrecorded(db: Path, wire: set[str]) -> set[str]:
+    """Messages on the wire whose outbox row is still pending: their request was in flight.
+
+    The sender marks a row sent only after Telegram's answer; a message Telegram took whose
+    row is pending is one the next process will send again.
+    """
+    with sqlite3.connect(db) as conn:
+        pending = conn.execute(
+            "SELECT o.purpose, t.citizen_id, t.id FROM outbox o JOIN tickets t "
+            "ON t.id = o.ticket_id WHERE o.status = 'pending' AND o.purpose IN ('ack', 'card')"
+        ).fetchall()
+    rows = {f"ack:{citizen}" if purpose == "ack" else f"card:{number}"
+            for purpose, citizen, number in pending}
+    return rows & wire
+
+
+async def kill(tg: FakeTelegram, proc: asyncio.subprocess.Process) -> None:
+    """SIGKILL; then let the fake finish whatever sends had reached it (a long poll of the
+    dead process is left to run out)."""
+    proc.send_signal(signal.SIGKILL)
+    await proc.wait()
+    await tg.wait_for(lambda: all(
+        r.status is not None for r in tg.requests if r.method != "getUpdates"
+    ), timeout=30)
+
+
+def inbox(db: Path) -> tuple[int, int]:
+    """(updates stored, of them not yet handled)."""
+    with sqlite3.connect(db) as conn:
+        total, waiting = conn.execute(
+            "SELECT COUNT(*), COALESCE(SUM(done = 0), 0) FROM inbox"
+        ).fetchone()
+    return int(total), int(waiting)
+
+
+def hold_the_store(db: Path) -> sqlite3.Connection:
+    """Take the store's write lock: the desk's next write waits on it (busy_timeout)."""
+    conn = sqlite3.connect(db, timeout=30, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    return conn
+
+
+def release(lock: sqlite3.Connection) -> None:
+    lock.execute("ROLLBACK")
+    lock.close()
+
+
+async def test_sigkill_at_three_points_mid_storm_loses_nothing_and_repeats_only_in_flight(
     tg: FakeTelegram, tmp_path: Path
 ) -> None:
+    """Killed before an inbox commit, between inbox and outbox, and mid-send; then restarted.
+
+    Each kill is checked to have come where it was meant to, with work still to do.
+    """
     db = tmp_path / "desk.sqlite3"
     log = tmp_path / "bot.log"
+    in_flight: set[str] = set()
+
+    # 1. Before the inbox commit: Telegram has handed over a batch, the store is locked.
+    bot = await spawn(tg, db, log)
+    await tg.wait_for(lambda: tg.calls("getUpdates"), timeout=60)
+    lock = hold_the_store(db)
     for citizen in CITIZENS:
         tg.push_update(tg.private_text(citizen, f"Сообщение жителя {citizen}"))
+    await tg.wait_for(lambda: any(
+        r.method == "getUpdates" and r.status == 200 and r.result for r in tg.requests
+    ), timeout=60)
+    # The desk now waits on the lock to store the batch and must ask Telegram nothing until
+    # it has: give it a second to show otherwise (a confirming getUpdates, say).
+    asked = len(tg.requests)
+    with contextlib.suppress(TimeoutError):
+        await tg.wait_for(lambda: len(tg.requests) > asked, timeout=1)
+    await kill(tg, bot)
+    release(lock)
+    assert inbox(db) == (0, 0)  # nothing of the batch stored...
+    assert len(tg.pending_updates()) == len(CITIZENS)  # ...and nothing confirmed
+    assert not tg.sent()
 
-    first = await spawn(tg, db, log)
-    # Kill it once about a third of the acknowledgements have gone out.
+    # 2. Between inbox and outbox: updates stored, not yet turned into tickets.
+    bot = await spawn(tg, db, log)
+    await tg.wait_for(lambda: inbox(db)[1] > 0, timeout=60)
+    lock = hold_the_store(db)
+    stored, waiting = inbox(db)
+    await kill(tg, bot)
+    in_flight |= unrecorded(db, on_the_wire(tg))
+    release(lock)
+    assert waiting > 0 and inbox(db) == (stored, waiting)  # stored, not handled
+    with sqlite3.connect(db) as conn:
+        tickets = conn.execute("SELECT COUNT(*) FROM tickets").fetchone()[0]
+    assert tickets == stored - waiting < len(CITIZENS)
+
+    # 3. Mid-send: a third of the acknowledgements out, more requests under way.
+    bot = await spawn(tg, db, log)
     await tg.wait_for(lambda: len(tg.calls("sendMessage")) >= 300, timeout=120)
-    first.send_signal(signal.SIGKILL)
-    await first.wait()
-    sent_before = len(tg.calls("sendMessage"))
+    await kill(tg, bot)
+    in_flight |= unrecorded(db, on_the_wire(tg))
+    answered = sum(1 for n in acks(tg).values() if n)
+    stored, waiting = inbox(db)
+    assert answered < len(CITIZENS)  # mid-storm: citizens still waiting, and work left
+    assert tg.pending_updates() or waiting or stored < len(CITIZENS) or answered < stored
 
-    second = await spawn(tg, db, log)
+    bot = await spawn(tg, db, log)
     await tg.wait_for(lambda: all(acks(tg).values()) and len(card_numbers(tg)) >= 500,
                       timeout=120)
-    second.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(second.wait(), timeout=30) == 0
+    bot.send_signal(signal.SIGTERM)
+    assert await asyncio.wait_for(bot.wait(), timeout=60) == 0
 
     counts = acks(tg)
-    lost = sum(1 for n in counts.values() if n == 0)
-    duplicated = sum(n - 1 for n in counts.values() if n > 1)
     cards = card_numbers(tg)
-    print(f"\ncrash test: sent before the kill {sent_before}, acknowledgements lost {lost}, "
-          f"duplicated {duplicated}; cards duplicated {sum(n - 1 for n in cards.values())}")
+    repeated = {f"ack:{c}" for c, n in counts.items() if n > 1}
+    repeated |= {f"card:{number[1:]}" for number, n in cards.items() if n > 1}
+    print(f"\ncrash test: in flight at the kills {len(in_flight)}, repeated on the wire "
+          f"{len(repeated)}: {sorted(repeated)}")
 
     with sqlite3.connect(db) as conn:
         tickets = conn.execute(
@@ -111,22 +204,24 @@ async def test_sigkill_mid_storm_loses_nothing_and_creates_nothing_twice(
         pending_inbox = conn.execute("SELECT COUNT(*) FROM inbox WHERE done = 0").fetchone()[0]
 
     # Nothing lost: every citizen acknowledged, every message on its own ticket.
-    assert lost == 0
+    assert all(n >= 1 for n in counts.values())
     assert tickets == (500, 500)
     assert messages == 500
     assert pending_inbox == 0 and unsent == 0
     # Nothing created twice: one ticket, one acknowledgement row per citizen.
     assert ack_rows == (500, 500)
-    # On the wire, Telegram has no idempotency key: only a request in flight at the very
-    # moment of the kill can go twice, at most one per concurrent delivery.
-    assert duplicated + sum(n - 1 for n in cards.values()) <= 32
+    # On the wire, Telegram has no idempotency key: what went twice is among the messages
+    # whose request was in flight at a kill (taken by Telegram, not yet recorded as sent),
+    # and none more than twice.
+    assert repeated <= in_flight
+    assert max(counts.values()) <= 2 and max(cards.values()) <= 2
 
     logged = log.read_text(encoding="utf-8", errors="replace")
     assert TOKEN not in logged and TOKEN.split(":")[1] not in logged
     assert "Сообщение жителя" not in logged and str(CITIZENS[0]) not in logged
 
 
-async def test_sigterm_stops_within_its_bound_and_the_rest_goes_after_restart(
+async def test_sigterm_gives_up_the_drain_at_its_bound_and_the_rest_goes_after_restart(
     tg: FakeTelegram, tmp_path: Path
 ) -> None:
     db = tmp_path / "desk.sqlite3"
@@ -139,12 +234,14 @@ async def test_sigterm_stops_within_its_bound_and_the_rest_goes_after_restart(
         bot = await spawn(tg, db, log)
         await tg.wait_for(lambda: tg.calls("getUpdates") and len(tg.requests) > 3, timeout=30)
         await tg.wait_for(lambda: any(r.method == "sendMessage" for r in tg.requests))
-        loop = asyncio.get_running_loop()
-        started = loop.time()
         bot.send_signal(signal.SIGTERM)
-        assert await asyncio.wait_for(bot.wait(), timeout=30) == 0
-        stopped_in = loop.time() - started
-        assert stopped_in < env_timeout + 8
+        # Sends never answer, so only SHUTDOWN_TIMEOUT can end the drain: the process says it
+        # gave up with the message still in the outbox, then that it stopped, and exits 0.
+        # (How long that takes is for `make bench`; the wait below only guards against a hang.)
+        assert await asyncio.wait_for(bot.wait(), timeout=60) == 0
+        stopping = log.read_text(encoding="utf-8")
+        gave_up = stopping.find("stopping with messages still in the outbox")
+        assert 0 <= gave_up < stopping.find("front desk stopped")
         tg.clear_faults()
         assert texts_in(tg, CITIZENS[0]) == []
         bot = await spawn(tg, db, log)

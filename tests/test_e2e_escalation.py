@@ -77,9 +77,12 @@ async def test_unanswered_ticket_climbs_to_level_2_and_answered_one_never_escala
         [level1] = await tg.wait_for(lambda: escalations(tg, STAFF_CHAT, LEVEL_1, 1))
         assert level1["reply_to_message"]["message_id"] == card["message_id"]
         assert "Не вывозят мусор" in level1["text"]
-        assert not escalations(tg, SUPERVISORS, LEVEL_2, 1)  # one step at a time
 
         [level2] = await tg.wait_for(lambda: escalations(tg, SUPERVISORS, LEVEL_2, 1))
+        # One step at a time: level 1 went out before level 2 (events in order, not a check
+        # at some moment that level 2 has not come yet, which a slow machine could break).
+        order = [r["message"] for r in tg.sent()]
+        assert order.index(level1) < order.index(level2)
         link = f"https://t.me/c/{str(STAFF_CHAT).removeprefix('-100')}/{card['message_id']}"
         assert any(e.get("url") == link for e in level2.get("entities", []))
 
