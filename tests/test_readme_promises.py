@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import shutil
 import sqlite3
 import subprocess
@@ -13,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import BOT_USERNAME, FakeTelegram
 from tests.fakes.vk import FakeVK
 from tests.harness import STAFF_CHAT, Desk
 from tests.test_e2e_telegram import OPERATOR, card_of, texts_in
@@ -156,15 +155,23 @@ async def test_forum_staff_chat_cards_in_general_answers_in_the_askers_topic(
         assert not [r for r in tg.requests if r.status == 400]
 
 
-async def test_a_message_in_another_group_logs_it_as_a_staff_chat_candidate(
-    tg: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
+async def test_id_in_a_group_answers_its_administrator_with_the_chat_id(
+    tg: FakeTelegram, tmp_path: Path
 ) -> None:
-    caplog.set_level(logging.DEBUG)
-    async with Desk(tg.base_url, tmp_path / "d.sqlite3", log_level="DEBUG"):
-        tg.push_update(tg.group_text(-1001234567890, OPERATOR, "проверка"))
-        tg.push_update(tg.private_text(CITIZEN, "вопрос"))  # handled after the group's
+    """README's setup step: `/id@bot` in the group, sent by one of its administrators."""
+    group, admin, member = -1001234567890, 7101, 7102
+    tg.add_group(group, "Новая группа сотрудников")
+    tg.add_admin(group, admin)
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3"):
+        tg.push_update(tg.group_text(group, member, f"/id@{BOT_USERNAME}"))
+        asked = tg.group_text(group, admin, f"/id@{BOT_USERNAME}")
+        tg.push_update(asked)
+        await tg.wait_sent(1, chat_id=group)
+        tg.push_update(tg.private_text(CITIZEN, "вопрос"))  # handled after both /id
         await tg.wait_sent(1, chat_id=CITIZEN)
-    assert "staff chat candidate: -1001234567890" in caplog.text
+    [answer] = [r["message"] for r in tg.sent(group)]  # the member got none
+    assert answer["reply_to_message"]["message_id"] == asked["message"]["message_id"]
+    assert str(group) in answer["text"] and str(admin) in answer["text"]
 
 
 async def test_vk_message_edit_tells_staff_with_the_new_text(
@@ -214,7 +221,7 @@ async def test_vk_requests_stay_within_20_a_second_with_pacing(
 def test_vkbottle_is_imported_only_when_vk_is_on(tmp_path: Path, vk_on: bool) -> None:
     script = f"""
 import asyncio, sys
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import BOT_USERNAME, FakeTelegram
 from tests.fakes.vk import FakeVK
 from tests.harness import STAFF_CHAT, make_settings
 from bot.app import Application

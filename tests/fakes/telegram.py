@@ -1218,6 +1218,7 @@ class FakeTelegram:
         self._poll_waiter: _PollWaiter | None = None
         self._webhook_url = ""
         self._callback_queries: set[str] = set()
+        self._admins: dict[int, set[int]] = {}
         self._query_ids = itertools.count(4_000_000_000_000_000_001)
         self._channel_post_ids = itertools.count(1)
 
@@ -1257,6 +1258,7 @@ class FakeTelegram:
                 "editMessageText": self._edit_message_text,
                 "deleteMessage": self._delete_message,
                 "getChat": self._get_chat,
+                "getChatMember": self._get_chat_member,
                 "getFile": self._get_file,
                 "sendChatAction": self._send_chat_action,
                 "setMyCommands": self._set_my_commands,
@@ -1357,6 +1359,10 @@ class FakeTelegram:
         self._groups[chat_id] = chat
         self._kicked.discard(chat_id)
         return chat
+
+    def add_admin(self, chat_id: int, user_id: int) -> None:
+        """Make a person an administrator of a group (``getChatMember`` says so)."""
+        self._admins.setdefault(chat_id, set()).add(user_id)
 
     def block_user(self, chat_id: int) -> None:
         """The user blocks the bot: sending to them gets 403 (a group: the bot was kicked)."""
@@ -2560,6 +2566,22 @@ class FakeTelegram:
                 "gifts_from_channels": False,
             },
         }
+
+    def _get_chat_member(self, params: JsonDict) -> JsonDict:
+        """https://core.telegram.org/bots/api#getchatmember: administrators as added with
+        :meth:`add_admin`; anyone else is an ordinary member (the fake keeps no member list)."""
+        chat = self._chat(params.get("chat_id"), sending=False)
+        user_id = self._int(params, "user_id")
+        user = _user(user_id, "Участник", None, None)
+        if user_id not in self._admins.get(chat["id"], set()):
+            return {"status": "member", "user": user}
+        rights = _names(
+            "can_manage_chat can_delete_messages can_manage_video_chats can_restrict_members"
+            " can_promote_members can_change_info can_invite_users can_post_stories"
+            " can_edit_stories can_delete_stories can_send_welcome_messages"
+        )
+        return {"status": "administrator", "user": user, "can_be_edited": False,
+                "is_anonymous": False, **dict.fromkeys(rights, False)}
 
     def _get_file(self, params: JsonDict) -> JsonDict:
         file_id = params.get("file_id")
