@@ -245,7 +245,7 @@ async def test_sigterm_gives_up_the_drain_at_its_bound_and_the_rest_goes_after_r
         tg.clear_faults()
         assert texts_in(tg, CITIZENS[0]) == []
         bot = await spawn(tg, db, log)
-        await tg.wait_for(lambda: texts_in(tg, CITIZENS[0]), timeout=30)
+        await tg.wait_for(lambda: texts_in(tg, CITIZENS[0]), timeout=120)  # start-up, loaded
         bot.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(bot.wait(), timeout=30) == 0
     finally:
