@@ -1,28 +1,40 @@
 # Two commands on a fresh machine: `make run` and `make test`.
+# `make run` installs only what the bot needs; `make test`, `make lint` and `make bench` add
+# the test and lint tools (pytest, hypothesis, ruff, mypy) to the same virtualenv.
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt
+RUN_STAMP ?= $(VENV)/.installed-run
+DEV_STAMP ?= $(VENV)/.installed-dev
 
-.PHONY: run test bench lint venv clean
+.PHONY: run check test bench lint venv clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(RUN_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	$(PIP) -e .
+	touch $(RUN_STAMP)
 
-venv: $(STAMP)
+$(DEV_STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) -e '.[dev]'
+	touch $(DEV_STAMP) $(RUN_STAMP)
 
-run: $(STAMP)
+venv: $(DEV_STAMP)
+
+run: $(RUN_STAMP)
 	$(PY) -m bot
 
-test: $(STAMP)
+check: $(RUN_STAMP)
+	$(PY) -m bot --check
+
+test: $(DEV_STAMP)
 	$(PY) -m pytest
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(PY) -m bench
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy bot handlers storage scheduler
 

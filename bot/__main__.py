@@ -1,42 +1,49 @@
-"""`python -m bot`: read the settings, start the front desk, stop cleanly on SIGTERM."""
+"""`python -m bot`: read the settings, start the front desk, stop cleanly on SIGTERM.
+
+The settings are read and checked before aiogram, vkbottle, APScheduler or the store are
+imported, so a wrong setting is named within a second, not after the heavy imports.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import sys
 
-from bot.app import Application
-from bot.logs import setup_logging
-from bot.settings import SettingsError, load_settings
-from handlers.texts import TextsError
-from storage import StoreError
+from bot.settings import SettingsError, load_settings, settings_help
+
+USAGE = """\
+usage: python -m bot [--check | --help]
+
+Starts the Frontdesk front desk with the settings from the environment and from .env in the
+working directory (the environment wins). An empty value means the setting is not set.
+
+  --check   read and check the settings, the store and the texts, ask Telegram (and VK, when
+            VK_TOKEN is set) about the chats and the community, and exit without starting:
+            0 when the desk can start, 2 when something stops it
+  --help    print this and every setting with its default and meaning
+
+settings:
+"""
 
 
-async def main() -> int:
+def main(argv: list[str]) -> int:
+    if any(arg in {"-h", "--help"} for arg in argv):
+        print(USAGE + settings_help())
+        return 0
+    unknown = [arg for arg in argv if arg != "--check"]
+    if unknown:
+        print(f"frontdesk: unknown argument {unknown[0]!r}; see python -m bot --help",
+              file=sys.stderr)
+        return 2
     try:
         settings = load_settings()
     except SettingsError as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
         return 2
-    setup_logging(
-        settings.log_level,
-        [settings.telegram_token.get_secret_value(), settings.vk_token.get_secret_value()],
-    )
-    try:
-        app = Application(settings)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, app.request_stop)
-        await app.start()
-    except (StoreError, TextsError) as exc:
-        print(f"frontdesk: {exc}", file=sys.stderr)
-        return 2
-    await app.wait()
-    failure = app.failure()
-    await app.stop()
-    return 1 if failure else 0
+    # Only now the heavy part: aiogram and the rest take seconds to import.
+    from bot.run import run  # noqa: PLC0415
+
+    return run(settings, check_only="--check" in argv)
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main(sys.argv[1:]))

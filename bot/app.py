@@ -21,6 +21,7 @@ from bot.logs import quiet_libraries
 from bot.pacing import Pacer
 from bot.sender import Sender
 from bot.settings import Settings
+from bot.startup import Findings, StartupChecks
 from bot.telegram.delivery import TelegramDelivery
 from bot.telegram.polling import TelegramPoller
 from bot.telegram.routers import (
@@ -34,9 +35,9 @@ from handlers import notices
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.desk import DeskConfig, FrontDesk
 from handlers.feedback import DeliveryFeedback
-from handlers.model import Platform
+from handlers.model import Outbound, Platform, Purpose
 from handlers.render import hours_words
-from handlers.texts import Texts
+from handlers.texts import Texts, escape
 from scheduler.jobs import DeskScheduler
 from storage import SqliteStore, store_from_url
 
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REQUEST_TIMEOUT = 15.0
+STARTUP_NOTICE_STATE = "startup:told-staff"
 
 
 def hours_text(texts: Texts, settings: Settings) -> str:
@@ -137,8 +139,9 @@ class Application:
         self._stopped = asyncio.Event()
 
     async def start(self) -> None:
+        """Open the store, check the platforms (StartupRefused stops here), start every part."""
         quiet_libraries()
-        await self.store.open()
+        await self.check()
         if self.store.created:
             await notices.store_created(
                 self.store, self.texts, self.desk.config.staff_chat_id, self.store.location
@@ -152,6 +155,48 @@ class Application:
         self._spawn(self.sender.run(), "sender")
         self.scheduler.start()
         log.info("front desk started")
+
+    async def check(self, *, tell_staff: bool = True) -> None:
+        """Ask the platforms whether the desk can work, then open the store; report what is weak.
+
+        The platforms are asked first, so a refused start leaves no store behind. With
+        `tell_staff` the store is opened and staff are told in their chat; without it
+        (`python -m bot --check`) only the log says it. Raises StartupRefused (or the store's
+        error) with the clients closed when the desk cannot work.
+        """
+        vk_api = self.vk.api if self.vk is not None else None
+        try:
+            findings = await StartupChecks(self.settings, self.bot, vk_api).run()
+            for line in findings.warnings:
+                log.warning("%s", line)
+            if tell_staff:
+                await self.store.open()
+        except BaseException:
+            await self.close_clients()
+            raise
+        if tell_staff:
+            await self._report(findings)
+
+    async def _report(self, findings: Findings) -> None:
+        notices = [self.texts.get(key) for key in findings.staff_notices]
+        # Staff are told once per finding, not at every restart while it lasts.
+        told = await self.store.get_state(STARTUP_NOTICE_STATE) or ""
+        now = "\n".join(notices)
+        if now == told:
+            return
+        async with self.store.transaction() as tx:
+            for text in notices:
+                await tx.enqueue(Outbound(
+                    platform=Platform.TELEGRAM, chat_id=str(self.settings.staff_chat_id),
+                    purpose=Purpose.STAFF_NOTICE, text=escape(text), html=True,
+                ))
+        await self.store.set_state(STARTUP_NOTICE_STATE, now)
+
+    async def close_clients(self) -> None:
+        """Close the platforms' HTTP sessions (the store stays as it is)."""
+        await self.bot.session.close()
+        if self.vk is not None:
+            await self.vk.close()
 
     def _spawn(self, work: Awaitable[Any], name: str) -> None:
         task: asyncio.Task[Any] = asyncio.ensure_future(work)
@@ -192,9 +237,7 @@ class Application:
             if not task.done():
                 task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        await self.bot.session.close()
-        if self.vk is not None:
-            await self.vk.close()
+        await self.close_clients()
         await self.store.close()
         log.info("front desk stopped")
 

@@ -1,14 +1,22 @@
-"""Settings from the environment and `.env`; the environment wins."""
+"""Settings from the environment and `.env`; the environment wins.
+
+This module is read before anything heavy is imported (no aiogram, vkbottle, APScheduler or
+Fluent), so a wrong setting is reported within a second. Each field's description is its one
+meaning: `python -m bot --help`, README's settings table and `.env.example` say the same.
+"""
 
 from __future__ import annotations
 
 import re
+import textwrap
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from handlers.calendar import BusinessHours
@@ -18,19 +26,23 @@ from handlers.calendar import BusinessHours
 _CHECKOUT = Path(__file__).resolve().parent.parent
 PROJECT_DIR = _CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cwd()
 
-_DURATION = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2})$")
+_DURATION = re.compile(r"^(-)?(?:(\d+):)?(\d{1,2}):(\d{1,2})$")
+_SECONDS = re.compile(r"^[-+]?\d+$")
+
+STAFF_CHAT_MEANING = "the Telegram chat where staff work"
 
 
 def parse_duration(value: Any) -> Any:
     """Seconds as the environment gives them ("3"), `HH:MM:SS`, or ISO 8601 for pydantic."""
     if isinstance(value, str):
         text = value.strip()
-        if text.isdigit():
+        if _SECONDS.match(text):
             return timedelta(seconds=int(text))
         match = _DURATION.match(text)
         if match:
-            hours, minutes, seconds = (int(g or 0) for g in match.groups())
-            return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+            sign = -1 if match.group(1) else 1
+            hours, minutes, seconds = (int(g or 0) for g in match.groups()[1:])
+            return sign * timedelta(hours=hours, minutes=minutes, seconds=seconds)
     return value
 
 
@@ -56,46 +68,135 @@ def split_ids(value: Any) -> Any:
 
 
 class Settings(BaseSettings):
-    """Every setting Frontdesk reads; `.env.example` lists them with comments."""
+    """Every setting Frontdesk reads. A description is what --help, README and .env.example say.
+
+    An empty value (`DISCUSSION_CHAT_ID=` as `.env.example` ships it) means unset: the
+    default applies, so the example file works as it is.
+    """
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False,
+        env_ignore_empty=True,
     )
 
-    telegram_token: SecretStr = SecretStr("")
-    telegram_api_url: str = "https://api.telegram.org"
-    telegram_citizens: bool = True
-    staff_chat_id: int | None = None
-    staff_user_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
-    discussion_chat_id: int | None = None
+    telegram_token: SecretStr = Field(
+        SecretStr(""),
+        description="required: the bot token from @BotFather; staff work in Telegram",
+    )
+    telegram_api_url: str = Field(
+        "https://api.telegram.org",
+        description="Bot API server: Telegram's own, or a self-hosted Bot API server",
+    )
+    telegram_citizens: bool = Field(
+        True, description="on: citizens may write to the bot; off: citizens use VK only "
+        "and the bot serves the staff chat",
+    )
+    staff_chat_id: int | None = Field(
+        None, description=f"required: {STAFF_CHAT_MEANING}, a group or supergroup id "
+        "(negative, e.g. -1001234567890)",
+    )
+    staff_user_ids: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, description="optional: only these Telegram user ids may answer, "
+        "close and block (comma separated, e.g. 5001,5002); anonymous administrators of the "
+        "staff chat count as listed",
+    )
+    discussion_chat_id: int | None = Field(
+        None, description="optional: the discussion group of the administration's channel; "
+        "comments there open tickets",
+    )
 
-    vk_token: SecretStr = SecretStr("")
-    vk_group_id: int | None = None
-    vk_api_url: str = "https://api.vk.ru/method/"
+    vk_token: SecretStr = Field(
+        SecretStr(""), description="VK community token (messages, wall, photos, docs, "
+        "manage); empty turns VK off",
+    )
+    vk_group_id: int | None = Field(
+        None, description="the VK community id (a positive number); required with VK_TOKEN"
+    )
+    vk_api_url: str = Field("https://api.vk.ru/method/", description="base URL of VK API methods")
 
-    database_url: str = "sqlite:///frontdesk.sqlite3"
-    locale: Literal["ru", "en"] = "ru"
-    locales_dir: str = ""
-    timezone: str = "Europe/Moscow"
+    database_url: str = Field(
+        "sqlite:///frontdesk.sqlite3", description="the ticket store, a SQLite file: "
+        "sqlite:///relative/path is in the project's folder (where pyproject.toml is), "
+        "whatever the working directory; sqlite:////absolute/path for another place. Its "
+        "absolute path is logged at every start, a store created anew is announced in the "
+        "staff chat. One bot process per store",
+    )
+    locale: Literal["ru", "en"] = Field("ru", description="language of the texts: ru or en")
+    locales_dir: str = Field(
+        "", description="optional: a folder with your own texts (LOCALES_DIR/ru/*.ftl); "
+        "empty: the texts that come with Frontdesk",
+    )
+    timezone: str = Field(
+        "Europe/Moscow", description="time zone of the administration: deadlines and digests "
+        "are in local time",
+    )
 
-    escalation_after: timedelta = timedelta(hours=8)
-    escalation_check_interval: timedelta = timedelta(seconds=60)
-    escalation_repeat: timedelta = timedelta(hours=8)
-    escalation_chat_id: int | None = None
-    business_hours: str = "Mon-Fri 09:00-18:00"
-    digest_at: time | None = time(9, 0)
-    duty_mentions: str = ""
+    escalation_after: timedelta = Field(
+        timedelta(hours=8), description="expected first-answer time, in working time: "
+        "seconds, HH:MM:SS or ISO 8601 (PT8H)",
+    )
+    business_hours: str = Field(
+        "Mon-Fri 09:00-18:00", description="working hours, e.g. Mon-Fri 09:00-18:00 or "
+        "Mon-Thu 09:00-18:00, Fri 09:00-16:45; Russia's public holidays, transferred days off "
+        "and shortened pre-holiday days apply; 24/7 turns the calendar off",
+    )
+    escalation_check_interval: timedelta = Field(
+        timedelta(seconds=60), description="how often the escalation sweep runs "
+        "(seconds or HH:MM:SS)",
+    )
+    escalation_chat_id: int | None = Field(
+        None, description="optional: supervisors' chat for level 2 and above "
+        "(replies there work as in the staff chat); empty: the staff chat",
+    )
+    escalation_repeat: timedelta = Field(
+        timedelta(hours=8), description="after the top level, escalate again this often "
+        "(working time)",
+    )
+    duty_mentions: str = Field(
+        "", description="optional: mentions of the people on duty added to level 1, "
+        "e.g. @ivanova @petrov",
+    )
+    digest_at: time | None = Field(
+        time(9, 0), description="daily digest time on working days (HH:MM), or off"
+    )
 
-    organization_name: str = ""
-    organization_site_url: str = ""
-    gosuslugi_feedback_url: str = ""
-    privacy_policy_url: str = ""
+    organization_name: str = Field(
+        "", description="the administration as citizens know it: named in the greeting and as "
+        "the operator of personal data, e.g. Администрация Энского района",
+    )
+    organization_site_url: str = Field(
+        "", description="optional: the official site, linked in the greeting"
+    )
+    gosuslugi_feedback_url: str = Field(
+        "", description="optional: the administration's page on «Госуслуги. Решаем вместе», "
+        "linked in the greeting",
+    )
+    privacy_policy_url: str = Field(
+        "", description="optional: the personal data policy, linked from the greeting's data "
+        "notice",
+    )
 
-    pacing: bool = True
-    flood_limit: int = Field(default=20, ge=1)
-    delivery_give_up_after: timedelta = timedelta(hours=24)
-    shutdown_timeout: timedelta = timedelta(seconds=10)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    pacing: bool = Field(
+        True, description="on: keep within the platforms' rate limits; off only against "
+        "local test servers",
+    )
+    flood_limit: int = Field(
+        default=20, ge=1, description="messages a minute from one citizen before they are "
+        "asked to slow down",
+    )
+    delivery_give_up_after: timedelta = Field(
+        timedelta(hours=24), description="how long a message to a citizen is retried through "
+        "temporary errors (an outage of the platform) before staff are told it did not arrive "
+        "(seconds or HH:MM:SS); staff-side messages are never given up",
+    )
+    shutdown_timeout: timedelta = Field(
+        timedelta(seconds=10), description="on SIGTERM, how long the sender may drain the "
+        "outbox (seconds)",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="DEBUG, INFO, WARNING or ERROR; tokens and citizens' messages "
+        "are never logged",
+    )
 
     _durations = field_validator(
         "escalation_after", "escalation_check_interval", "escalation_repeat",
@@ -111,6 +212,11 @@ class Settings(BaseSettings):
             return value.strip().lower() == "on"
         return value
 
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.strip().upper() if isinstance(value, str) else value
+
     @field_validator("digest_at", mode="before")
     @classmethod
     def _digest_off(cls, value: Any) -> Any:
@@ -124,7 +230,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}") from exc
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Moscow)") from exc
         return value
 
     @field_validator("business_hours")
@@ -141,6 +247,13 @@ class Settings(BaseSettings):
     def _positive(cls, value: timedelta) -> timedelta:
         if value <= timedelta(0):
             raise ValueError("must be longer than zero")
+        return value
+
+    @field_validator("shutdown_timeout")
+    @classmethod
+    def _not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("must not be negative")
         return value
 
     @field_validator("telegram_api_url", "vk_api_url")
@@ -167,7 +280,7 @@ class Settings(BaseSettings):
         if not telegram and not vk:
             raise ValueError("TELEGRAM_TOKEN: set it (or VK_TOKEN): no platform is configured")
         if self.staff_chat_id is None:
-            raise ValueError("STAFF_CHAT_ID: required: the Telegram chat where staff work")
+            raise ValueError(f"STAFF_CHAT_ID: required: {STAFF_CHAT_MEANING}")
         if not telegram:
             raise ValueError(
                 "TELEGRAM_TOKEN: required: staff answer from the Telegram staff chat"
@@ -201,12 +314,80 @@ def load_settings(**overrides: Any) -> Settings:
         raise SettingsError(describe_error(exc)) from None
 
 
+# What is wrong, in words, for pydantic's error types a deployer can cause.
+_DURATION_WORDS = "must be a duration: seconds (60), HH:MM:SS (08:00:00) or ISO 8601 (PT8H)"
+_WORDS_BY_TYPE = {
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "bool_parsing": "must be on or off",
+    "time_parsing": "must be a time of day, HH:MM (e.g. 09:00), or off",
+    "time_type": "must be a time of day, HH:MM (e.g. 09:00), or off",
+    "time_delta_parsing": _DURATION_WORDS,
+    "time_delta_type": _DURATION_WORDS,
+    "list_type": "must be a comma separated list of whole numbers, e.g. 5001,5002",
+}
+_SECRET_FIELDS = frozenset({"telegram_token", "vk_token"})
+
+
+def _words(error: ErrorDetails) -> str:
+    kind = error.get("type", "")
+    context = error.get("ctx") or {}
+    if kind == "literal_error":
+        return "must be " + str(context.get("expected", "")).replace("'", "")
+    if kind == "int_parsing" and len(error.get("loc", ())) > 1:
+        return "must be whole numbers separated by commas, e.g. 5001,5002"
+    if kind in _WORDS_BY_TYPE:
+        return _WORDS_BY_TYPE[kind]
+    if kind == "greater_than_equal":
+        return f"must be at least {context.get('ge')}"
+    if kind == "missing":
+        return "required"
+    return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
+
+
 def describe_error(exc: ValidationError) -> str:
-    error = exc.errors(include_url=False, include_input=False)[0]
+    """The first error as one line: `NAME: what is wrong` (a token's value is never shown)."""
+    error = exc.errors(include_url=False)[0]
     location = [str(part) for part in error.get("loc", ()) if part != "__root__"]
-    message = str(error.get("msg", "invalid value"))
-    message = message.removeprefix("Value error, ")
-    if location:
-        name = location[0].upper()
-        return f"{name}: {message}"
-    return message
+    message = _words(error)
+    if not location:
+        return message
+    field = location[0]
+    given = error.get("input")
+    if (
+        field not in _SECRET_FIELDS and isinstance(given, str) and given.strip()
+        and message != str(error.get("msg", "")).removeprefix("Value error, ")
+    ):
+        shown = given if len(given) <= 40 else given[:40] + "…"
+        message = f"{message}, not {shown!r}"
+    return f"{field.upper()}: {message}"
+
+
+def default_words(info: FieldInfo) -> str:
+    """A field's default as a deployer writes it: `08:00:00`, `on`, `empty`."""
+    value = info.get_default(call_default_factory=True)
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, timedelta):
+        seconds = int(value.total_seconds())
+        if seconds < 3600:
+            return str(seconds)
+        return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if value is None or value in ("", []):
+        return "empty"
+    return str(value)
+
+
+def settings_help() -> str:
+    """Every setting with its default and meaning: what `python -m bot --help` prints."""
+    lines = []
+    for name, info in Settings.model_fields.items():
+        lines.append(f"  {name.upper()}  (default: {default_words(info)})")
+        lines.extend(textwrap.wrap(
+            str(info.description), width=92, initial_indent=" " * 6, subsequent_indent=" " * 6
+        ))
+    return "\n".join(lines)

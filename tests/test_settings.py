@@ -9,8 +9,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic.fields import FieldInfo
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import Settings, SettingsError, default_words, load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = {"TELEGRAM_TOKEN": "123456:ABC", "STAFF_CHAT_ID": "-100123"}
@@ -47,11 +48,72 @@ def test_defaults_match_readme(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.locale == "ru" and settings.timezone == "Europe/Moscow"
     assert settings.escalation_after == timedelta(hours=8)
     assert settings.pacing is True
+
+
+def readme_cell(info: FieldInfo) -> str:
+    shown = default_words(info)
+    if shown == "empty":
+        return "—" if str(info.description).startswith("required") else "empty"
+    return f"`{shown}`"
+
+
+def test_readme_table_says_what_the_settings_say() -> None:
+    """README's table names every setting once, with the default and meaning of the field."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    example = (ROOT / ".env.example").read_text(encoding="utf-8")
-    for name in type(settings).model_fields:
-        assert f"`{name.upper()}`" in readme, f"{name.upper()} is not in README"
-        assert f"\n{name.upper()}=" in example, f"{name.upper()} is not in .env.example"
+    section = readme.split("\n## Settings\n", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        line.split("|")[1].strip().strip("`"): line
+        for line in section.splitlines() if line.startswith("| `")
+    }
+    assert set(rows) == {name.upper() for name in Settings.model_fields}
+    for name, info in Settings.model_fields.items():
+        expected = f"| `{name.upper()}` | {readme_cell(info)} | {info.description} |"
+        assert rows[name.upper()] == expected
+
+
+def example_entries() -> dict[str, tuple[str, str]]:
+    """`.env.example` as {NAME: (comment above it, value)}."""
+    entries: dict[str, tuple[str, str]] = {}
+    comment: list[str] = []
+    for line in (ROOT / ".env.example").read_text(encoding="utf-8").splitlines():
+        if line.startswith("# ---") or not line.strip():
+            comment = []
+        elif line.startswith("#"):
+            comment.append(line.removeprefix("#").strip())
+        else:
+            name, _, value = line.partition("=")
+            entries[name] = (" ".join(comment), value)
+            comment = []
+    return entries
+
+
+def test_env_example_says_what_the_settings_say() -> None:
+    entries = example_entries()
+    assert set(entries) == {name.upper() for name in Settings.model_fields}
+    for name, info in Settings.model_fields.items():
+        assert entries[name.upper()][0] == info.description, name.upper()
+
+
+def test_env_example_as_shipped_is_the_defaults(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Empty lines mean unset: the example, with the two required values, reads as defaults."""
+    text = (ROOT / ".env.example").read_text(encoding="utf-8")
+    text = text.replace("\nTELEGRAM_TOKEN=\n", "\nTELEGRAM_TOKEN=123456:ABC\n")
+    text = text.replace("\nSTAFF_CHAT_ID=\n", "\nSTAFF_CHAT_ID=-100123\n")
+    (tmp_path / ".env").write_text(text, encoding="utf-8")
+    settings = load_settings()
+    defaults = Settings(_env_file=None, telegram_token="123456:ABC", staff_chat_id=-100123)  # type: ignore[call-arg]
+    assert settings == defaults
+    assert settings.discussion_chat_id is None and settings.vk_group_id is None
+
+
+def test_empty_in_the_environment_means_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    env(monkeypatch, DISCUSSION_CHAT_ID="", ESCALATION_CHAT_ID="", VK_GROUP_ID="",
+        ESCALATION_AFTER="", LOCALES_DIR="")
+    settings = load_settings()
+    assert settings.discussion_chat_id is None and settings.escalation_chat_id is None
+    assert settings.escalation_after == timedelta(hours=8)
 
 
 def test_relative_store_path_is_in_the_project_folder_absolute_as_given(
@@ -80,28 +142,80 @@ def test_environment_wins_over_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path:
     assert settings.locale == "en" and settings.timezone == "Europe/Samara"
 
 
-@pytest.mark.parametrize(
-    ("values", "named"),
-    [
-        ({"STAFF_CHAT_ID": "staff"}, "STAFF_CHAT_ID"),
-        ({"ESCALATION_AFTER": "soon"}, "ESCALATION_AFTER"),
-        ({"ESCALATION_AFTER": "0"}, "ESCALATION_AFTER"),
-        ({"TIMEZONE": "Mars/Olympus"}, "TIMEZONE"),
-        ({"LOCALE": "de"}, "LOCALE"),
-        ({"BUSINESS_HOURS": "Mon-Fri 18:00-09:00"}, "BUSINESS_HOURS"),
-        ({"TELEGRAM_API_URL": "api.telegram.org"}, "TELEGRAM_API_URL"),
-        ({"VK_TOKEN": "vk1.a.secret"}, "VK_GROUP_ID"),
-        ({"TELEGRAM_TOKEN": ""}, "TELEGRAM_TOKEN"),
-    ],
-)
-def test_wrong_setting_names_itself(
-    monkeypatch: pytest.MonkeyPatch, values: dict[str, str], named: str
+# Every setting a deployer can get wrong, and the one line that says so.
+WRONG = [
+    ({"TELEGRAM_TOKEN": ""}, "TELEGRAM_TOKEN: set it (or VK_TOKEN): no platform is configured"),
+    ({"TELEGRAM_API_URL": "api.telegram.org"},
+     "TELEGRAM_API_URL: must start with http:// or https://"),
+    ({"TELEGRAM_CITIZENS": "yes please"},
+     "TELEGRAM_CITIZENS: must be on or off, not 'yes please'"),
+    ({"STAFF_CHAT_ID": ""}, "STAFF_CHAT_ID: required: the Telegram chat where staff work"),
+    ({"STAFF_CHAT_ID": "staff"}, "STAFF_CHAT_ID: must be a whole number, not 'staff'"),
+    ({"STAFF_USER_IDS": "ivanova, 5002"},
+     "STAFF_USER_IDS: must be whole numbers separated by commas, e.g. 5001,5002"),
+    ({"DISCUSSION_CHAT_ID": "@channel"},
+     "DISCUSSION_CHAT_ID: must be a whole number, not '@channel'"),
+    ({"VK_TOKEN": "vk1.a.secret"}, "VK_GROUP_ID: required when VK_TOKEN is set"),
+    ({"VK_TOKEN": "vk1.a.secret", "VK_GROUP_ID": "club1"},
+     "VK_GROUP_ID: must be a whole number, not 'club1'"),
+    ({"VK_API_URL": "api.vk.ru"}, "VK_API_URL: must start with http:// or https://"),
+    ({"LOCALE": "de"}, "LOCALE: must be ru or en, not 'de'"),
+    ({"TIMEZONE": "Mars/Olympus"},
+     "TIMEZONE: unknown time zone 'Mars/Olympus' (e.g. Europe/Moscow)"),
+    ({"ESCALATION_AFTER": "-5"}, "ESCALATION_AFTER: must be longer than zero"),
+    ({"ESCALATION_AFTER": "0"}, "ESCALATION_AFTER: must be longer than zero"),
+    ({"ESCALATION_AFTER": "-01:00:00"}, "ESCALATION_AFTER: must be longer than zero"),
+    ({"ESCALATION_AFTER": "soon"},
+     "ESCALATION_AFTER: must be a duration: seconds (60), HH:MM:SS (08:00:00) or ISO 8601 "
+     "(PT8H), not 'soon'"),
+    ({"BUSINESS_HOURS": "Mon-Fri 18:00-09:00"}, "BUSINESS_HOURS: "),
+    ({"ESCALATION_CHECK_INTERVAL": "-1"},
+     "ESCALATION_CHECK_INTERVAL: must be longer than zero"),
+    ({"ESCALATION_CHAT_ID": "bosses"},
+     "ESCALATION_CHAT_ID: must be a whole number, not 'bosses'"),
+    ({"ESCALATION_REPEAT": "0"}, "ESCALATION_REPEAT: must be longer than zero"),
+    ({"DIGEST_AT": "9am"},
+     "DIGEST_AT: must be a time of day, HH:MM (e.g. 09:00), or off, not '9am'"),
+    ({"ORGANIZATION_SITE_URL": "ensk.example"},
+     "ORGANIZATION_SITE_URL: must start with https:// (or be empty)"),
+    ({"GOSUSLUGI_FEEDBACK_URL": "pos.gosuslugi.ru"},
+     "GOSUSLUGI_FEEDBACK_URL: must start with https:// (or be empty)"),
+    ({"PRIVACY_POLICY_URL": "ensk.example/privacy"},
+     "PRIVACY_POLICY_URL: must start with https:// (or be empty)"),
+    ({"PACING": "fast"}, "PACING: must be on or off, not 'fast'"),
+    ({"FLOOD_LIMIT": "0"}, "FLOOD_LIMIT: must be at least 1, not '0'"),
+    ({"FLOOD_LIMIT": "many"}, "FLOOD_LIMIT: must be a whole number, not 'many'"),
+    ({"DELIVERY_GIVE_UP_AFTER": "0"}, "DELIVERY_GIVE_UP_AFTER: must be longer than zero"),
+    ({"SHUTDOWN_TIMEOUT": "-3"}, "SHUTDOWN_TIMEOUT: must not be negative"),
+    ({"LOG_LEVEL": "loud"}, "LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR, not 'LOUD'"),
+]
+# Settings where any text is a valid value here; the store, the texts and the platforms
+# check them at start (tests below and in test_startup_checks.py).
+ANY_TEXT = {"DUTY_MENTIONS", "DATABASE_URL", "LOCALES_DIR", "VK_TOKEN", "ORGANIZATION_NAME"}
+
+
+@pytest.mark.parametrize(("values", "line"), WRONG, ids=[line.split(":")[0] for _, line in WRONG])
+def test_wrong_setting_names_itself_in_words(
+    monkeypatch: pytest.MonkeyPatch, values: dict[str, str], line: str
 ) -> None:
     env(monkeypatch, **values)
     with pytest.raises(SettingsError) as info:
         load_settings()
     message = str(info.value)
-    assert message.startswith(f"{named}:") and "\n" not in message
+    assert message.startswith(line) and "\n" not in message
+    assert "Input should" not in message and "identifier" not in message
+
+
+def test_every_setting_has_its_wrong_value_named() -> None:
+    named = {line.split(":")[0] for _, line in WRONG}
+    assert named | ANY_TEXT == {name.upper() for name in Settings.model_fields}
+
+
+def test_a_token_is_never_shown_in_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    env(monkeypatch, VK_TOKEN="vk1.a.very-secret", VK_GROUP_ID="club1")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert "very-secret" not in str(info.value)
 
 
 @pytest.mark.parametrize(
@@ -130,6 +244,62 @@ def test_a_wrong_start_stops_with_one_line(
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [line]
     assert "SECRET-TOKEN-VALUE" not in result.stderr + result.stdout
+
+
+HEAVY = ("aiogram", "vkbottle", "apscheduler", "fluent", "aiosqlite", "aiohttp", "storage")
+
+
+def run_bot(tmp_path: Path, *args: str, **values: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith(("TELEGRAM_", "STAFF_", "VK_", "DATABASE_", "LOCALE",
+                                  "ESCALATION_", "DIGEST_"))}
+    return subprocess.run(
+        [sys.executable, *args], cwd=tmp_path,
+        env={**clean, **values, "PYTHONPATH": str(ROOT)},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+
+
+@pytest.mark.parametrize(("values", "line"), WRONG[:6] + WRONG[12:14],
+                         ids=[line.split(":")[0] for _, line in WRONG[:6] + WRONG[12:14]])
+def test_a_wrong_setting_is_named_before_anything_heavy_is_imported(
+    tmp_path: Path, values: dict[str, str], line: str
+) -> None:
+    """The error line comes before aiogram and the rest are imported (seconds on a small VM)."""
+    result = run_bot(tmp_path, "-X", "importtime", "-m", "bot",
+                     **{**BASE, "TELEGRAM_TOKEN": "123456:SECRET-TOKEN-VALUE", **values})
+    assert result.returncode == 2
+    lines = result.stderr.splitlines()
+    [error] = [text for text in lines if not text.startswith("import time:")]
+    assert error.startswith(f"frontdesk: {line}")
+    imported = {
+        text.rsplit("|", 1)[1].strip() for text in lines if text.startswith("import time:")
+    }
+    assert "bot.settings" in imported
+    heavy = sorted(m for m in imported if m.split(".")[0] in HEAVY)
+    assert heavy == []
+
+
+def test_help_prints_every_setting_with_its_meaning(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "-m", "bot", "--help")
+    assert result.returncode == 0
+    said = " ".join(result.stdout.split())
+    for name, info in Settings.model_fields.items():
+        assert f"{name.upper()} (default: {default_words(info)}) {info.description}" in said
+
+
+def test_check_exits_2_with_the_line_for_a_wrong_setting(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "-m", "bot", "--check", **{**BASE, "ESCALATION_AFTER": "-5"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == "frontdesk: ESCALATION_AFTER: must be longer than zero"
+
+
+def test_an_unknown_argument_is_named(tmp_path: Path) -> None:
+    result = run_bot(tmp_path, "-m", "bot", "--chek", **BASE)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "frontdesk: unknown argument '--chek'; see python -m bot --help"
+    )
 
 
 def test_organization_and_its_links_are_read(monkeypatch: pytest.MonkeyPatch) -> None:

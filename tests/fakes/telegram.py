@@ -799,12 +799,14 @@ class _ApiError(Exception):
         *,
         retry_after: int | None = None,
         html: bool = False,
+        migrate_to_chat_id: int | None = None,
     ) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
         self.retry_after = retry_after
         self.html = html
+        self.migrate_to_chat_id = migrate_to_chat_id
 
 
 def _bad_request(reason: str) -> _ApiError:
@@ -1120,6 +1122,53 @@ class PrivateSender(Sender, total=False):
     """Reply to this stored message of the chat (a bot message, say)."""
 
 
+# ChatPermissions of a new group: members may send everything.
+_DEFAULT_PERMISSIONS: Final[JsonDict] = dict.fromkeys(
+    (
+        "can_send_messages",
+        "can_send_audios",
+        "can_send_documents",
+        "can_send_photos",
+        "can_send_videos",
+        "can_send_video_notes",
+        "can_send_voice_notes",
+        "can_send_polls",
+        "can_send_other_messages",
+        "can_add_web_page_previews",
+        "can_react_to_messages",
+        "can_change_info",
+        "can_invite_users",
+        "can_pin_messages",
+        "can_manage_topics",
+    ),
+    True,
+)
+_ADMIN_RIGHTS: Final[JsonDict] = {
+    "can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
+    "can_delete_messages": True, "can_manage_video_chats": True, "can_restrict_members": True,
+    "can_promote_members": False, "can_change_info": True, "can_invite_users": True,
+    "can_post_stories": False, "can_edit_stories": False, "can_delete_stories": False,
+    "can_send_welcome_messages": False, "can_pin_messages": True, "can_manage_topics": False,
+}
+
+
+def _chat_member(status: str, user: JsonDict, rights: Mapping[str, bool]) -> JsonDict:
+    """A ChatMember variant with every field the Bot API sends for ``status``."""
+    fields: JsonDict
+    if status == "creator":
+        fields = {"is_anonymous": False}
+    elif status == "administrator":
+        fields = dict(_ADMIN_RIGHTS)
+    elif status == "restricted":
+        fields = {**_DEFAULT_PERMISSIONS, "is_member": True, "can_edit_tag": False,
+                  "until_date": 0}
+    elif status == "kicked":
+        fields = {"until_date": 0}
+    else:
+        fields = {}
+    return {"status": status, "user": user, **fields, **rights}
+
+
 def _person(user_id: int, person: Sender, default_first_name: str) -> JsonDict:
     return _user(
         user_id,
@@ -1196,6 +1245,13 @@ class FakeTelegram:
         self._buckets: dict[int, _Bucket] = {}
 
         self.me: JsonDict = _user(BOT_ID, "Frontdesk", None, BOT_USERNAME, is_bot=True)
+        # Privacy mode is on for a new bot (@BotFather /setprivacy): getMe's
+        # can_read_all_group_messages is false. It matters only where the bot is no admin.
+        self.privacy_mode = True
+        # ChatMember records set by tests, per chat and user; the bot is an admin by default.
+        self._members: dict[int, dict[int, JsonDict]] = {}
+        self._permissions: dict[int, JsonDict] = {}
+        self._migrated: dict[int, int] = {}
 
         # Chats and their messages; a chat's dict keeps the order people see.
         self._groups: dict[int, JsonDict] = {}
@@ -1218,7 +1274,6 @@ class FakeTelegram:
         self._poll_waiter: _PollWaiter | None = None
         self._webhook_url = ""
         self._callback_queries: set[str] = set()
-        self._admins: dict[int, set[int]] = {}
         self._query_ids = itertools.count(4_000_000_000_000_000_001)
         self._channel_post_ids = itertools.count(1)
 
@@ -1362,7 +1417,7 @@ class FakeTelegram:
 
     def add_admin(self, chat_id: int, user_id: int) -> None:
         """Make a person an administrator of a group (``getChatMember`` says so)."""
-        self._admins.setdefault(chat_id, set()).add(user_id)
+        self.set_member(chat_id, user_id, "administrator")
 
     def block_user(self, chat_id: int) -> None:
         """The user blocks the bot: sending to them gets 403 (a group: the bot was kicked)."""
@@ -1406,6 +1461,35 @@ class FakeTelegram:
         """Someone deletes a message: replies to it and copies of it fail from now on."""
         if self._messages.get(chat_id, {}).pop(message_id, None) is None:
             raise LookupError(f"no message {message_id} in chat {chat_id}")
+
+    def migrate_group(self, chat_id: int, supergroup_id: int) -> JsonDict:
+        """The group becomes a supergroup with a new id; calls with the old id get 400.
+
+        https://core.telegram.org/bots/api#responseparameters: ``migrate_to_chat_id``.
+        """
+        old = self._groups.pop(chat_id)
+        self._migrated[chat_id] = supergroup_id
+        return self.add_group(supergroup_id, old["title"])
+
+    def set_member(
+        self, chat_id: int, user_id: int = BOT_ID,
+        status: Literal["creator", "administrator", "member", "restricted", "left", "kicked"]
+        = "member", **rights: bool,
+    ) -> JsonDict:
+        """Set what getChatMember answers for ``user_id`` (the bot by default) in a group.
+
+        ``rights`` override the variant's fields, e.g. ``can_send_messages=False`` for a
+        restricted member. The bot's status also governs its sending, as on Telegram: a bot
+        that left or was restricted from messages gets Telegram's errors.
+        """
+        user = self.me if user_id == BOT_ID else _user(user_id, DEFAULT_FIRST_NAME, None, None)
+        record = _chat_member(status, user, rights)
+        self._members.setdefault(chat_id, {})[user_id] = record
+        return record
+
+    def set_permissions(self, chat_id: int, **permissions: bool) -> None:
+        """The group's default permissions for members (ChatPermissions), e.g. read-only."""
+        self._permissions.setdefault(chat_id, dict(_DEFAULT_PERMISSIONS)).update(permissions)
 
     def add_file(
         self,
@@ -1930,6 +2014,8 @@ class FakeTelegram:
         }
         if error.retry_after is not None:
             payload["parameters"] = {"retry_after": error.retry_after}
+        if error.migrate_to_chat_id is not None:
+            payload["parameters"] = {"migrate_to_chat_id": error.migrate_to_chat_id}
         return web.Response(
             status=error.code,
             body=json.dumps(payload, ensure_ascii=False).encode(),
@@ -2328,11 +2414,18 @@ class FakeTelegram:
                 raise _ApiError(403, "Forbidden: bot can't initiate conversation with a user")
             return self._private_chat(ref)
         group = self._groups.get(ref)
+        if group is None and ref in self._migrated:
+            raise _ApiError(
+                400, "Bad Request: group chat was upgraded to a supergroup chat",
+                migrate_to_chat_id=self._migrated[ref],
+            )
         if group is None:
             raise _bad_request("chat not found")
         if ref in self._kicked:
             kind = "supergroup" if group["type"] == "supergroup" else "group"
             raise _ApiError(403, f"Forbidden: bot was kicked from the {kind} chat")
+        if sending:
+            self._check_bot_may_send(group)
         return group
 
     def _stored_message(self, chat_id: int, params: JsonDict, missing: str) -> JsonDict:
@@ -2546,7 +2639,7 @@ class FakeTelegram:
         return {
             **self.me,
             "can_join_groups": True,
-            "can_read_all_group_messages": False,
+            "can_read_all_group_messages": not self.privacy_mode,
             "supports_inline_queries": False,
             "can_connect_to_business": False,
             "has_main_web_app": False,
@@ -2554,8 +2647,12 @@ class FakeTelegram:
 
     def _get_chat(self, params: JsonDict) -> JsonDict:
         chat = self._chat(params.get("chat_id"), sending=False)
+        extra: JsonDict = {}
+        if chat["type"] != "private":
+            extra["permissions"] = self._permissions.get(chat["id"], _DEFAULT_PERMISSIONS)
         return {
             **chat,
+            **extra,
             "accent_color_id": 0,
             "max_reaction_count": 11,
             "accepted_gift_types": {
@@ -2568,20 +2665,45 @@ class FakeTelegram:
         }
 
     def _get_chat_member(self, params: JsonDict) -> JsonDict:
-        """https://core.telegram.org/bots/api#getchatmember: administrators as added with
-        :meth:`add_admin`; anyone else is an ordinary member (the fake keeps no member list)."""
         chat = self._chat(params.get("chat_id"), sending=False)
         user_id = self._int(params, "user_id")
-        user = _user(user_id, "Участник", None, None)
-        if user_id not in self._admins.get(chat["id"], set()):
+        return self._member(chat, user_id)
+
+    def _member(self, chat: JsonDict, user_id: int) -> JsonDict:
+        """https://core.telegram.org/bots/api#chatmember, as getChatMember answers it."""
+        if chat["type"] == "private":
+            user = self.me if user_id == BOT_ID else _user(user_id, DEFAULT_FIRST_NAME, None, None)
             return {"status": "member", "user": user}
-        rights = _names(
-            "can_manage_chat can_delete_messages can_manage_video_chats can_restrict_members"
-            " can_promote_members can_change_info can_invite_users can_post_stories"
-            " can_edit_stories can_delete_stories can_send_welcome_messages"
+        known = self._members.get(chat["id"], {}).get(user_id)
+        if known is not None:
+            return known
+        if user_id == BOT_ID:
+            return _chat_member("administrator", self.me, {})
+        seen = next(
+            (m["from"] for m in self._messages.get(chat["id"], {}).values()
+             if m.get("from", {}).get("id") == user_id),
+            None,
         )
-        return {"status": "administrator", "user": user, "can_be_edited": False,
-                "is_anonymous": False, **dict.fromkeys(rights, False)}
+        if seen is None:
+            return {"status": "left", "user": _user(user_id, DEFAULT_FIRST_NAME, None, None)}
+        return {"status": "member", "user": seen}
+
+    def _check_bot_may_send(self, chat: JsonDict) -> None:
+        """Telegram's answers to a bot that is not in a group, or may not write there."""
+        me = self._member(chat, BOT_ID)
+        kind = "supergroup" if chat["type"] == "supergroup" else "group"
+        if me["status"] in {"left", "kicked"} or (
+            me["status"] == "restricted" and not me.get("is_member")
+        ):
+            raise _ApiError(403, f"Forbidden: bot is not a member of the {kind} chat")
+        if me["status"] in {"creator", "administrator"}:
+            return
+        allowed = (
+            me["can_send_messages"] if me["status"] == "restricted"
+            else self._permissions.get(chat["id"], _DEFAULT_PERMISSIONS)["can_send_messages"]
+        )
+        if not allowed:
+            raise _bad_request("not enough rights to send text messages to the chat")
 
     def _get_file(self, params: JsonDict) -> JsonDict:
         file_id = params.get("file_id")

@@ -413,6 +413,7 @@ class FakeVK:
         self._lp_key = self._new_key()
         self._retired_keys: dict[str, int] = {}
         self._lp_events = dict(_DEFAULT_LONGPOLL_EVENTS)
+        self._lp_enabled = True
         self._longpoll_requests: list[int] = []
 
         self._methods: dict[str, Callable[[_Reader], JSON]] = {
@@ -569,6 +570,10 @@ class FakeVK:
     def set_longpoll_events(self, **events: bool) -> None:
         """Turn long poll event types on or off, like ``groups.setLongPollSettings``."""
         self._lp_events.update(events)
+
+    def set_longpoll_enabled(self, enabled: bool) -> None:
+        """Turn the community's Bots Long Poll API on or off (Manage → API usage)."""
+        self._lp_enabled = enabled
 
     # ------------------------------------------------------------------ users and posts
 
@@ -1094,14 +1099,22 @@ class FakeVK:
     def _groups_get_long_poll_server(self, p: _Reader) -> JSON:
         if p.require_integer("group_id") != self.group_id:
             raise VKError(15, "Access denied: no access to call this method")
+        if not self._lp_enabled:
+            raise VKError.invalid("longpoll for this group is not enabled")
         return {"key": self._lp_key, "server": self.longpoll_url, "ts": str(self.ts)}
 
     def _groups_get_long_poll_settings(self, p: _Reader) -> JSON:
-        p.require_integer("group_id")
-        return {"is_enabled": True, "api_version": API_VERSION, "events": dict(self._lp_events)}
+        if p.require_integer("group_id") != self.group_id:
+            raise VKError(15, "Access denied: no access to call this method")
+        return {
+            "is_enabled": self._lp_enabled, "api_version": API_VERSION,
+            "events": dict(self._lp_events),
+        }
 
     def _groups_set_long_poll_settings(self, p: _Reader) -> JSON:
         p.require_integer("group_id")
+        if p.text("enabled") is not None:
+            self._lp_enabled = p.flag("enabled")
         not_events = {"group_id", "enabled", "api_version", "access_token", "v"}
         for name in p.params.keys() - not_events:
             self._lp_events[name] = p.flag(name)
