@@ -157,23 +157,26 @@ class Application:
         log.info("front desk started")
 
     async def check(self, *, tell_staff: bool = True) -> None:
-        """Ask the platforms whether the desk can work, then open the store; report what is weak.
+        """Open the store, ask the platforms whether the desk can work, report what is weak.
 
-        The platforms are asked first, so a refused start leaves no store behind. With
-        `tell_staff` the store is opened and staff are told in their chat; without it
-        (`python -m bot --check`) only the log says it. Raises StartupRefused (or the store's
-        error) with the clients closed when the desk cannot work.
+        The store first: a wrong DATABASE_URL or a second process is named at once, without
+        waiting on the network. With `tell_staff` staff are told in their chat; without it
+        (`python -m bot --check`, which neither opens nor creates the store) only the log says
+        it. Raises StartupRefused with the clients and the store closed when the desk cannot
+        work.
         """
+        if tell_staff:
+            await self.store.open()
         vk_api = self.vk.api if self.vk is not None else None
         try:
             findings = await StartupChecks(self.settings, self.bot, vk_api).run()
-            for line in findings.warnings:
-                log.warning("%s", line)
-            if tell_staff:
-                await self.store.open()
         except BaseException:
             await self.close_clients()
+            if tell_staff:
+                await self.store.close()
             raise
+        for line in findings.warnings:
+            log.warning("%s", line)
         if tell_staff:
             await self._report(findings)
 
