@@ -115,6 +115,10 @@ class FrontDesk:
             idle, clock=lambda: self.now().timestamp())
         self._slowed: ExpiringDict[tuple[Platform, str], datetime] = ExpiringDict(
             idle, clock=lambda: self.now().timestamp())
+        # Whom a command was answered within the last minute: /help sent fifty times gets one
+        # greeting, so commands cannot take the share of the sends that FLOOD_LIMIT protects.
+        self._answered: ExpiringDict[tuple[Platform, str], datetime] = ExpiringDict(
+            idle, clock=lambda: self.now().timestamp())
 
     # citizens
 
@@ -134,9 +138,15 @@ class FrontDesk:
         async with self.store.transaction() as tx:
             if inbox_id is not None:
                 await tx.finish_inbox(inbox_id)
-            await tx.enqueue(Outbound(inbound.platform, inbound.chat_id, Purpose.GREETING, text))
+            answer = await self._may_answer_command(tx, inbound)
+            if answer:
+                await tx.enqueue(
+                    Outbound(inbound.platform, inbound.chat_id, Purpose.GREETING, text)
+                )
             if payload:
                 await self._new_message(tx, replace(inbound, text=payload[0]), self.now())
+        if answer:
+            self._answered[(inbound.platform, inbound.author_id)] = self.now()
 
     async def tell_ids(
         self, inbound: Inbound, inbox_id: int | None = None, *, anonymous: bool = False
@@ -151,10 +161,24 @@ class FrontDesk:
         async with self.store.transaction() as tx:
             if inbox_id is not None:
                 await tx.finish_inbox(inbox_id)
-            await tx.enqueue(Outbound(
-                inbound.platform, inbound.chat_id, Purpose.NOTICE, text,
-                reply_to=inbound.message_id,
-            ))
+            answer = await self._may_answer_command(tx, inbound)
+            if answer:
+                await tx.enqueue(Outbound(
+                    inbound.platform, inbound.chat_id, Purpose.NOTICE, text,
+                    reply_to=inbound.message_id,
+                ))
+        if answer:
+            self._answered[(inbound.platform, inbound.author_id)] = self.now()
+
+    async def _may_answer_command(self, tx: Transaction, inbound: Inbound) -> bool:
+        """/start, /help, /id: never to a blocked citizen, at most once a minute to anyone."""
+        answered = self._answered.get((inbound.platform, inbound.author_id))
+        if answered is not None and self.now() - answered < timedelta(minutes=1):
+            return False
+        state = await tx.intake_state(
+            inbound.source_key, inbound.platform, inbound.conversation, inbound.author_id
+        )
+        return not state.blocked
 
     async def receive(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A citizen's message, edit or deletion."""

@@ -7,6 +7,7 @@ secret, but the bot should not answer every member's command in a staff or publi
 from __future__ import annotations
 
 import logging
+import re
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
@@ -14,11 +15,13 @@ from aiogram.types import Message
 
 from bot.telegram.convert import to_inbound
 from handlers.desk import FrontDesk
+from handlers.model import Channel
 
 log = logging.getLogger(__name__)
 
 # https://core.telegram.org/bots/api#chatmember
 ADMIN_STATUSES = frozenset({"creator", "administrator"})
+_BARE_ID = re.compile(r"^\s*/id(?:@\w+)?\s*$", re.IGNORECASE)
 
 
 def posted_as_the_chat(message: Message) -> bool:
@@ -42,6 +45,11 @@ async def is_admin(bot: Bot, message: Message) -> bool:
     return member.status in ADMIN_STATUSES
 
 
+async def bare_id(message: Message) -> bool:
+    """`/id` and nothing else: with more text after it, it is a message like any other."""
+    return _BARE_ID.match(message.text or "") is not None
+
+
 async def answer_ids(
     message: Message, bot: Bot, desk: FrontDesk, inbox_id: int | None = None
 ) -> None:
@@ -49,3 +57,15 @@ async def answer_ids(
     if message.chat.type != "private" and not await is_admin(bot, message):
         return
     await desk.tell_ids(to_inbound(message), inbox_id, anonymous=posted_as_the_chat(message))
+
+
+async def answer_ids_or_comment(
+    message: Message, bot: Bot, desk: FrontDesk, inbox_id: int | None = None
+) -> None:
+    """/id under a post: ids for an administrator; a citizen's «/id …» is a comment."""
+    if await is_admin(bot, message):
+        await desk.tell_ids(
+            to_inbound(message), inbox_id, anonymous=posted_as_the_chat(message)
+        )
+        return
+    await desk.receive(to_inbound(message, channel=Channel.COMMENT), inbox_id)

@@ -10,7 +10,7 @@ from aiogram.filters import Command, CommandStart
 from aiogram.types import Message
 
 from bot.telegram.convert import is_content_less_service, to_inbound
-from bot.telegram.ids import answer_ids
+from bot.telegram.ids import answer_ids, answer_ids_or_comment, bare_id
 from handlers.desk import FrontDesk
 from handlers.model import Channel, Event
 
@@ -100,7 +100,7 @@ def citizens_router() -> Router:
         """/help: the greeting again, which says how the desk works; not a ticket."""
         await desk.greet(to_inbound(message), inbox_id)
 
-    router.message.register(answer_ids, Command("id"))
+    router.message.register(answer_ids, Command("id"), bare_id)
 
     @router.message()
     async def private_message(
@@ -130,7 +130,7 @@ def discussion_router(discussion_chat_id: int) -> Router:
     async def service(message: Message) -> None:
         """A service message in a post's thread: no ticket."""
 
-    router.message.register(answer_ids, Command("id"))
+    router.message.register(answer_ids_or_comment, Command("id"), bare_id)
 
     @router.message()
     async def comment(message: Message, desk: FrontDesk, inbox_id: int | None = None) -> None:
