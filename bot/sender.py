@@ -169,8 +169,11 @@ class Sender:
         out = item.outbound if len(group) == 1 else _merged(group)
         deliverer = self.deliverers.get(out.platform)
         if deliverer is None:
+            # VK turned off with VK messages still waiting: staff hear of each one.
+            reason = f"{out.platform} is not configured"
             for each in group:
-                await self.store.outbox_failed(each, f"{out.platform} is not configured")
+                await self.feedback.delivery_failed(each.outbound, reason)
+                await self.store.outbox_failed(each, reason)
             return None
         await self.pacer.acquire(out.platform, out.chat_id)
         try:
@@ -202,8 +205,10 @@ class Sender:
             await self.feedback.staff_chat_refused(out, error)
         elif result.permanent or (not setting and self._too_old(item)):
             log.warning("outbox row %s failed for good: %s", item.id, error)
-            await self.store.outbox_failed(item, error, result.message_ids)
+            # People are told first: a crash between the two tells them again after the
+            # restart rather than never.
             await self.feedback.delivery_failed(out, error)
+            await self.store.outbox_failed(item, error, result.message_ids)
             return None
         delay = result.retry_after if result.retry_after is not None else backoff(item.attempts)
         until = self.now() + timedelta(seconds=delay)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from pathlib import Path
+
+import pytest
 
 from handlers.desk import FrontDesk
 from handlers.model import Platform, Purpose
@@ -11,9 +14,16 @@ from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT
 from tests.test_desk import citizen, outbox
 from tests.test_e2e_telegram import texts_in
-from tests.test_intake_faults import CITIZEN, FaultDesk, tg  # noqa: F401
+from tests.test_intake_faults import CITIZEN, FaultDesk
 
 DISCUSSION = -1001000000555
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        fake.add_group(STAFF_CHAT, "Операторы")
+        yield fake
 
 
 async def greetings(store: SqliteStore) -> int:

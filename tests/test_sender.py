@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -18,7 +20,7 @@ from handlers.texts import Texts
 from storage import SqliteStore
 from tests.conftest import STAFF_CHAT
 from tests.fakes.telegram import FakeTelegram
-from tests.test_desk import citizen
+from tests.test_desk import citizen, outbox
 
 CITIZEN = 42
 
@@ -88,3 +90,51 @@ async def test_staff_side_rows_are_never_given_up_by_time(
         await tg.wait_sent(1, chat_id=int(STAFF_CHAT), timeout=60)
     assert clock.moment - clock.first >= timedelta(hours=24)
     assert tg.sent(int(STAFF_CHAT))[0]["message"]["text"] == "№1"
+
+
+class KilledAfterMarkingFailed(SqliteStore):
+    """The process dies the instant a row is marked failed: nothing after it runs."""
+
+    async def outbox_failed(self, *args: object, **kwargs: object) -> None:
+        await super().outbox_failed(*args, **kwargs)  # type: ignore[arg-type]
+        raise asyncio.CancelledError
+
+
+async def test_a_crash_right_after_giving_up_still_leaves_staff_told(
+    tg: FakeTelegram, desk: FrontDesk, texts: Texts, tmp_path: Path
+) -> None:
+    store = KilledAfterMarkingFailed(str(tmp_path / "killed.sqlite3"))
+    await store.open()
+    try:
+        killed_desk = FrontDesk(store, texts, desk.calendar, desk.config, now=desk.now)
+        await killed_desk.receive(citizen("вопрос", user=CITIZEN))
+        tg.block_user(CITIZEN)  # 403: permanent, the row is given up at once
+        clock = RunningClock()
+        async with tg.bot() as bot:
+            sender = Sender(
+                store, {Platform.TELEGRAM: TelegramDelivery(bot, store)},
+                DeliveryFeedback(store, texts, desk.config), changed=store.changed, now=clock,
+                give_up_after=timedelta(hours=24),
+            )
+            with pytest.raises(asyncio.CancelledError):
+                await sender._deliver([  # the first due row: the acknowledgement
+                    next(i for i in await outbox(store) if i.outbound.chat_id == str(CITIZEN))
+                ])
+        notices = [
+            i.outbound.text for i in await outbox(store)
+            if i.outbound.purpose is Purpose.STAFF_NOTICE
+        ]
+        assert any("№1" in text for text in notices), notices
+    finally:
+        await store.close()
+
+
+async def test_a_vk_message_left_when_vk_is_turned_off_is_told_to_staff(
+    tg: FakeTelegram, store: SqliteStore, desk: FrontDesk, texts: Texts
+) -> None:
+    await desk.receive(replace(citizen("вопрос"), platform=Platform.VK))
+    async with running_sender(tg, store, desk, texts, RunningClock()):  # Telegram only
+        notice = await tg.wait_for(lambda: [
+            t for r in tg.sent(int(STAFF_CHAT)) if "не удалось" in (t := r["message"]["text"])
+        ])
+    assert notice[0].startswith("№1")
