@@ -62,7 +62,8 @@ class DeskScheduler:
     def start(self) -> None:
         """Schedule the jobs on the running event loop; the first sweep runs at once."""
         tz = self.config.timezone
-        # An explicit zone: cron jobs otherwise follow the machine's local one (FACTS.md).
+        # An explicit zone: cron jobs otherwise follow the scheduler's, by default the machine's
+        # local one (https://apscheduler.readthedocs.io/en/3.x/modules/triggers/cron.html).
         scheduler = AsyncIOScheduler(timezone=tz)
         scheduler.add_job(
             self.sweep,

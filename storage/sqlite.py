@@ -410,7 +410,8 @@ class SqliteStore:
         try:
             self._db = await aiosqlite.connect(self._path, isolation_level=None)
             await self._db.execute("PRAGMA journal_mode = WAL")
-            # In WAL, NORMAL keeps the file consistent after a crash; see FACTS.md.
+            # In WAL, NORMAL keeps the file consistent after a crash and may lose only the
+            # last commits on power loss: https://www.sqlite.org/pragma.html#pragma_synchronous
             await self._db.execute("PRAGMA synchronous = NORMAL")
             await self._db.execute("PRAGMA foreign_keys = ON")
             await self._db.execute("PRAGMA busy_timeout = 5000")

@@ -1,7 +1,8 @@
 """Durable long polling: every update is stored before Telegram is told it was received.
 
 aiogram's own polling confirms a batch by asking for the next one while the handlers of the
-last may still run (FACTS.md), so a crash could lose confirmed updates. Here the offset moves
+last may still run (`Dispatcher.start_polling(handle_as_tasks=True)`, its default, in
+aiogram/dispatcher/dispatcher.py), so a crash could lose confirmed updates. Here the offset moves
 only after the batch is in the inbox, and handlers work from the inbox.
 """
 

@@ -2,8 +2,9 @@
 
 vkbottle's BotPolling starts from VK's current position (events that arrived while the bot was
 down are skipped) and keeps its position in `.vkbottle/` under the working directory
-(FACTS.md). Here the position lives in the store, next to the inbox, and moves only after the
-batch is stored; the desk works from the inbox, and an event seen twice is stored once.
+(vkbottle/polling/bot_polling.py). Here the position lives in the store, next to the inbox,
+and moves only after the batch is stored; the desk works from the inbox, and an event seen
+twice is stored once.
 Protocol: https://dev.vk.com/ru/api/bots-long-poll/getting-started
 """
 
