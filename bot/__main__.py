@@ -39,10 +39,29 @@ def main(argv: list[str]) -> int:
     except SettingsError as exc:
         print(f"frontdesk: {exc}", file=sys.stderr)
         return 2
+    if "--check" not in argv:
+        busy = store_in_use(settings.database_url)
+        if busy:
+            print(f"frontdesk: {busy}", file=sys.stderr)
+            return 2
     # Only now the heavy part: aiogram and the rest take seconds to import.
     from bot.run import run  # noqa: PLC0415
 
     return run(settings, check_only="--check" in argv)
+
+
+def store_in_use(database_url: str) -> str | None:
+    """Another desk on this store, told before the slow start-up rather than after it."""
+    if not database_url.lower().startswith("sqlite:"):
+        return None
+    from storage import StoreError  # noqa: PLC0415
+    from storage.lockfile import in_use  # noqa: PLC0415
+    from storage.sqlite import sqlite_path  # noqa: PLC0415
+
+    try:
+        return in_use(sqlite_path(database_url))
+    except StoreError:
+        return None  # the store names its own trouble when it opens
 
 
 if __name__ == "__main__":

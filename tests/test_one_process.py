@@ -113,3 +113,27 @@ async def test_a_look_before_start_names_the_holder_and_holds_nothing(tmp_path: 
     assert reason is not None and "DATABASE_URL" in reason and f"pid {os.getpid()}" in reason
     await store.close()
     assert in_use(path) is None
+
+
+def test_a_second_desk_is_refused_before_aiogram_is_imported(tmp_path: Path) -> None:
+    """The refusal comes from a look at the lock right after the settings, not after the
+    seconds aiogram takes to import."""
+    from storage.lockfile import StoreLock  # noqa: PLC0415
+    from tests.test_settings import BASE, run_bot  # noqa: PLC0415
+
+    db = tmp_path / "desk.sqlite3"
+    held = StoreLock(str(db))
+    held.acquire()
+    try:
+        result = run_bot(tmp_path, "-X", "importtime", "-m", "bot",
+                         **BASE, DATABASE_URL=f"sqlite:///{db}")
+    finally:
+        held.release()
+    lines = result.stderr.splitlines()
+    [error] = [text for text in lines if not text.startswith("import time:")]
+    imported = {
+        text.rsplit("|", 1)[1].strip() for text in lines if text.startswith("import time:")
+    }
+    assert result.returncode == 2
+    assert "DATABASE_URL" in error and f"pid {os.getpid()}" in error
+    assert not [m for m in imported if m.split(".")[0] in {"aiogram", "vkbottle", "apscheduler"}]
