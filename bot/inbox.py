@@ -1,10 +1,12 @@
 """What becomes of an inbox row after the desk tried it: done, kept, or tried again later.
 
-Only an update that cannot be read is finished with its reason. Anything else that goes
-wrong while handling it (the store locked or failing to write, a broken text file, a bug
-met by one kind of message) leaves the row pending: it is tried again with growing pauses,
-and after the last try it is set aside, kept in the store, and staff are told in one
-message how many updates wait and why. Rows set aside are tried again at the next start.
+Only an update that cannot be read is finished with its reason; it stays in the inbox and
+staff are told how many could not be read (at most one message an hour, never the text).
+Anything else that goes wrong while handling it (the store locked or failing to write, a
+broken text file, a bug met by one kind of message) leaves the row pending: it is tried
+again with growing pauses, and after the last try it is set aside, kept in the store, and
+staff are told in one message how many updates wait and why. Rows set aside are tried again
+at the next start. A notice held back by the once-an-hour rule stays owed until it is sent.
 """
 
 from __future__ import annotations
@@ -60,6 +62,9 @@ class InboxKeeper:
         self.now = now
         self._next_due: datetime | None = None
         self._untold: str | None = None  # a reason staff still have to hear about
+        # Whether unreadable updates may be owed to staff: looked up once at start, since
+        # the count lives in the store and survives a crash before the notice was sent.
+        self._unreadable = True
 
     @property
     def tries(self) -> int:
@@ -74,6 +79,8 @@ class InboxKeeper:
         await self.store.finish_inbox_many(
             [item.id for item in items if item.id not in deferred], permanent
         )
+        if permanent:
+            self._unreadable = True
         now = self.now()
         for item in again:
             reason = failures[item.id].reason
@@ -92,18 +99,32 @@ class InboxKeeper:
         await self.tell_staff()
 
     async def tell_staff(self) -> None:
-        """One message for every update set aside; kept owed while it cannot be written."""
+        """Tell staff of updates set aside or unreadable; owed until a notice is written.
+
+        A notice held back because staff were told within the hour stays owed: the idle
+        loop calls this every few seconds, so it goes once the hour is over.
+        """
+        if self._unreadable:
+            try:
+                if await notices.updates_unreadable(
+                    self.store, self.desk.texts, self.desk.config.staff_chat_id, now=self.now()
+                ):
+                    self._unreadable = False
+            except Exception as exc:
+                log.error("staff could not be told of unreadable updates (%s); "
+                          "trying again later", type(exc).__name__)
         if self._untold is None:
             return
         try:
             count, latest = await self.store.set_aside_inbox()
-            if count:
-                await notices.updates_set_aside(
-                    self.store, self.desk.texts, self.desk.config.staff_chat_id,
-                    count=count, reason=latest or self._untold, now=self.now(),
-                )
-        except Exception:
-            log.exception("staff could not be told of updates set aside; trying again later")
+            if count and not await notices.updates_set_aside(
+                self.store, self.desk.texts, self.desk.config.staff_chat_id,
+                count=count, reason=latest or self._untold, now=self.now(),
+            ):
+                return  # told within the hour: still owed
+        except Exception as exc:
+            log.error("staff could not be told of updates set aside (%s); trying again later",
+                      type(exc).__name__)
             return
         self._untold = None
 

@@ -10,6 +10,9 @@ from typing import Any, Protocol
 
 from handlers.model import Attachment, Channel, Outbound, Platform
 
+# How many updates were finished as unreadable since staff were last told (a count).
+UNREADABLE_UNTOLD = "inbox:unreadable-untold"
+
 
 class StoreError(Exception):
     """The store cannot be opened or used as configured."""

@@ -26,6 +26,7 @@ from handlers.model import (
     Purpose,
 )
 from storage.base import (
+    UNREADABLE_UNTOLD,
     InboxItem,
     IntakeState,
     MessageRecord,
@@ -376,7 +377,7 @@ class SqliteStore:
         self._file_lock = StoreLock(self._path) if exclusive and self._path != ":memory:" \
             else None
         self._db: aiosqlite.Connection | None = None
-        self.created = False  # whether open() found no file and made a new store
+        self.created = False  # whether open() found no schema and made a new store
         self._lock = asyncio.Lock()
         self.changed = asyncio.Event()  # set when the outbox gets rows, for the sender
 
@@ -402,11 +403,7 @@ class SqliteStore:
                 raise StoreError(f"DATABASE_URL: folder {parent} does not exist")
         if self._file_lock is not None:
             self._file_lock.acquire()
-        self.created = self._path == ":memory:" or not Path(self._path).exists()
-        where = self.location
-        log.info("store: %s", where)
-        if self.created and self._path != ":memory:":
-            log.warning("a new store was created at %s: ticket numbers start at №1", where)
+        log.info("store: %s", self.location)
         try:
             self._db = await aiosqlite.connect(self._path, isolation_level=None)
             await self._db.execute("PRAGMA journal_mode = WAL")
@@ -433,6 +430,12 @@ class SqliteStore:
         await db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         async with db.execute("SELECT version FROM schema_version") as cur:
             applied = {row[0] for row in await cur.fetchall()}
+        # New is a store without a schema, whether the file was missing or empty (a failed
+        # restore, `> frontdesk.sqlite3`): numbering starts at №1 either way.
+        self.created = not applied
+        if self.created and self._path != ":memory:":
+            log.warning("a new store was created at %s: ticket numbers start at №1",
+                        self.location)
         folder = resources.files("storage") / "migrations"
         scripts = sorted(
             (int(p.name.split("_", 1)[0]), p) for p in folder.iterdir()
@@ -454,6 +457,10 @@ class SqliteStore:
                     raise
                 await db.execute("COMMIT")
 
+    def _keep_lock(self) -> None:
+        if self._file_lock is not None:
+            self._file_lock.keep()
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
         async with self._quiet_transaction() as tx:
@@ -464,6 +471,7 @@ class SqliteStore:
     async def _quiet_transaction(self) -> AsyncIterator[SqliteTransaction]:
         """A transaction that adds no outbox rows, so the sender need not look again."""
         async with self._lock:
+            self._keep_lock()
             db = self.db
             # IMMEDIATE takes the write lock up front, so two writers cannot deadlock.
             await db.execute_fetchall("BEGIN IMMEDIATE")
@@ -477,10 +485,12 @@ class SqliteStore:
 
     async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         async with self._lock:
+            self._keep_lock()
             return list(await self.db.execute_fetchall(sql, params))
 
     async def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
         async with self._lock:
+            self._keep_lock()
             await self.db.execute_fetchall(sql, params)
 
     # intake
@@ -520,6 +530,10 @@ class SqliteStore:
             await tx._do(f"UPDATE inbox SET done = 1 WHERE done = 0 AND id IN ({marks})", ids)
             for inbox_id, error in errors.items():
                 await tx._do("UPDATE inbox SET error = ? WHERE id = ?", (error, inbox_id))
+            if errors:
+                # Owed to staff in the same transaction, so a crash cannot lose the count.
+                owed = await tx.get_state(UNREADABLE_UNTOLD)
+                await tx.set_state(UNREADABLE_UNTOLD, str(int(owed or 0) + len(errors)))
 
     async def inbox_retry(self, inbox_id: int, not_before: datetime, error: str) -> None:
         """A row whose handling failed: one more attempt counted, tried again later."""

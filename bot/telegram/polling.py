@@ -18,6 +18,7 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import (
+    ClientDecodeError,
     TelegramConflictError,
     TelegramNetworkError,
     TelegramRetryAfter,
@@ -92,6 +93,7 @@ class TelegramPoller:
         """Long-poll Telegram until stopped; store each batch, then confirm it."""
         offset: int | None = None
         failures = 0
+        store_failures = 0  # counted apart: a good getUpdates says nothing of the store
         while not self._stopping.is_set():
             self.first_poll.set()
             try:
@@ -107,7 +109,13 @@ class TelegramPoller:
                 log.error("TELEGRAM_TOKEN: %s", exc.message)
                 await self._pause(10)
                 continue
-            except (TelegramNetworkError, TelegramServerError, TimeoutError, OSError) as exc:
+            except (
+                TelegramNetworkError, TelegramServerError, ClientDecodeError,
+                TimeoutError, OSError,
+            ) as exc:
+                # ClientDecodeError: an answer that is not Telegram's JSON, such as the HTML
+                # page of a 502 from the proxy in front of the Bot API. Its text may carry
+                # the answer itself (citizens' messages): only the name is logged.
                 failures += 1
                 delay = min(30.0, 0.5 * 2 ** min(failures, 6))
                 log.warning("getUpdates failed (%s); again in %.1f s", type(exc).__name__, delay)
@@ -130,11 +138,13 @@ class TelegramPoller:
                 await self.store.put_inbox(PLATFORM, items)
             except Exception as exc:
                 # Not confirmed to Telegram: the same batch comes again.
-                failures += 1
-                log.error("the inbox could not store updates (%s); again shortly",
-                          type(exc).__name__)
-                await self._pause(min(30.0, 0.5 * 2 ** min(failures, 6)))
+                store_failures += 1
+                delay = min(30.0, 0.5 * 2 ** min(store_failures, 6))
+                log.error("the inbox could not store updates (%s); again in %.1f s",
+                          type(exc).__name__, delay)
+                await self._pause(delay)
                 continue
+            store_failures = 0
             offset = next_offset
             self._wake.set()
 
@@ -168,6 +178,8 @@ class TelegramPoller:
                 failures += 1
                 log.error("telegram inbox: the store failed (%s); again shortly",
                           type(exc).__name__)
+                if self._stopping.is_set():
+                    return  # what is not done stays pending for the next start
                 await self._pause(min(30.0, 0.5 * 2 ** min(failures, 6)))
                 continue
             if items:

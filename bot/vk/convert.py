@@ -198,6 +198,8 @@ def attachments_of(obj: JSON) -> tuple[Attachment, ...]:
 
 def _message(event: JSON) -> JSON:
     obj = event.get("object") or {}
+    if not isinstance(obj, dict):
+        return {}
     # message_new wraps the message with client_info; message_edit is the message itself.
     inner = obj.get("message") if event.get("type") == "message_new" else obj
     return inner if isinstance(inner, dict) else {}
@@ -209,7 +211,8 @@ def author_id(event: JSON) -> int | None:
     if kind in DIRECT_EVENTS:
         sender = _int(_message(event).get("from_id"))
     elif kind in {"wall_reply_new", "wall_reply_edit"}:
-        sender = _int((event.get("object") or {}).get("from_id"))
+        obj = event.get("object")
+        sender = _int(obj.get("from_id")) if isinstance(obj, dict) else None
     else:
         return None
     return sender if sender is not None and sender > 0 else None

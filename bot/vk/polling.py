@@ -15,8 +15,8 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -25,16 +25,18 @@ from vkbottle import API, VKAPIError
 from bot.inbox import Failure, InboxKeeper, failed, malformed
 from bot.stopping import unless_stopped
 from bot.vk.client import NETWORK_ERRORS, TOKEN_REJECTED, describe, error_code
-from bot.vk.convert import Author, author_id, is_start, to_inbound
+from bot.vk.convert import author_id, is_start, to_inbound
 from bot.vk.names import AuthorNames
+from handlers import notices
 from handlers.desk import FrontDesk, command_of
-from handlers.model import Channel, Event
+from handlers.model import Channel, Event, Inbound
 from storage.base import InboxItem, Store
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "vk"
 TS_STATE = "vk:ts"  # the long poll position after the last batch stored in the inbox
+HEARD_STATE = "vk:heard-at"  # when VK last answered with events or none (ISO time, UTC)
 BATCH = 100
 
 
@@ -78,6 +80,7 @@ class VKPoller:
         ts = await self.store.get_state(TS_STATE)
         server: LongPollServer | None = None
         failures = 0
+        store_failures = 0  # counted apart: a good answer from VK says nothing of the store
         while not self._stopping.is_set():
             try:
                 if server is None:
@@ -109,9 +112,10 @@ class VKPoller:
                 await self._store(answer, ts)
             except Exception as exc:
                 # The position stays where it was: VK gives the same events again.
-                failures += 1
-                await self._back_off(failures, f"the store failed: {type(exc).__name__}")
+                store_failures += 1
+                await self._back_off(store_failures, f"the store failed: {type(exc).__name__}")
                 continue
+            store_failures = 0
             ts = str(answer["ts"]) if answer.get("ts") is not None else ts
 
     async def _server(self) -> LongPollServer:
@@ -144,7 +148,7 @@ class VKPoller:
             new_ts = str(answer["ts"])
             log.warning("VK long poll: events before position %s are lost; going on from %s",
                         ts, new_ts)
-            await self.store.set_state(TS_STATE, new_ts)
+            await self._missed(new_ts)
             return server, new_ts
         if failed == 2:
             log.info("VK long poll key expired; asking for a new one")
@@ -152,10 +156,29 @@ class VKPoller:
         if failed == 3:
             log.warning("VK long poll lost its state; a new key and position: "
                         "events since the last batch may be missed")
+            await self._missed(None)
             return None, None
         log.warning("VK long poll answered failed=%r; asking for a new server", failed)
         await self._pause(1.0)
         return None, ts
+
+    async def _missed(self, new_ts: str | None) -> None:
+        """Events VK cannot give back: staff are told to look in the community's messages.
+
+        The notice and the new position are written together; VK offers no way to fetch
+        the lost events again through the long poll.
+        """
+        now = datetime.now(UTC)
+        async with self.store.transaction() as tx:
+            heard = await tx.get_state(HEARD_STATE)
+            since = datetime.fromisoformat(heard) if heard else None
+            await notices.vk_events_missed(
+                tx, self.desk.texts, self.desk.config.staff_chat_id,
+                self.desk.config.timezone, since=since, until=now,
+            )
+            if new_ts is not None:  # failed: 3 takes VK's current position once asked
+                await tx.set_state(TS_STATE, new_ts)
+            await tx.set_state(HEARD_STATE, now.isoformat())
 
     async def _store(self, answer: dict[str, Any], ts: str) -> None:
         updates = answer.get("updates") or []
@@ -171,8 +194,10 @@ class VKPoller:
             await self.store.put_inbox(PLATFORM, items)
             self._wake.set()
         new_ts = answer.get("ts")
-        if new_ts is not None and str(new_ts) != ts:
-            await self.store.set_state(TS_STATE, str(new_ts))
+        async with self.store.transaction() as tx:
+            if new_ts is not None and str(new_ts) != ts:
+                await tx.set_state(TS_STATE, str(new_ts))
+            await tx.set_state(HEARD_STATE, datetime.now(UTC).isoformat())
 
     async def _back_off(self, failures: int, reason: str) -> None:
         delay = min(30.0, 0.5 * 2 ** min(failures, 6))
@@ -198,6 +223,8 @@ class VKPoller:
             except Exception as exc:  # the store itself failing must not stop intake
                 failures += 1
                 log.error("VK inbox: the store failed (%s); again shortly", type(exc).__name__)
+                if self._stopping.is_set():
+                    return  # what is not done stays pending for the next start
                 await self._pause(min(30.0, 0.5 * 2 ** min(failures, 6)))
                 continue
             if items:
@@ -215,29 +242,54 @@ class VKPoller:
                 event = json.loads(item.payload)
             except ValueError:
                 event = None
-            events.append(event if isinstance(event, dict) else None)
-        # One users.get for the whole batch.
-        authors = await self.names.lookup(
-            user for user in (author_id(e) for e in events if e) if user is not None
-        )
+            # Every Bots Long Poll event carries its `object` as a JSON object.
+            readable = isinstance(event, dict) and isinstance(event.get("object"), dict)
+            events.append(event if readable else None)
+        # One users.get for the whole batch; an event whose author cannot be read is
+        # malformed on its own, and must not hold back the others.
         failures: dict[int, Failure] = {}
+        users: list[int] = []
         for item, event in zip(items, events, strict=True):
+            try:
+                user = author_id(event) if event is not None else None
+            except Exception as exc:
+                failures[item.id] = self._malformed(item.id, exc)
+                continue
+            if user is not None:
+                users.append(user)
+        try:
+            authors = await self.names.lookup(users)
+        except Exception as exc:  # an odd answer to users.get: cards show profile ids
+            log.warning("users.get failed (%s); cards show profile ids", type(exc).__name__)
+            authors = {}
+        for item, event in zip(items, events, strict=True):
+            if item.id in failures:
+                continue
             if event is None:
                 log.warning("inbox row %s: malformed event", item.id)
                 failures[item.id] = malformed("malformed event")
                 continue
             try:
-                await self._handle(item.id, event, authors)
+                inbound = to_inbound(event, self.group_id, authors)
+            except Exception as exc:  # the event itself cannot be read: trying again won't help
+                failures[item.id] = self._malformed(item.id, exc)
+                continue
+            try:
+                await self._handle(item.id, event, inbound)
             except Exception as exc:  # one event failing must not stop the rest
                 log.exception("inbox row %s: handling failed", item.id)
                 failures[item.id] = failed(exc)
         # The desk finishes its rows in its own transactions; the keeper settles the rest.
         await self.keeper.settle(items, failures)
 
-    async def _handle(
-        self, inbox_id: int, event: dict[str, Any], authors: Mapping[int, Author]
-    ) -> None:
-        inbound = to_inbound(event, self.group_id, authors)
+    @staticmethod
+    def _malformed(inbox_id: int, exc: Exception) -> Failure:
+        # The error's name only: its text may quote the event, a citizen's words included.
+        reason = f"malformed event: {type(exc).__name__}"
+        log.warning("inbox row %s: %s", inbox_id, reason)
+        return malformed(reason)
+
+    async def _handle(self, inbox_id: int, event: dict[str, Any], inbound: Inbound | None) -> None:
         if inbound is None:
             return  # the community's own comments, group chats, events the desk ignores
         if is_start(event) or (
