@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.app import Application
 from bot.settings import Settings
+from storage import SqliteStore
 from tests.fakes.telegram import BOT_ID
 
 # The bot id in a token is the bot's user id: the fake's bot, so that "a reply to the bot"
@@ -31,6 +32,15 @@ def make_settings(tg_url: str, db: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
+async def installed(db: Path) -> None:
+    """A store with its schema, as an installed desk has it (an empty file counts as new)."""
+    if db.exists() and db.stat().st_size:
+        return
+    store = SqliteStore(db)
+    await store.open()
+    await store.close()
+
+
 class Desk:
     """One Frontdesk process under test: start, stop, restart on the same database.
 
@@ -52,8 +62,8 @@ class Desk:
         return make_settings(self.tg_url, self.db, **self.overrides)
 
     async def start(self) -> Application:
-        if not self.new_store and not self.db.exists():
-            self.db.touch()  # an empty file is an empty SQLite database
+        if not self.new_store:
+            await installed(self.db)
         self.app = Application(self.settings)
         await self.app.start()
         return self.app

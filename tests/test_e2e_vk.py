@@ -13,6 +13,7 @@ import pytest
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.vk import LONGPOLL, FakeVK
 from tests.harness import STAFF_CHAT, Desk
+from tests.test_e2e_telegram import texts_in
 
 CITIZEN = 1001
 NEIGHBOUR = 1002
@@ -316,7 +317,11 @@ async def test_lost_answers_are_retried_without_duplicates(
     assert first.params["random_id"] == again.params["random_id"]
 
 
-async def test_vk_losing_history_or_state_does_not_stop_polling(
+def missed_notices(tg: FakeTelegram) -> list[str]:
+    return [t for t in texts_in(tg, STAFF_CHAT) if t.startswith("ВКонтакте не передал")]
+
+
+async def test_vk_losing_history_or_state_does_not_stop_polling_and_staff_are_told(
     tg: FakeTelegram, vk: FakeVK, make_desk: Callable[..., Desk],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -335,11 +340,17 @@ async def test_vk_losing_history_or_state_does_not_stop_polling(
         await polling(vk)
         vk.message_new(NEIGHBOUR, "после потери")
         await vk.wait_messages(1, peer_id=NEIGHBOUR)
+        await tg.wait_for(lambda: len(missed_notices(tg)) >= 2)
     finally:
         await desk.stop()
-    assert not vk.sent_messages(CITIZEN)  # VK no longer had it
+    assert not vk.sent_messages(CITIZEN)  # VK no longer had it …
     assert "events before position" in caplog.text
     assert "may be missed" in caplog.text
+    # … so a person is told: once for the lost history, once for the lost state.
+    missed = missed_notices(tg)
+    assert len(missed) == 2, missed
+    assert all("могли не дойти до бота" in t for t in missed)
+    assert " с " in missed[0] and " по " in missed[0]  # between the last answer and now
 
 
 async def test_polling_survives_vk_errors_and_bad_gateway(

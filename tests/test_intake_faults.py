@@ -22,7 +22,7 @@ from storage import SqliteStore
 from storage.sqlite import SqliteTransaction
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.vk import FakeVK
-from tests.harness import STAFF_CHAT, Desk
+from tests.harness import STAFF_CHAT, Desk, installed
 from tests.test_e2e_telegram import texts_in
 
 CITIZEN = 5551001
@@ -66,7 +66,7 @@ class FaultDesk(Desk):
         self.delays = delays
 
     async def start(self) -> Application:
-        self.db.touch()
+        await installed(self.db)
         store = self.make_store(self.db) if self.make_store else None
         self.app = Application(self.settings, store)
         if self.delays is not None:

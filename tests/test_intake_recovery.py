@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -23,16 +24,23 @@ from tests.fakes.telegram import FakeTelegram
 from tests.fakes.vk import FakeVK
 from tests.harness import STAFF_CHAT
 from tests.test_e2e_telegram import texts_in
-from tests.test_intake_faults import (  # noqa: F401 (fixtures)
-    CITIZEN,
-    VK_CITIZEN,
-    FaultDesk,
-    tg,
-    vk,
-    vk_settings,
-)
+from tests.test_intake_faults import CITIZEN, VK_CITIZEN, FaultDesk, vk_settings
 
 UNREADABLE = "Не удалось прочитать"
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram() as fake:
+        fake.add_group(STAFF_CHAT, "Операторы")
+        yield fake
+
+
+@pytest.fixture
+async def vk() -> AsyncIterator[FakeVK]:
+    async with FakeVK() as fake:
+        fake.add_user(VK_CITIZEN, "Анна", "Иванова")
+        yield fake
 
 
 def staff_notices(db: Path) -> list[str]:

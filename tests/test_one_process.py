@@ -137,3 +137,76 @@ def test_a_second_desk_is_refused_before_aiogram_is_imported(tmp_path: Path) -> 
     assert result.returncode == 2
     assert "DATABASE_URL" in error and f"pid {os.getpid()}" in error
     assert not [m for m in imported if m.split(".")[0] in {"aiogram", "vkbottle", "apscheduler"}]
+
+async def test_a_second_store_through_a_symlink_is_refused(tmp_path: Path) -> None:
+    real = tmp_path / "data" / "desk.sqlite3"
+    real.parent.mkdir()
+    link = tmp_path / "desk.sqlite3"
+    first = SqliteStore(real, exclusive=True)
+    await first.open()
+    os.symlink(real, link)
+    second = SqliteStore(link, exclusive=True)
+    try:
+        with pytest.raises(StoreError, match="in use by another Frontdesk process"):
+            await second.open()
+        assert in_use(str(link)) is not None
+    finally:
+        await second.close()
+        await first.close()
+
+
+async def test_a_lock_file_removed_while_the_desk_runs_is_made_again(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "desk.sqlite3"
+    first = SqliteStore(db, exclusive=True)
+    await first.open()
+    Path(f"{db}.lock").unlink()  # a clean-up of stale-looking *.lock files
+    await first.get_state("anything")  # the running desk uses its store: it locks anew
+    assert "locking it again" in caplog.text
+    second = SqliteStore(db, exclusive=True)
+    try:
+        with pytest.raises(StoreError, match=f"pid {os.getpid()}"):
+            await second.open()
+    finally:
+        await second.close()
+        await first.close()
+
+
+async def test_a_desk_whose_lock_was_taken_by_another_stops_using_the_store(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "desk.sqlite3"
+    first = SqliteStore(db, exclusive=True)
+    await first.open()
+    Path(f"{db}.lock").unlink()
+    second = SqliteStore(db, exclusive=True)
+    await second.open()  # started in the moment between the removal and the first's next use
+    try:
+        with pytest.raises(StoreError, match="in use by another"):
+            await first.get_state("anything")
+        with pytest.raises(StoreError):  # and every later use: no two desks sending
+            await first.get_state("anything")
+    finally:
+        await second.close()
+        await first.close()
+
+
+async def test_an_empty_store_file_counts_as_a_new_store(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    db = tmp_path / "desk.sqlite3"
+    db.write_bytes(b"")  # a failed restore, `> desk.sqlite3`, a full disk at copy time
+    store = SqliteStore(db, exclusive=True)
+    await store.open()
+    try:
+        assert store.created
+        assert "a new store was created" in caplog.text
+    finally:
+        await store.close()
+    again = SqliteStore(db, exclusive=True)
+    await again.open()
+    try:
+        assert not again.created
+    finally:
+        await again.close()

@@ -88,7 +88,9 @@ class VKPoller:
                 if ts is None:
                     # A first start, or VK lost its state: from VK's current position.
                     ts = server.ts
-                    await self.store.set_state(TS_STATE, ts)
+                    async with self.store.transaction() as tx:
+                        await tx.set_state(TS_STATE, ts)
+                        await tx.set_state(HEARD_STATE, datetime.now(UTC).isoformat())
                 answer = await self._check(server, ts)
             except VKAPIError as exc:
                 if error_code(exc) == TOKEN_REJECTED:
