@@ -11,6 +11,7 @@ from typing import Any
 
 from bench.proc import BotProcess, base_env
 from tests.fakes.telegram import TOKEN, FakeTelegram
+from tests.harness import installed
 
 STAFF_CHAT = -1001000000001
 FIRST_CITIZEN = 700_000_000
@@ -49,7 +50,7 @@ async def spawn_desk(
     A store created at start is announced in the staff chat; an installed desk's is not, and
     the staff chat's figures count cards only.
     """
-    db.touch()  # an empty file is an empty SQLite database
+    await installed(db)  # a store with its schema (an empty file would count as new)
     return await BotProcess.spawn(["-m", "bot"], desk_env(tg.base_url, db, pacing), workdir)
 
 
