@@ -111,7 +111,9 @@ class FrontDesk:
         self.now = now
         # Both matter for a minute after a citizen's last message, then are forgotten.
         idle = timedelta(minutes=1).total_seconds()
-        self._recent: ExpiringDict[tuple[Platform, str], deque[datetime]] = ExpiringDict(
+        self._recent: ExpiringDict[
+            tuple[Platform, str], deque[tuple[datetime, tuple[Event, str, str]]]
+        ] = ExpiringDict(
             idle, clock=lambda: self.now().timestamp())
         self._slowed: ExpiringDict[tuple[Platform, str], datetime] = ExpiringDict(
             idle, clock=lambda: self.now().timestamp())
@@ -218,12 +220,16 @@ class FrontDesk:
         """More than FLOOD_LIMIT messages from one citizen within the last minute."""
         key = (inbound.platform, inbound.author_id)
         recent = self._recent.setdefault(key, deque())
-        while recent and now - recent[0] >= timedelta(minutes=1):
+        while recent and now - recent[0][0] >= timedelta(minutes=1):
             recent.popleft()
-        recent.append(now)
+        # A message is counted once however often its handling is tried (a failed try
+        # rolls back and is tried again); an edit with new text is another message.
+        seen = (inbound.event, inbound.source_key, inbound.text)
+        if all(other != seen for _, other in recent):
+            recent.append((now, seen))
         if len(self._recent) > 50_000:
             minute_ago = now - timedelta(minutes=1)
-            for other in [k for k, v in self._recent.items() if v[-1] <= minute_ago]:
+            for other in [k for k, v in self._recent.items() if not v or v[-1][0] <= minute_ago]:
                 del self._recent[other]
         return len(recent) > self.config.flood_limit
 
