@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,14 @@ async def installed(db: Path) -> None:
     """A store with its schema, as an installed desk has it (an empty file counts as new)."""
     if db.exists() and db.stat().st_size:
         return
-    store = SqliteStore(db)
-    await store.open()
-    await store.close()
+    quiet = logging.getLogger("storage.sqlite")  # the installing is not the test's start
+    was, quiet.disabled = quiet.disabled, True
+    try:
+        store = SqliteStore(db)
+        await store.open()
+        await store.close()
+    finally:
+        quiet.disabled = was
 
 
 class Desk:
