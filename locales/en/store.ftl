@@ -4,7 +4,7 @@
 staff-intake-set-aside = { $count ->
     [one] { $count } incoming message
    *[other] { $count } incoming messages
-} could not be handled (tried for about an hour): { $reason }. They are kept; the citizens have not been acknowledged yet. Remove the cause and restart the bot: the messages will be handled again.
+} could not be handled (tried for about an hour): { $reason }. Nothing is lost, but until they are handled citizens get no acknowledgement and staff answers do not go out. Remove the cause and restart the bot: the messages will be handled again.
 # A store file was created at this start: ticket numbers begin again.
 staff-new-store = A new store was started at { $path }: numbering starts at №1. If the bot worked with another file before, check DATABASE_URL.
 # Incoming updates the desk could not read at all (malformed, an unknown kind); kept in the inbox.
