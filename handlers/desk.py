@@ -227,10 +227,6 @@ class FrontDesk:
         seen = (inbound.event, inbound.source_key, inbound.text)
         if all(other != seen for _, other in recent):
             recent.append((now, seen))
-        if len(self._recent) > 50_000:
-            minute_ago = now - timedelta(minutes=1)
-            for other in [k for k, v in self._recent.items() if not v or v[-1][0] <= minute_ago]:
-                del self._recent[other]
         return len(recent) > self.config.flood_limit
 
     async def _slow_down(
