@@ -24,9 +24,10 @@ from zoneinfo import ZoneInfo
 
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.desk import DeskConfig, FrontDesk
-from handlers.model import Channel, Inbound, Outbound, Platform, Purpose
+from handlers.model import Inbound
 from handlers.texts import Texts
 from storage import SqliteStore
+from storage.values import Channel, Outbound, Platform, Purpose
 
 STAFF_CHAT = "-1001000000001"
 ROUNDS = 40

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.world import STAFF_CHAT
-from handlers.model import Outbound, Platform, Purpose
 from storage import SqliteStore
+from storage.values import Outbound, Platform, Purpose
 
 log = logging.getLogger(__name__)
 

@@ -35,11 +35,11 @@ from handlers import notices
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.desk import DeskConfig, FrontDesk
 from handlers.feedback import DeliveryFeedback
-from handlers.model import Outbound, Platform, Purpose
 from handlers.render import hours_words
 from handlers.texts import Texts, escape
 from scheduler.jobs import DeskScheduler
-from storage import SqliteStore, store_from_url
+from storage import Store, store_from_url
+from storage.values import Outbound, Platform, Purpose
 
 if TYPE_CHECKING:
     from bot.vk.adapter import VKAdapter
@@ -73,9 +73,9 @@ def build_dispatcher(settings: Settings, desk: FrontDesk) -> Dispatcher:
 class Application:
     """Everything one Frontdesk process runs, started and stopped together."""
 
-    def __init__(self, settings: Settings, store: SqliteStore | None = None) -> None:
+    def __init__(self, settings: Settings, store: Store | None = None) -> None:
         self.settings = settings
-        self.store: SqliteStore = store or store_from_url(settings.database_url)
+        self.store: Store = store or store_from_url(settings.database_url)
         folder = Path(settings.locales_dir) if settings.locales_dir else None
         self.texts = Texts(settings.locale, folder)
         self.calendar = WorkCalendar(BusinessHours.parse(settings.business_hours), settings.zone)

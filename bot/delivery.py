@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from handlers.model import Outbound
+from storage.values import Outbound
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 
 from handlers.expiring import ExpiringDict
-from handlers.model import Platform
+from storage.values import Platform
 
 BUSY_POLL = 0.01  # every send of a window is still under way: look again this soon
 UNDER_WAY_AT_MOST = 30.0  # seconds; longer than any request is let run

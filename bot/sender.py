@@ -13,8 +13,8 @@ from bot.delivery import Deliverer, DeliveryResult
 from bot.pacing import Pacer
 from bot.telegram.split import TEXT_LIMIT, html_visible_length
 from handlers.feedback import DeliveryFeedback
-from handlers.model import Outbound, Platform, Purpose
 from storage.base import OutboxItem, Store
+from storage.values import Outbound, Platform, Purpose
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 from handlers import queue, render
 from handlers.expiring import ExpiringDict
-from handlers.model import Channel, Event, Inbound, Outbound, Platform, Purpose
+from handlers.model import Event, Inbound
 from handlers.texts import Texts, escape
 from storage.base import MessageRecord, NewTicket, Store, Ticket, Transaction
+from storage.values import Channel, Outbound, Platform, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -314,15 +315,9 @@ class FrontDesk:
         self, tx: Transaction, ticket: Ticket, inbound: Inbound, now: datetime
     ) -> None:
         await self._record(tx, ticket.id, inbound, now)
-        changes: dict[str, object] = {"reply_to": inbound.message_id}
-        if ticket.waiting_since is None:
-            # Answered before: the citizen's new message makes it wait on staff again.
-            deadline = self._deadline(now)
-            changes.update(
-                waiting_since=now, deadline_at=deadline, next_escalation_at=deadline,
-                escalation_level=0,
-            )
-        await tx.update_ticket(ticket.id, **changes)
+        # Answered before: the citizen's new message makes it wait on staff again.
+        waits = (now, self._deadline(now)) if ticket.waiting_since is None else None
+        await tx.citizen_wrote(ticket.id, inbound.message_id, waits=waits)
         await tx.enqueue(Outbound(
             platform=Platform.TELEGRAM,
             chat_id=self.config.staff_chat_id,
@@ -574,15 +569,7 @@ class FrontDesk:
             attachments=inbound.attachments, author=inbound.author_name,
             source_key=inbound.source_key, platform_message_id=inbound.message_id,
         ))
-        await tx.update_ticket(
-            ticket.id,
-            first_answer_at=ticket.first_answer_at or now,
-            last_answer_at=now,
-            waiting_since=None,
-            deadline_at=None,
-            next_escalation_at=None,
-            escalation_level=0,
-        )
+        await tx.answered(ticket.id, now)
         if not ticket.is_open:
             await self._tell_staff(
                 tx, self.texts.get("staff-answer-to-closed", number=ticket.id),
@@ -606,10 +593,7 @@ class FrontDesk:
                 ticket_id=ticket.id, chat_id=inbound.chat_id,
             )
             return
-        await tx.update_ticket(
-            ticket.id, status="closed", closed_at=self.now(), waiting_since=None,
-            deadline_at=None, next_escalation_at=None,
-        )
+        await tx.close_ticket(ticket.id, self.now())
         await tx.enqueue(to_citizen(
             ticket, Purpose.CLOSING, self.texts.get("closing", number=ticket.id)
         ))

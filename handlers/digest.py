@@ -14,9 +14,9 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 
 from handlers.escalation import WorkingClock, duration
-from handlers.model import Outbound, Platform, Purpose
 from handlers.texts import Texts
 from storage.base import Store, Ticket
+from storage.values import Outbound, Platform, Purpose
 
 if TYPE_CHECKING:
     from handlers.desk import DeskConfig

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from handlers.model import Outbound, Platform, Purpose
 from handlers.render import clean
 from handlers.texts import Texts, escape
 from storage.base import Store, Ticket, Transaction
+from storage.values import Outbound, Platform, Purpose
 
 if TYPE_CHECKING:
     from handlers.desk import DeskConfig

@@ -12,9 +12,9 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from handlers.model import Outbound, Platform, Purpose
 from handlers.texts import Texts, escape
 from storage.base import Store, Transaction
+from storage.values import Outbound, Platform, Purpose
 
 if TYPE_CHECKING:
     from handlers.desk import DeskConfig
@@ -74,7 +74,7 @@ class DeliveryFeedback:
             each = outbound.purpose in _EACH_REPORTED
             if ticket.unreachable == reason and not each:
                 return
-            await tx.update_ticket(ticket.id, unreachable=reason)
+            await tx.set_unreachable(ticket.id, reason)
             if each:
                 text = self.texts.get(
                     "staff-answer-failed", number=ticket.id, reason=reason,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.model import Outbound, Platform, Purpose
 from handlers.texts import Texts, escape
 from storage.base import UNREADABLE_UNTOLD, Store, Transaction
+from storage.values import Outbound, Platform, Purpose
 
 SET_ASIDE_TOLD = "inbox:set-aside-told"  # when staff were last told of updates set aside
 UNREADABLE_TOLD = "inbox:unreadable-told"  # when staff were last told of unreadable updates

@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from handlers.escalation import duration
-from handlers.model import Outbound, Platform, Purpose
 from handlers.render import clean
 from handlers.texts import Texts, escape
 from storage.base import Ticket, Transaction
+from storage.values import Outbound, Platform, Purpose
 
 if TYPE_CHECKING:
     from handlers.desk import DeskConfig

@@ -6,8 +6,9 @@ from collections.abc import Iterable
 from datetime import datetime, tzinfo
 
 from handlers.calendar import BusinessHours, DayHours
-from handlers.model import Attachment, Channel, Inbound, Platform
+from handlers.model import Inbound
 from handlers.texts import Texts, TextsError, escape
+from storage.values import Attachment, Channel, Platform
 
 SUMMARY_LENGTH = 200
 

@@ -13,7 +13,7 @@ from storage.base import (
 from storage.sqlite import SqliteStore
 
 
-def store_from_url(url: str) -> SqliteStore:
+def store_from_url(url: str) -> Store:
     """The store a DATABASE_URL names."""
     scheme = url.split(":", 1)[0].lower()
     if scheme == "sqlite":

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
-from handlers.model import Attachment, Channel, Outbound, Platform
+from storage.values import Attachment, Channel, Outbound, Platform
 
 # How many updates were finished as unreadable since staff were last told (a count).
 UNREADABLE_UNTOLD = "inbox:unreadable-untold"
@@ -119,7 +120,6 @@ class IntakeState:
 class Transaction(Protocol):
     """Reads and writes that commit together or not at all."""
 
-    async def open_ticket(self, platform: Platform, conversation: str) -> Ticket | None: ...
     async def ticket(self, ticket_id: int) -> Ticket | None: ...
     async def ticket_by_ref(
         self, platform: Platform, chat_id: str, message_id: str
@@ -129,7 +129,17 @@ class Transaction(Protocol):
         self, source_key: str, platform: Platform, conversation: str, citizen_id: str
     ) -> IntakeState: ...
     async def create_ticket(self, new: NewTicket) -> Ticket: ...
-    async def update_ticket(self, ticket_id: int, **fields: Any) -> None: ...
+    # what happens to a ticket, each in words of the desk rather than of columns
+    async def citizen_wrote(
+        self, ticket_id: int, message_id: str, *, waits: tuple[datetime, datetime] | None = None
+    ) -> None:
+        """A follow-up: replies go under it; with `waits` (since, deadline) it waits again."""
+        ...
+    async def answered(self, ticket_id: int, at: datetime) -> None:
+        """Staff answered: nothing waits on them, the first answer is kept."""
+        ...
+    async def close_ticket(self, ticket_id: int, at: datetime) -> None: ...
+    async def set_unreachable(self, ticket_id: int, reason: str | None) -> None: ...
     async def add_message(self, record: MessageRecord) -> bool: ...
     async def mark_message(
         self, source_key: str, *, edited_at: datetime | None = None,
@@ -153,6 +163,19 @@ class Transaction(Protocol):
 
 class Store(Protocol):
     """The ticket store: SQLite by default; one interface for every backend."""
+
+    # Set after every transaction that may have added outbox rows: the sender looks again.
+    changed: asyncio.Event
+
+    @property
+    def created(self) -> bool:
+        """Whether open() found no schema and made a new store: numbering starts at №1."""
+        ...
+
+    @property
+    def location(self) -> str:
+        """Where the store is, for the log and the staff notice (never a password)."""
+        ...
 
     async def open(self) -> None: ...
     async def close(self) -> None: ...

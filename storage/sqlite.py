@@ -16,15 +16,6 @@ from typing import Any
 
 import aiosqlite
 
-from handlers.model import (
-    TICKET_REFS,
-    TO_CITIZEN,
-    Attachment,
-    Channel,
-    Outbound,
-    Platform,
-    Purpose,
-)
 from storage.base import (
     UNREADABLE_UNTOLD,
     InboxItem,
@@ -36,17 +27,18 @@ from storage.base import (
     Ticket,
 )
 from storage.lockfile import StoreLock
+from storage.values import (
+    TICKET_REFS,
+    TO_CITIZEN,
+    Attachment,
+    Channel,
+    Outbound,
+    Platform,
+    Purpose,
+)
 
 log = logging.getLogger(__name__)
 
-_TIME_FIELDS = frozenset({
-    "opened_at", "waiting_since", "deadline_at", "first_answer_at", "last_answer_at",
-    "closed_at", "next_escalation_at",
-})
-_TICKET_FIELDS = frozenset({
-    "citizen_name", "citizen_link", "reply_to", "link", "summary", "status", "escalation_level",
-    "card_chat_id", "card_message_id", "unreachable", "thread_id",
-}) | _TIME_FIELDS
 _TICKET_COLUMNS = (
     "id, platform, channel, chat_id, conversation, citizen_id, citizen_name, citizen_link, "
     "thread_id, reply_to, link, summary, status, opened_at, waiting_since, deadline_at, "
@@ -190,14 +182,6 @@ class SqliteTransaction:
     async def _do(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self._db.execute_fetchall(sql, params)
 
-    async def open_ticket(self, platform: Platform, conversation: str) -> Ticket | None:
-        row = await self._one(
-            f"SELECT {_TICKET_COLUMNS} FROM tickets "
-            "WHERE platform = ? AND conversation = ? AND status = 'open'",
-            (platform.value, conversation),
-        )
-        return _ticket(row) if row else None
-
     async def ticket(self, ticket_id: int) -> Ticket | None:
         row = await self._one(f"SELECT {_TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))
         return _ticket(row) if row else None
@@ -251,16 +235,36 @@ class SqliteTransaction:
         )
         return _ticket(row)
 
-    async def update_ticket(self, ticket_id: int, **fields: Any) -> None:
-        unknown = set(fields) - _TICKET_FIELDS
-        if unknown:
-            raise ValueError(f"unknown ticket fields: {sorted(unknown)}")
-        names = sorted(fields)
-        values = [ts(fields[n]) if n in _TIME_FIELDS else fields[n] for n in names]
-        assignments = ", ".join(f"{n} = ?" for n in names)
+    async def citizen_wrote(
+        self, ticket_id: int, message_id: str, *, waits: tuple[datetime, datetime] | None = None
+    ) -> None:
+        if waits is None:
+            await self._do("UPDATE tickets SET reply_to = ? WHERE id = ?", (message_id, ticket_id))
+            return
+        since, deadline = waits
         await self._do(
-            f"UPDATE tickets SET {assignments} WHERE id = ?", (*values, ticket_id)
+            "UPDATE tickets SET reply_to = ?, waiting_since = ?, deadline_at = ?, "
+            "next_escalation_at = ?, escalation_level = 0 WHERE id = ?",
+            (message_id, ts(since), ts(deadline), ts(deadline), ticket_id),
         )
+
+    async def answered(self, ticket_id: int, at: datetime) -> None:
+        await self._do(
+            "UPDATE tickets SET first_answer_at = COALESCE(first_answer_at, ?), "
+            "last_answer_at = ?, waiting_since = NULL, deadline_at = NULL, "
+            "next_escalation_at = NULL, escalation_level = 0 WHERE id = ?",
+            (ts(at), ts(at), ticket_id),
+        )
+
+    async def close_ticket(self, ticket_id: int, at: datetime) -> None:
+        await self._do(
+            "UPDATE tickets SET status = 'closed', closed_at = ?, waiting_since = NULL, "
+            "deadline_at = NULL, next_escalation_at = NULL WHERE id = ?",
+            (ts(at), ticket_id),
+        )
+
+    async def set_unreachable(self, ticket_id: int, reason: str | None) -> None:
+        await self._do("UPDATE tickets SET unreachable = ? WHERE id = ?", (reason, ticket_id))
 
     async def add_message(self, record: MessageRecord) -> bool:
         added = await self._all(
@@ -731,7 +735,7 @@ class SqliteStore:
 async def _refer(tx: SqliteTransaction, out: Outbound, message_ids: Sequence[str]) -> None:
     """Record the tickets these messages name, so a staff reply to any of them reaches them.
 
-    A row's own ticket when its purpose names it (handlers.model.TICKET_REFS), and every
+    A row's own ticket when its purpose names it (storage.values.TICKET_REFS), and every
     ticket in `refers`; the first card of a ticket is kept on the ticket as well.
     """
     if not message_ids:

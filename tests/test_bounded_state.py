@@ -10,7 +10,7 @@ from bot.pacing import Pacer
 from bot.telegram.stateless import NoStates
 from handlers.desk import FrontDesk
 from handlers.expiring import ExpiringDict
-from handlers.model import Platform
+from storage.values import Platform
 from tests.conftest import FixedClock
 from tests.harness import make_settings
 from tests.test_desk import citizen

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from handlers.desk import FrontDesk
-from handlers.model import Platform, Purpose
 from storage import SqliteStore
+from storage.values import Platform, Purpose
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT
 from tests.test_desk import citizen, outbox

@@ -9,9 +9,10 @@ from datetime import UTC, datetime
 from handlers import render
 from handlers.calendar import BusinessHours
 from handlers.desk import FrontDesk, command_of
-from handlers.model import Attachment, Channel, Event, Inbound, Outbound, Platform, Purpose
+from handlers.model import Event, Inbound
 from handlers.texts import Texts
 from storage import OutboxItem, SqliteStore
+from storage.values import Attachment, Channel, Outbound, Platform, Purpose
 from tests.conftest import STAFF_CHAT, FixedClock
 
 

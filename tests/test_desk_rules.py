@@ -6,8 +6,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 from handlers.desk import FrontDesk
-from handlers.model import Channel, Event, Outbound, Platform, Purpose
+from handlers.model import Event
 from storage import SqliteStore
+from storage.values import Channel, Outbound, Platform, Purpose
 from tests.conftest import STAFF_CHAT, FixedClock
 from tests.test_desk import citizen, outbox, send_all, staff
 

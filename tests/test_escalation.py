@@ -17,11 +17,12 @@ from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.desk import DeskConfig, FrontDesk
 from handlers.digest import STATE_KEY, median, percentile, send_digest
 from handlers.escalation import card_link, escalate_due, escalate_ticket, escalation_message
-from handlers.model import Channel, Inbound, Outbound, Platform, Purpose
+from handlers.model import Inbound
 from handlers.queue import QUEUE_LIMIT
 from handlers.texts import DEFAULT_LOCALES, Texts
 from scheduler.jobs import DeskScheduler
 from storage import NewTicket, SqliteStore, Ticket
+from storage.values import Channel, Outbound, Platform, Purpose
 from tests.conftest import MOSCOW, STAFF_CHAT, FixedClock
 
 SUPERVISORS = "-100777"
@@ -209,7 +210,8 @@ async def test_stale_mark_on_closed_ticket_is_cleared_not_escalated(
 ) -> None:
     ticket = await open_ticket(front, store, clock, moscow(24, 10), "вопрос")
     async with store.transaction() as tx:
-        await tx.update_ticket(ticket.id, status="closed")  # as a bug or an old version might
+        # closed, its mark left behind, as a bug or an old version might
+        await tx._do("UPDATE tickets SET status = 'closed' WHERE id = ?", (ticket.id,))
     clock.moment = moscow(30, 12)
     assert await sweep() == 0
     assert await store.due_escalations(clock(), 10) == []
@@ -378,12 +380,10 @@ async def add_ticket(
             opened_at=opened, deadline_at=deadline,
         ))
         if answered is not None:
-            await tx.update_ticket(
-                ticket.id, first_answer_at=answered, last_answer_at=answered,
-                waiting_since=None, deadline_at=None, next_escalation_at=None,
-            )
+            await tx.answered(ticket.id, answered)
         if closed:
-            await tx.update_ticket(ticket.id, status="closed", closed_at=answered)
+            assert answered is not None
+            await tx.close_ticket(ticket.id, answered)
     return ticket.id
 
 

@@ -8,9 +8,9 @@ import pytest
 
 from handlers.desk import DeskConfig, FrontDesk
 from handlers.feedback import DeliveryFeedback
-from handlers.model import Outbound, Platform, Purpose
 from handlers.texts import Texts
 from storage import SqliteStore
+from storage.values import Outbound, Platform, Purpose
 from tests.conftest import MOSCOW, STAFF_CHAT
 from tests.test_desk import citizen, outbox, send_all, staff
 

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from handlers.desk import FrontDesk
-from handlers.model import Purpose
 from handlers.texts import Texts
 from storage import SqliteStore
 from storage.sqlite import SqliteTransaction
+from storage.values import Purpose
 from tests.conftest import FixedClock
 from tests.test_desk import citizen, outbox
 

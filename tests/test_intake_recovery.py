@@ -17,8 +17,8 @@ import pytest
 
 from bot.inbox import Failure, InboxKeeper, malformed
 from handlers.desk import FrontDesk
-from handlers.model import Purpose
 from storage import SqliteStore
+from storage.values import Purpose
 from tests.conftest import FixedClock
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.vk import FakeVK

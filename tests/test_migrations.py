@@ -11,10 +11,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.sweep import uses_index
-from handlers.model import Channel, Outbound, Platform, Purpose
 from storage import SqliteStore
 from storage.base import NewTicket
 from storage.sqlite import DUE_ESCALATIONS, _statements
+from storage.values import Channel, Outbound, Platform, Purpose
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "storage" / "migrations"
 CHECKSUMS = MIGRATIONS / "SHA256SUMS"

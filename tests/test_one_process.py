@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from handlers.desk import FrontDesk
-from handlers.model import Purpose
 from storage import SqliteStore, StoreError, store_from_url
 from storage.lockfile import in_use
+from storage.values import Purpose
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, Desk
 from tests.test_crash import bot_env

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from handlers.desk import FrontDesk
-from handlers.model import Outbound, Platform, Purpose
 from storage import SqliteStore
+from storage.values import Outbound, Platform, Purpose
 from tests.conftest import STAFF_CHAT
 from tests.test_desk import citizen, outbox, send_all
 

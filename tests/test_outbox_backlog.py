@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from handlers.model import Outbound, Platform, Purpose
 from storage import SqliteStore
 from storage.sqlite import WINDOW
+from storage.values import Outbound, Platform, Purpose
 
 STAFF = "-1001000000001"
 LATER = datetime(2100, 1, 1, tzinfo=UTC)

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 from bot.telegram.split import TEXT_LIMIT, split_html, split_plain, visible_length
 from handlers import render
-from handlers.model import Attachment, Channel, Inbound, Platform
+from handlers.model import Inbound
 from handlers.texts import Texts, escape
+from storage.values import Attachment, Channel, Platform
 from tests.fakes.telegram import parse_entities, utf16_len
 
 TEXTS = Texts("ru")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from handlers.model import Outbound, Platform, Purpose
+from storage.values import Outbound, Platform, Purpose
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, TOKEN, Desk
 from tests.test_e2e_telegram import OPERATOR, card_of, texts_in

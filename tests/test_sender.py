@@ -15,9 +15,9 @@ from bot.sender import Sender
 from bot.telegram.delivery import TelegramDelivery
 from handlers.desk import FrontDesk
 from handlers.feedback import DeliveryFeedback
-from handlers.model import Outbound, Platform, Purpose
 from handlers.texts import Texts
 from storage import SqliteStore
+from storage.values import Outbound, Platform, Purpose
 from tests.conftest import STAFF_CHAT
 from tests.fakes.telegram import FakeTelegram
 from tests.test_desk import citizen, outbox

@@ -11,9 +11,10 @@ from bot.files import FileUnavailable
 from bot.vk.client import make_api
 from bot.vk.convert import Author, attachment_of, author_id, is_start, to_inbound
 from bot.vk.delivery import HALF, SLOTS, VKDelivery, random_id
-from handlers.model import Attachment, Channel, Event, Outbound, Platform, Purpose
+from handlers.model import Event
 from handlers.texts import Texts
 from storage import SqliteStore
+from storage.values import Attachment, Channel, Outbound, Platform, Purpose
 from tests.fakes.vk import FakeVK
 
 GROUP = 123456

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiogram.types import Message
 
-from handlers.model import Attachment, Channel, Event, Inbound, Platform
+from handlers.model import Event, Inbound
+from storage.values import Attachment, Channel, Platform
 
 # Service messages: a Message field that only says something happened in the chat (a pin,
 # an auto-delete timer, a background, a checklist or poll edited, a payment for an invoice the

@@ -25,8 +25,8 @@ from aiogram.types import LinkPreviewOptions, Message, MessageId, ReplyParameter
 
 from bot.delivery import DeliveryResult
 from bot.telegram.split import CAPTION_LIMIT, html_visible_length, split_html, split_plain
-from handlers.model import Channel, Outbound
 from storage.base import Store
+from storage.values import Channel, Outbound
 
 log = logging.getLogger(__name__)
 

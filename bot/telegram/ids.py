@@ -15,7 +15,7 @@ from aiogram.types import Message
 
 from bot.telegram.convert import to_inbound
 from handlers.desk import FrontDesk
-from handlers.model import Channel
+from storage.values import Channel
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,8 @@ from aiogram.types import Message
 from bot.telegram.convert import is_content_less_service, to_inbound
 from bot.telegram.ids import answer_ids, answer_ids_or_comment, bare_id
 from handlers.desk import FrontDesk
-from handlers.model import Channel, Event
+from handlers.model import Event
+from storage.values import Channel
 
 log = logging.getLogger(__name__)
 

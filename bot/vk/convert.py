@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from handlers.model import Attachment, Channel, Event, Inbound, Platform
+from handlers.model import Event, Inbound
+from storage.values import Attachment, Channel, Platform
 
 # Peer ids from 2e9 on are group chats (https://dev.vk.com/ru/method/messages.send).
 CHAT_PEER_BASE = 2_000_000_000

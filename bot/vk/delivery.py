@@ -21,9 +21,9 @@ from bot.telegram.split import split_plain
 from bot.vk.client import NETWORK_ERRORS, TOKEN_REJECTED, TRANSIENT_CODES, describe, error_code
 from bot.vk.convert import media_ref
 from handlers import render
-from handlers.model import Attachment, Channel, Outbound
 from handlers.texts import Texts
 from storage.base import Store
+from storage.values import Attachment, Channel, Outbound
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,9 @@ from bot.vk.convert import author_id, is_start, to_inbound
 from bot.vk.names import AuthorNames
 from handlers import notices
 from handlers.desk import FrontDesk, command_of
-from handlers.model import Channel, Event, Inbound
+from handlers.model import Event, Inbound
 from storage.base import InboxItem, Store
+from storage.values import Channel
 
 log = logging.getLogger(__name__)
 
