@@ -23,7 +23,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.calendar import BusinessHours, WorkCalendar
-from handlers.desk import DeskConfig, FrontDesk
+from handlers.config import DeskConfig
+from handlers.desk import FrontDesk
 from handlers.model import Inbound
 from handlers.texts import Texts
 from storage import SqliteStore

@@ -22,7 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from handlers.calendar import BusinessHours, WorkCalendar
-from handlers.desk import DeskConfig
+from handlers.config import DeskConfig
 from handlers.escalation import SWEEP_BATCH, escalate_due
 from handlers.texts import Texts
 from storage import SqliteStore

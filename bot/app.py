@@ -33,7 +33,8 @@ from bot.telegram.routers import (
 from bot.telegram.stateless import NoStates
 from handlers import notices
 from handlers.calendar import BusinessHours, WorkCalendar
-from handlers.desk import DeskConfig, FrontDesk
+from handlers.config import DeskConfig
+from handlers.desk import FrontDesk
 from handlers.feedback import DeliveryFeedback
 from handlers.render import hours_words
 from handlers.texts import Texts, escape

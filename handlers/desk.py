@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
-from zoneinfo import ZoneInfo
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
 
 from handlers import queue, render
+from handlers.commands import NUMBER, TICKET_COMMANDS, command_of, posted_as_chat, split_number
+from handlers.config import DeskConfig, WorkingClock, utc_now
 from handlers.expiring import ExpiringDict
 from handlers.model import Event, Inbound
 from handlers.texts import Texts, escape
@@ -20,42 +20,8 @@ from storage.values import Channel, Outbound, Platform, Purpose
 
 log = logging.getLogger(__name__)
 
-_COMMAND = re.compile(r"^/([a-z_]+)(?:@\w+)?(?:\s|$)", re.IGNORECASE)
-_NUMBER = re.compile(r"^\s*№\s*(\d+)\b\s*")
-# Commands given as a reply about one ticket (also after `№<n>` on a merged message).
-TICKET_COMMANDS = frozenset({"close", "block", "unblock"})
 # How long a flooding citizen is slowed down; a quiet ticket's acknowledgement waits as long.
 SLOW_DOWN = timedelta(minutes=1)
-
-
-class Calendar(Protocol):
-    """The working-time clock deadlines are measured on."""
-
-    def add_working_time(self, start: datetime, delta: timedelta) -> datetime: ...
-    def working_time_between(self, start: datetime, end: datetime) -> timedelta: ...
-
-
-@dataclass(frozen=True, slots=True)
-class DeskConfig:
-    """What the front desk needs to know of its settings, platform-neutral."""
-
-    staff_chat_id: str
-    timezone: ZoneInfo
-    escalation_after: timedelta
-    hours_text: str = ""
-    staff_user_ids: frozenset[str] = field(default_factory=frozenset)
-    escalation_repeat: timedelta = timedelta(hours=8)  # between reminders after level 2
-    escalation_chat_id: str = ""  # supervisors; empty: level 2 goes to the staff chat
-    duty_mentions: str = ""  # "@ivanov @petrova", added to level-1 escalations
-    flood_limit: int = 20  # messages a minute from one citizen before they are slowed
-    organization: str = ""  # who runs the desk, named in the greeting and the data notice
-    site_url: str = ""  # the administration's official site
-    feedback_url: str = ""  # its page on Gosuslugi's feedback platform
-    privacy_policy_url: str = ""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def replying_to(inbound: Inbound, purpose: Purpose, text: str, ticket_id: int) -> Outbound:
@@ -77,23 +43,6 @@ def to_citizen(ticket: Ticket, purpose: Purpose, text: str, **extra: Any) -> Out
     )
 
 
-def split_number(text: str) -> tuple[int | None, str]:
-    """`№17 /close` → (17, "/close"); a text without the prefix → (None, text)."""
-    match = _NUMBER.match(text)
-    return (int(match.group(1)), text[match.end():]) if match else (None, text)
-
-
-def posted_as_chat(inbound: Inbound) -> bool:
-    """Posted on behalf of the chat itself: an anonymous administrator of a group."""
-    return inbound.author_id == inbound.chat_id
-
-
-def command_of(text: str) -> str | None:
-    """`/close@frontdesk_bot now` → `close`."""
-    match = _COMMAND.match(text.strip())
-    return match.group(1).lower() if match else None
-
-
 class FrontDesk:
     """Turns inbound messages into ticket changes and outgoing messages, in one transaction."""
 
@@ -101,7 +50,7 @@ class FrontDesk:
         self,
         store: Store,
         texts: Texts,
-        calendar: Calendar,
+        calendar: WorkingClock,
         config: DeskConfig,
         now: Callable[[], datetime] = utc_now,
     ) -> None:
@@ -543,12 +492,12 @@ class FrontDesk:
         """The ticket a reply is about; a message naming several needs `№<n>` first."""
         if len(tickets) == 1:
             return tickets[0], inbound.text, inbound.html_text
-        match = _NUMBER.match(inbound.text)
+        match = NUMBER.match(inbound.text)
         if match is None:
             return None, "", ""
         number = int(match.group(1))
         chosen = next((t for t in tickets if t.id == number), None)
-        html_match = _NUMBER.match(inbound.html_text)
+        html_match = NUMBER.match(inbound.html_text)
         html_rest = inbound.html_text[html_match.end():] if html_match else inbound.html_text
         return chosen, inbound.text[match.end():], html_rest
 

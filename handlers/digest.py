@@ -11,15 +11,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING
 
-from handlers.escalation import WorkingClock, duration
+from handlers.config import DeskConfig, WorkingClock
+from handlers.escalation import duration
 from handlers.texts import Texts
 from storage.base import Store, Ticket
 from storage.values import Outbound, Platform, Purpose
-
-if TYPE_CHECKING:
-    from handlers.desk import DeskConfig
 
 # The local date of the last digest sent, kept in the store's state table.
 STATE_KEY = "digest:last"

@@ -16,28 +16,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from datetime import datetime, timedelta
 
+from handlers.config import DeskConfig, WorkingClock
 from handlers.render import clean
 from handlers.texts import Texts, escape
 from storage.base import Store, Ticket, Transaction
 from storage.values import Outbound, Platform, Purpose
 
-if TYPE_CHECKING:
-    from handlers.desk import DeskConfig
-
 log = logging.getLogger(__name__)
 
 SWEEP_BATCH = 200
-
-
-class WorkingClock(Protocol):
-    """The working-time calendar the ladder and the digest are measured on."""
-
-    def add_working_time(self, start: datetime, delta: timedelta) -> datetime: ...
-    def working_time_between(self, start: datetime, end: datetime) -> timedelta: ...
-    def is_working_day(self, day: date) -> bool: ...
 
 
 def duration(texts: Texts, span: timedelta) -> str:

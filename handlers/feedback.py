@@ -10,14 +10,11 @@ from __future__ import annotations
 import html
 import logging
 import re
-from typing import TYPE_CHECKING
 
+from handlers.config import DeskConfig
 from handlers.texts import Texts, escape
 from storage.base import Store, Transaction
 from storage.values import Outbound, Platform, Purpose
-
-if TYPE_CHECKING:
-    from handlers.desk import DeskConfig
 
 log = logging.getLogger(__name__)
 

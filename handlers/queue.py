@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from datetime import datetime
 
+from handlers.config import DeskConfig, WorkingClock
 from handlers.escalation import duration
 from handlers.render import clean
 from handlers.texts import Texts, escape
 from storage.base import Ticket, Transaction
 from storage.values import Outbound, Platform, Purpose
 
-if TYPE_CHECKING:
-    from handlers.desk import DeskConfig
-
 # Enough to act on in one look; the rest is counted. The sender splits long HTML anyway.
 QUEUE_LIMIT = 50
 SUMMARY_LENGTH = 80
-
-
-class WorkingTime(Protocol):
-    """Working time between two moments."""
-
-    def working_time_between(self, start: datetime, end: datetime) -> timedelta: ...
 
 
 def short(summary: str) -> str:
@@ -30,7 +21,7 @@ def short(summary: str) -> str:
     return summary if len(summary) <= SUMMARY_LENGTH else summary[: SUMMARY_LENGTH - 1] + "…"
 
 
-def queue_line(texts: Texts, calendar: WorkingTime, ticket: Ticket, now: datetime) -> str:
+def queue_line(texts: Texts, calendar: WorkingClock, ticket: Ticket, now: datetime) -> str:
     """One waiting ticket: its number, working time left or overdue, its start."""
     summary = escape(short(clean(ticket.summary) or texts.get("empty-text")))
     deadline = ticket.deadline_at or now
@@ -42,7 +33,7 @@ def queue_line(texts: Texts, calendar: WorkingTime, ticket: Ticket, now: datetim
 
 
 def queue_html(
-    texts: Texts, calendar: WorkingTime, tickets: list[Ticket], total: int, now: datetime
+    texts: Texts, calendar: WorkingClock, tickets: list[Ticket], total: int, now: datetime
 ) -> str:
     """The whole list as staff-chat HTML."""
     if not tickets:
@@ -55,7 +46,7 @@ def queue_html(
 
 
 async def show_queue(
-    tx: Transaction, texts: Texts, calendar: WorkingTime, config: DeskConfig, *,
+    tx: Transaction, texts: Texts, calendar: WorkingClock, config: DeskConfig, *,
     now: datetime, reply_to: str | None = None, chat_id: str = "",
 ) -> None:
     """Answer `/queue` in the staff chat (or the supervisors' chat it was asked in).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any, TypeVar
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -18,19 +18,15 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from handlers.desk import DeskConfig
+from handlers.config import DeskConfig, WorkingClock, utc_now
 from handlers.digest import send_digest
-from handlers.escalation import WorkingClock, escalate_due
+from handlers.escalation import escalate_due
 from handlers.texts import Texts
 from storage.base import Store
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class DeskScheduler:

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 
 from handlers.calendar import BusinessHours, WorkCalendar
-from handlers.desk import DeskConfig, FrontDesk
+from handlers.config import DeskConfig
+from handlers.desk import FrontDesk
 from handlers.texts import Texts
 from storage import SqliteStore
 

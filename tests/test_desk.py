@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 from handlers import render
 from handlers.calendar import BusinessHours
-from handlers.desk import FrontDesk, command_of
+from handlers.commands import command_of
+from handlers.desk import FrontDesk
 from handlers.model import Event, Inbound
 from handlers.texts import Texts
 from storage import OutboxItem, SqliteStore

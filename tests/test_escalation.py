@@ -14,7 +14,8 @@ from fluent.syntax import FluentParser, ast
 
 from bench.sweep import bench_sweep
 from handlers.calendar import BusinessHours, WorkCalendar
-from handlers.desk import DeskConfig, FrontDesk
+from handlers.config import DeskConfig
+from handlers.desk import FrontDesk
 from handlers.digest import STATE_KEY, median, percentile, send_digest
 from handlers.escalation import card_link, escalate_due, escalate_ticket, escalation_message
 from handlers.model import Inbound

@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from handlers.desk import DeskConfig, FrontDesk
+from handlers.config import DeskConfig
+from handlers.desk import FrontDesk
 from handlers.feedback import DeliveryFeedback
 from handlers.texts import Texts
 from storage import SqliteStore

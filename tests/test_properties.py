@@ -143,7 +143,7 @@ def test_no_control_character_reaches_cards_escalations_or_the_queue(
     from dataclasses import replace  # noqa: PLC0415
     from datetime import timedelta  # noqa: PLC0415
 
-    from handlers.desk import DeskConfig  # noqa: PLC0415
+    from handlers.config import DeskConfig  # noqa: PLC0415
     from handlers.escalation import escalation_message  # noqa: PLC0415
     from handlers.queue import queue_line  # noqa: PLC0415
     from storage.base import Ticket  # noqa: PLC0415

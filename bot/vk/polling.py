@@ -28,7 +28,8 @@ from bot.vk.client import NETWORK_ERRORS, TOKEN_REJECTED, describe, error_code
 from bot.vk.convert import author_id, is_start, to_inbound
 from bot.vk.names import AuthorNames
 from handlers import notices
-from handlers.desk import FrontDesk, command_of
+from handlers.commands import command_of
+from handlers.desk import FrontDesk
 from handlers.model import Event, Inbound
 from storage.base import InboxItem, Store
 from storage.values import Channel
