@@ -57,7 +57,6 @@ def hours_text(texts: Texts, settings: Settings) -> str:
 
 def build_dispatcher(settings: Settings, desk: FrontDesk) -> Dispatcher:
     dispatcher = Dispatcher(storage=NoStates(), settings=settings, desk=desk)
-    assert settings.staff_chat_id is not None
     dispatcher.include_router(staff_router(settings.staff_chat_id))
     supervisors = settings.escalation_chat_id
     if supervisors is not None and supervisors != settings.staff_chat_id:
@@ -80,7 +79,6 @@ class Application:
         folder = Path(settings.locales_dir) if settings.locales_dir else None
         self.texts = Texts(settings.locale, folder)
         self.calendar = WorkCalendar(BusinessHours.parse(settings.business_hours), settings.zone)
-        assert settings.staff_chat_id is not None
         self.desk = FrontDesk(
             self.store,
             self.texts,

@@ -91,8 +91,8 @@ class Settings(BaseSettings):
         True, description="on: citizens may write to the bot; off: citizens use VK only "
         "and the bot serves the staff chat",
     )
-    staff_chat_id: int | None = Field(
-        None, description=f"required: {STAFF_CHAT_MEANING}, a group or supergroup id "
+    staff_chat_id: int = Field(
+        description=f"required: {STAFF_CHAT_MEANING}, a group or supergroup id "
         "(negative, e.g. -1001234567890)",
     )
     staff_user_ids: Annotated[list[int], NoDecode] = Field(
@@ -279,8 +279,6 @@ class Settings(BaseSettings):
         vk = bool(self.vk_token.get_secret_value())
         if not telegram and not vk:
             raise ValueError("TELEGRAM_TOKEN: set it (or VK_TOKEN): no platform is configured")
-        if self.staff_chat_id is None:
-            raise ValueError(f"STAFF_CHAT_ID: required: {STAFF_CHAT_MEANING}")
         if not telegram:
             raise ValueError(
                 "TELEGRAM_TOKEN: required: staff answer from the Telegram staff chat"
@@ -292,10 +290,6 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-    @property
-    def telegram_enabled(self) -> bool:
-        return bool(self.telegram_token.get_secret_value())
 
     @property
     def vk_enabled(self) -> bool:
@@ -327,6 +321,7 @@ _WORDS_BY_TYPE = {
     "list_type": "must be a comma separated list of whole numbers, e.g. 5001,5002",
 }
 _SECRET_FIELDS = frozenset({"telegram_token", "vk_token"})
+_MISSING_WORDS = {"staff_chat_id": f"required: {STAFF_CHAT_MEANING}"}
 
 
 def _words(error: ErrorDetails) -> str:
@@ -341,7 +336,7 @@ def _words(error: ErrorDetails) -> str:
     if kind == "greater_than_equal":
         return f"must be at least {context.get('ge')}"
     if kind == "missing":
-        return "required"
+        return _MISSING_WORDS.get(str(error.get("loc", ("",))[0]), "required")
     return str(error.get("msg", "invalid value")).removeprefix("Value error, ")
 
 
@@ -365,6 +360,8 @@ def describe_error(exc: ValidationError) -> str:
 
 def default_words(info: FieldInfo) -> str:
     """A field's default as a deployer writes it: `08:00:00`, `on`, `empty`."""
+    if info.is_required():
+        return "empty"  # as .env.example ships it, to be filled in
     value = info.get_default(call_default_factory=True)
     if isinstance(value, SecretStr):
         value = value.get_secret_value()

@@ -115,7 +115,6 @@ class StartupChecks:
 
     def _chats(self) -> list[ChatRole]:
         s = self.settings
-        assert s.staff_chat_id is not None
         roles = [ChatRole("STAFF_CHAT_ID", s.staff_chat_id, "the staff chat", True,
                           "startup-staff-privacy")]
         if s.discussion_chat_id is not None:

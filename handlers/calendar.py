@@ -162,22 +162,6 @@ class WorkCalendar:
             self._spans[day] = self._compute_span(day)
         return self._spans[day]
 
-    def is_working_time(self, moment: datetime) -> bool:
-        """Whether `moment` falls inside working hours."""
-        instant = _as_utc(moment)
-        if self._hours.always_open:
-            return True
-        span = self.working_hours_on(instant.astimezone(self._tz).date())
-        return span is not None and span[0] <= instant < span[1]
-
-    def next_working_moment(self, moment: datetime) -> datetime:
-        """`moment` itself if it is working time, else the next opening, in UTC."""
-        instant = _as_utc(moment)
-        if self._hours.always_open:
-            return instant
-        opens, _ = next(self._spans_from(instant))
-        return max(opens, instant)
-
     def add_working_time(self, start: datetime, delta: timedelta) -> datetime:
         """The UTC moment when `delta` of working time has passed since `start`."""
         if delta < timedelta(0):

@@ -158,8 +158,8 @@ def test_new_year_holidays_2026_2027_are_skipped(office: WorkCalendar) -> None:
 
 
 def test_pre_holiday_day_ends_an_hour_early(office: WorkCalendar) -> None:
-    assert office.is_working_time(msk(2026, 11, 3, 16, 59))
-    assert not office.is_working_time(msk(2026, 11, 3, 17))
+    closing = msk(2026, 11, 3, 17)
+    assert office.working_hours_on(date(2026, 11, 3)) == (msk(2026, 11, 3, 9), closing)
     assert office.add_working_time(msk(2026, 11, 3, 16), timedelta(hours=2)) == msk(
         2026, 11, 5, 10
     )
@@ -269,7 +269,7 @@ def test_without_production_calendar_holidays_are_ordinary_days() -> None:
     assert cal.working_hours_on(date(2026, 11, 3)) == (msk(2026, 11, 3, 9), msk(2026, 11, 3, 18))
 
 
-# --- working_time_between, is_working_time, next_working_moment ---
+# --- working_time_between, and a deadline counted from outside working hours ---
 
 
 def test_working_time_between_skips_a_weekend(office: WorkCalendar) -> None:
@@ -291,18 +291,20 @@ def test_working_time_between_is_zero_for_an_empty_range(office: WorkCalendar) -
     assert office.working_time_between(moment, moment - timedelta(hours=1)) == timedelta(0)
 
 
-def test_next_working_moment(office: WorkCalendar) -> None:
+def test_time_counts_from_the_next_opening_after_hours(office: WorkCalendar) -> None:
     inside = msk(2026, 10, 14, 12)
-    assert office.next_working_moment(inside) == inside
-    assert office.next_working_moment(inside).tzinfo is UTC
-    assert office.next_working_moment(msk(2026, 10, 16, 18)) == msk(2026, 10, 19, 9)
-    assert office.next_working_moment(msk(2026, 12, 30, 18)) == msk(2027, 1, 11, 9)
+    assert office.add_working_time(inside, timedelta(0)) == inside
+    assert office.add_working_time(inside, timedelta(0)).tzinfo is UTC
+    assert office.add_working_time(msk(2026, 10, 16, 18), timedelta(0)) == msk(2026, 10, 19, 9)
+    assert office.add_working_time(msk(2026, 12, 30, 18), timedelta(0)) == msk(2027, 1, 11, 9)
 
 
-def test_is_working_time_converts_other_zones(office: WorkCalendar) -> None:
-    # 06:30 UTC is 09:30 in Moscow.
-    assert office.is_working_time(datetime(2026, 10, 14, 6, 30, tzinfo=UTC))
-    assert not office.is_working_time(datetime(2026, 10, 14, 5, 59, tzinfo=UTC))
+def test_moments_in_other_zones_are_converted(office: WorkCalendar) -> None:
+    # 06:30 UTC is 09:30 in Moscow: working time; 05:58-05:59 UTC is 08:58-08:59, not.
+    start = datetime(2026, 10, 14, 6, 30, tzinfo=UTC)
+    assert office.working_time_between(start, start + timedelta(minutes=1)) == timedelta(minutes=1)
+    early = datetime(2026, 10, 14, 5, 58, tzinfo=UTC)
+    assert office.working_time_between(early, early + timedelta(minutes=1)) == timedelta(0)
 
 
 @pytest.mark.parametrize(
@@ -310,8 +312,6 @@ def test_is_working_time_converts_other_zones(office: WorkCalendar) -> None:
     [
         lambda cal, naive: cal.add_working_time(naive, timedelta(hours=1)),
         lambda cal, naive: cal.working_time_between(naive, naive),
-        lambda cal, naive: cal.is_working_time(naive),
-        lambda cal, naive: cal.next_working_moment(naive),
     ],
 )
 def test_naive_datetimes_are_rejected(
@@ -332,8 +332,7 @@ def test_always_open_adds_delta_exactly() -> None:
     )
     assert cal.working_time_between(start, start + timedelta(days=3)) == timedelta(days=3)
     assert cal.is_working_day(date(2026, 1, 1))
-    assert cal.is_working_time(start)
-    assert cal.next_working_moment(start) == start
+    assert cal.add_working_time(start, timedelta(0)) == start
 
 
 def test_dst_day_counts_real_elapsed_time() -> None:
