@@ -83,8 +83,8 @@ def attachment_of(item: JSON) -> Attachment:
     obj: JSON = body if isinstance(body, dict) else {}
     url = str(obj.get("url") or "")
     owner_item = f"{obj.get('owner_id')}_{obj.get('id')}"
-    if kind == "photo":
-        return _photo(obj)
+    if kind in {"photo", "wall_reply"}:  # each needs a reader of its own
+        return _photo(obj) if kind == "photo" else _wall_reply(obj)
     if kind == "doc":
         return Attachment("document", ref=media_ref("doc", obj), name=str(obj.get("title", "")),
                           url=url)
@@ -113,8 +113,6 @@ def attachment_of(item: JSON) -> Attachment:
         return Attachment("story", url=f"https://vk.com/story{owner_item}")
     if kind in {"graffiti", "gift"}:
         return Attachment(kind, url=url if kind == "graffiti" else "")
-    if kind == "wall_reply":
-        return _wall_reply(obj)
     return _described(kind, obj, url)
 
 
