@@ -12,8 +12,9 @@ import logging
 import re
 
 from handlers.config import DeskConfig
-from handlers.texts import Texts, escape
-from storage.base import Store, Transaction
+from handlers.outgoing import tell_staff
+from handlers.texts import Texts
+from storage.base import Store
 from storage.values import Outbound, Platform, Purpose
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,9 @@ class DeliveryFeedback:
                 )
             else:
                 text = self.texts.get("staff-delivery-failed", number=ticket.id, reason=reason)
-            await _tell_staff(tx, self.config.staff_chat_id, text, ticket.id)
+            await tx.enqueue(tell_staff(
+                self.config.staff_chat_id, text, ticket_id=ticket.id, reply_to_card=True
+            ))
 
     async def _staff_side_failed(self, outbound: Outbound, reason: str) -> None:
         """A staff-side message Telegram will not take in any form: say so in the staff chat.
@@ -123,7 +126,10 @@ class DeliveryFeedback:
                 "staff-supervisors-refused", number=outbound.ticket_id, reason=reason
             )
         async with self.store.transaction() as tx:
-            await _tell_staff(tx, self.config.staff_chat_id, text, outbound.ticket_id)
+            await tx.enqueue(tell_staff(
+                self.config.staff_chat_id, text, ticket_id=outbound.ticket_id,
+                reply_to_card=outbound.ticket_id is not None,
+            ))
 
     async def cannot_relay(self, outbound: Outbound, what: str) -> None:
         """Part of a message could not go: say so at once, naming the ticket."""
@@ -133,21 +139,9 @@ class DeliveryFeedback:
         staff_side = self.staff_setting(outbound.chat_id) is not None
         key = "staff-cannot-show" if staff_side else "staff-cannot-relay"
         async with self.store.transaction() as tx:
-            await _tell_staff(
-                tx, self.config.staff_chat_id,
-                self.texts.get(key, number=outbound.ticket_id, what=what), outbound.ticket_id,
-            )
+            await tx.enqueue(tell_staff(
+                self.config.staff_chat_id,
+                self.texts.get(key, number=outbound.ticket_id, what=what),
+                ticket_id=outbound.ticket_id, reply_to_card=True,
+            ))
 
-
-async def _tell_staff(
-    tx: Transaction, staff_chat_id: str, text: str, ticket_id: int | None
-) -> None:
-    await tx.enqueue(Outbound(
-        platform=Platform.TELEGRAM,
-        chat_id=staff_chat_id,
-        purpose=Purpose.STAFF_NOTICE,
-        text=escape(text),
-        html=True,
-        ticket_id=ticket_id,
-        reply_to_card=ticket_id is not None,
-    ))

@@ -5,20 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from handlers.texts import Texts, escape
+from handlers.outgoing import tell_staff
+from handlers.texts import Texts
 from storage.base import UNREADABLE_UNTOLD, Store, Transaction
-from storage.values import Outbound, Platform, Purpose
 
 SET_ASIDE_TOLD = "inbox:set-aside-told"  # when staff were last told of updates set aside
 UNREADABLE_TOLD = "inbox:unreadable-told"  # when staff were last told of unreadable updates
 TELL_AGAIN_AFTER = timedelta(hours=1)
-
-
-async def tell_staff(tx: Transaction, staff_chat_id: str, text: str) -> None:
-    await tx.enqueue(Outbound(
-        platform=Platform.TELEGRAM, chat_id=staff_chat_id, purpose=Purpose.STAFF_NOTICE,
-        text=escape(text), html=True,
-    ))
 
 
 async def updates_set_aside(
@@ -33,7 +26,7 @@ async def updates_set_aside(
         told = await tx.get_state(SET_ASIDE_TOLD)
         if told and now - datetime.fromisoformat(told) < TELL_AGAIN_AFTER:
             return False
-        await tell_staff(tx, staff_chat_id, text)
+        await tx.enqueue(tell_staff(staff_chat_id, text))
         await tx.set_state(SET_ASIDE_TOLD, now.isoformat())
     return True
 
@@ -53,7 +46,9 @@ async def updates_unreadable(
         told = await tx.get_state(UNREADABLE_TOLD)
         if told and now - datetime.fromisoformat(told) < TELL_AGAIN_AFTER:
             return False
-        await tell_staff(tx, staff_chat_id, texts.get("staff-intake-unreadable", count=count))
+        await tx.enqueue(
+            tell_staff(staff_chat_id, texts.get("staff-intake-unreadable", count=count))
+        )
         await tx.set_state(UNREADABLE_TOLD, now.isoformat())
         await tx.set_state(UNREADABLE_UNTOLD, "0")
     return True
@@ -71,7 +66,7 @@ async def vk_events_missed(
         text = texts.get("staff-vk-events-missed-before", until=local(until))
     else:
         text = texts.get("staff-vk-events-missed", since=local(since), until=local(until))
-    await tell_staff(tx, staff_chat_id, text)
+    await tx.enqueue(tell_staff(staff_chat_id, text))
 
 
 async def updates_retried(store: Store) -> None:
@@ -83,4 +78,4 @@ async def updates_retried(store: Store) -> None:
 async def store_created(store: Store, texts: Texts, staff_chat_id: str, path: str) -> None:
     """A store file was created at this start: numbering begins at №1 again."""
     async with store.transaction() as tx:
-        await tell_staff(tx, staff_chat_id, texts.get("staff-new-store", path=path))
+        await tx.enqueue(tell_staff(staff_chat_id, texts.get("staff-new-store", path=path)))

@@ -43,17 +43,17 @@ def test_expiring_dict_drops_keys_not_written_for_its_ttl() -> None:
 async def test_desk_forgets_flood_windows_and_notices_of_citizens_gone_quiet(
     desk: FrontDesk, clock: FixedClock
 ) -> None:
-    desk.config = replace(desk.config, flood_limit=2)
+    desk.premises.config = replace(desk.config, flood_limit=2)
     citizens = range(100, 140)
     for user in citizens:
         for n in range(3):  # the third is one too many: slowed down, told once
             await desk.receive(citizen(f"сообщение {n}", message_id=n + 1, user=user))
-    assert len(desk._recent) == len(citizens)
-    assert len(desk._slowed) == len(citizens)
+    assert len(desk.intake.flood.recent) == len(citizens)
+    assert len(desk.intake.flood.slowed) == len(citizens)
     clock.advance(seconds=61)
     await desk.receive(citizen("новый житель", user=999))
-    assert list(desk._recent) == [(Platform.TELEGRAM, "999")]
-    assert len(desk._slowed) == 0
+    assert list(desk.intake.flood.recent) == [(Platform.TELEGRAM, "999")]
+    assert len(desk.intake.flood.slowed) == 0
 
 
 async def test_pacer_forgets_chats_idle_past_their_window() -> None:

@@ -265,7 +265,7 @@ def test_greeting_without_settings_shows_no_empty_links(texts: Texts) -> None:
 async def test_start_greets_with_the_configured_organization(
     desk: FrontDesk, store: SqliteStore
 ) -> None:
-    desk.config = replace(desk.config, organization="Администрация Энского района",
+    desk.premises.config = replace(desk.config, organization="Администрация Энского района",
                           privacy_policy_url="https://ensk.example/pd")
     await desk.greet(citizen("/start"))
     [greeting] = [i.outbound for i in await outbox(store)]
@@ -294,7 +294,7 @@ def test_deadline_reads_date_then_time(texts: Texts) -> None:
 async def test_unlisted_staff_told_again_on_the_next_day_only(
     desk: FrontDesk, store: SqliteStore, clock: FixedClock
 ) -> None:
-    desk.config = replace(desk.config, staff_user_ids=frozenset({"7"}))
+    desk.premises.config = replace(desk.config, staff_user_ids=frozenset({"7"}))
     await desk.receive(citizen("вопрос"))
     [card_id] = [str(5000 + i) for i, o in enumerate(await send_all(store))
                  if o.purpose is Purpose.CARD]

@@ -14,7 +14,7 @@ from tests.test_desk import citizen, outbox, send_all, staff
 
 
 def slowed_desk(desk: FrontDesk, limit: int) -> FrontDesk:
-    desk.config = replace(desk.config, flood_limit=limit)
+    desk.premises.config = replace(desk.config, flood_limit=limit)
     return desk
 
 
@@ -177,7 +177,7 @@ async def test_flooding_commenter_under_another_post_gets_a_quiet_ticket(
 async def test_anonymous_admin_answers_as_administrator_even_with_a_staff_list(
     desk: FrontDesk, store: SqliteStore
 ) -> None:
-    desk.config = replace(desk.config, staff_user_ids=frozenset({"5001"}))
+    desk.premises.config = replace(desk.config, staff_user_ids=frozenset({"5001"}))
     await desk.receive(citizen("вопрос"))
     await send_all(store)
     await desk.receive(staff("посторонний ответ", "5001", message_id=900))
@@ -224,7 +224,7 @@ async def test_staff_edit_of_talk_or_a_command_is_not_relayed(
 async def test_supervisors_reply_to_an_escalation_closes_and_is_told_in_their_chat(
     desk: FrontDesk, store: SqliteStore
 ) -> None:
-    desk.config = replace(desk.config, escalation_chat_id="-100900")
+    desk.premises.config = replace(desk.config, escalation_chat_id="-100900")
     await desk.receive(citizen("вопрос"))
     await send_all(store)
     async with store.transaction() as tx:
@@ -285,7 +285,7 @@ async def test_staff_correction_reaches_a_vk_citizen_as_plain_text(
 async def test_unlisted_supervisor_is_told_in_the_supervisors_chat(
     desk: FrontDesk, store: SqliteStore
 ) -> None:
-    desk.config = replace(
+    desk.premises.config = replace(
         desk.config, escalation_chat_id="-100900", staff_user_ids=frozenset({"5001"})
     )
     await desk.receive(citizen("вопрос"))
