@@ -207,3 +207,49 @@ async def test_vk_event_failing_every_try_is_kept_and_staff_told_once(
         await vk.wait_messages(1, peer_id=VK_CITIZEN)
         await vk.wait_messages(1, peer_id=VK_CITIZEN + 1)
     assert len(notices(tg)) == 1
+
+
+class PositionLockedOnce(SqliteStore):
+    """The real store, meeting "database is locked" once as VK's position is read, and once
+    as it is first written."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.read_fails, self.write_fails = 1, 1
+
+    async def get_state(self, key: str) -> str | None:
+        if key == "vk:ts" and self.read_fails:
+            self.read_fails -= 1
+            raise sqlite3.OperationalError("database is locked")
+        return await super().get_state(key)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[SqliteTransaction]:
+        async with super().transaction() as tx:
+            set_state = tx.set_state
+
+            async def locked_once(key: str, value: str) -> None:
+                if key == "vk:ts" and self.write_fails:
+                    self.write_fails -= 1
+                    raise sqlite3.OperationalError("database is locked")
+                await set_state(key, value)
+
+            tx.set_state = locked_once  # type: ignore[method-assign]
+            yield tx
+
+
+async def test_vk_intake_outlasts_a_locked_store_at_its_first_position(
+    tg: FakeTelegram, vk: FakeVK, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading and first writing VK's position meet a locked store: tried again, not ended."""
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "d.sqlite3"
+    async with FaultDesk(tg.base_url, db, store=PositionLockedOnce, **vk_settings(vk)) as desk:
+        await vk.wait_for(lambda: len(vk.longpoll_requests) > 0, timeout=20)
+        vk.message_new(VK_CITIZEN, "фонарь не горит")
+        sent = await vk.wait_messages(1, peer_id=VK_CITIZEN)
+        assert desk.app.failure() is None
+        store = desk.app.store
+        assert isinstance(store, PositionLockedOnce)
+        assert (store.read_fails, store.write_fails) == (0, 0)
+    assert sent[0]["message"].startswith("Ваше сообщение №1 получено")

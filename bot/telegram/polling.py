@@ -8,8 +8,6 @@ only after the batch is in the inbox, and handlers work from the inbox.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import logging
@@ -31,7 +29,8 @@ from aiogram.types import Update
 from aiogram.types.update import UpdateTypeLookupError
 from pydantic import ValidationError
 
-from bot.inbox import Failure, InboxKeeper, failed, malformed
+from bot.inbox import Failure, failed, malformed
+from bot.pump import Fetched, InboxPump, PlatformFailed
 from bot.stopping import unless_stopped
 from handlers.desk import FrontDesk
 from storage.base import InboxItem, Store
@@ -69,136 +68,87 @@ def source_key(update_id: int, payload: str) -> str:
     return f"{PLATFORM}:{update_id}:{digest}"
 
 
-class TelegramPoller:
-    """Fetches updates into the inbox and feeds them from there to the dispatcher."""
+class TelegramPoller(InboxPump[int | None]):
+    """Fetches updates into the inbox and feeds them from there to the dispatcher.
+
+    The loops are bot/pump.py's; here is what Telegram says and how aiogram is fed.
+    """
+
+    platform = PLATFORM
+    name = "getUpdates"
+    log = log
 
     def __init__(
         self, bot: Bot, dispatcher: Dispatcher, store: Store, desk: FrontDesk, *,
         poll_timeout: int = 25,
     ) -> None:
+        super().__init__(store, desk)
         self.bot = bot
         self.dispatcher = dispatcher
-        self.store = store
-        self.keeper = InboxKeeper(desk)
         self.poll_timeout = poll_timeout
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-        self.first_poll = asyncio.Event()
+        self._offset: int | None = None
 
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
+    # fetching
 
-    async def fetch(self) -> None:
-        """Long-poll Telegram until stopped; store each batch, then confirm it."""
-        offset: int | None = None
-        failures = 0
-        store_failures = 0  # counted apart: a good getUpdates says nothing of the store
-        while not self._stopping.is_set():
-            self.first_poll.set()
-            try:
-                updates = await self._get(offset)
-            except TelegramUnauthorizedError:
-                log.error("TELEGRAM_TOKEN: Telegram rejected the token")
-                raise
-            except TelegramRetryAfter as exc:
-                await self._pause(exc.retry_after)
-                continue
-            except TelegramConflictError as exc:
-                # Another process polls with this token, or a webhook is set for it.
-                log.error("TELEGRAM_TOKEN: %s", exc.message)
-                await self._pause(10)
-                continue
-            except (
-                TelegramNetworkError, TelegramServerError, ClientDecodeError,
-                TimeoutError, OSError,
-            ) as exc:
-                # ClientDecodeError: an answer that is not Telegram's JSON, such as the HTML
-                # page of a 502 from the proxy in front of the Bot API. Its text may carry
-                # the answer itself (citizens' messages): only the name is logged.
-                failures += 1
-                delay = min(30.0, 0.5 * 2 ** min(failures, 6))
-                log.warning("getUpdates failed (%s); again in %.1f s", type(exc).__name__, delay)
-                await self._pause(delay)
-                continue
-            failures = 0
-            if not updates:
-                continue
-            items = []
-            next_offset = offset
-            for raw in updates:
-                update_id = raw.get("update_id")
-                if not isinstance(update_id, int):
-                    log.warning("an update without update_id was skipped")
-                    continue
-                payload = json.dumps(raw, ensure_ascii=False, sort_keys=True)
-                items.append((source_key(update_id, payload), payload))
-                next_offset = max(next_offset or 0, update_id + 1)
-            try:
-                await self.store.put_inbox(PLATFORM, items)
-            except Exception as exc:
-                # Not confirmed to Telegram: the same batch comes again.
-                store_failures += 1
-                delay = min(30.0, 0.5 * 2 ** min(store_failures, 6))
-                log.error("the inbox could not store updates (%s); again in %.1f s",
-                          type(exc).__name__, delay)
-                await self._pause(delay)
-                continue
-            store_failures = 0
-            offset = next_offset
-            self._wake.set()
+    async def begin(self) -> None:
+        self._offset = None  # Telegram keeps what was confirmed; it starts from there
 
-    async def _get(self, offset: int | None) -> list[dict[str, Any]]:
-        if self._stopping.is_set():
-            return []
+    async def poll(self) -> Fetched[int | None] | None:
+        try:
+            updates = await self._get()
+        except TelegramUnauthorizedError:
+            log.error("TELEGRAM_TOKEN: Telegram rejected the token")
+            raise
+        except TelegramRetryAfter as exc:
+            raise PlatformFailed("flood control", pause=exc.retry_after) from exc
+        except TelegramConflictError as exc:
+            # Another process polls with this token, or a webhook is set for it.
+            log.error("TELEGRAM_TOKEN: %s", exc.message)
+            raise PlatformFailed("conflict", pause=10) from exc
+        except (
+            TelegramNetworkError, TelegramServerError, ClientDecodeError, TimeoutError, OSError,
+        ) as exc:
+            # ClientDecodeError: an answer that is not Telegram's JSON, such as the HTML page
+            # of a 502 from the proxy in front of the Bot API. Its text may carry the answer
+            # itself (citizens' messages): only the name is logged.
+            raise PlatformFailed(type(exc).__name__) from exc
+        if not updates:
+            return None
+        items = []
+        next_offset = self._offset
+        for raw in updates:
+            update_id = raw.get("update_id")
+            if not isinstance(update_id, int):
+                log.warning("an update without update_id was skipped")
+                continue
+            payload = json.dumps(raw, ensure_ascii=False, sort_keys=True)
+            items.append((source_key(update_id, payload), payload))
+            next_offset = max(next_offset or 0, update_id + 1)
+        return Fetched(items, next_offset)
+
+    async def confirm(self, fetched: Fetched[int | None]) -> None:
+        # Asking with the next offset is what tells Telegram the batch arrived.
+        self._offset = fetched.position
+
+    async def _get(self) -> list[dict[str, Any]]:
         request = GetRawUpdates(
-            offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
+            offset=self._offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
         )
         poll: Awaitable[list[dict[str, Any]]] = self.bot(
             request, request_timeout=self.poll_timeout + 10
         )
-        done, updates = await unless_stopped(poll, self._stopping)
+        done, updates = await unless_stopped(poll, self.stopping)
         return updates if done and updates is not None else []
 
-    async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
+    # processing
 
-    async def process(self) -> None:
-        """Hand stored updates to the dispatcher, oldest first, until stopped."""
-        failures = 0
-        while True:
-            self._wake.clear()
-            try:
-                items = await self.store.pending_inbox(PLATFORM, 100)
-                if items:
-                    await self._handle_batch(items)
-                failures = 0
-            except Exception as exc:  # the store itself failing must not stop intake
-                failures += 1
-                log.error("telegram inbox: the store failed (%s); again shortly",
-                          type(exc).__name__)
-                if self._stopping.is_set():
-                    return  # what is not done stays pending for the next start
-                await self._pause(min(30.0, 0.5 * 2 ** min(failures, 6)))
-                continue
-            if items:
-                continue
-            if self._stopping.is_set():
-                return
-            await self.keeper.tell_staff()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.keeper.wait(5.0))
-
-    async def _handle_batch(self, items: list[InboxItem]) -> None:
+    async def handle(self, items: list[InboxItem]) -> dict[int, Failure]:
         failures: dict[int, Failure] = {}
         for item in items:
             failure = await self._handle(item.id, item.payload)
             if failure:
                 failures[item.id] = failure
-        # Handlers finish their rows in their own transactions; the keeper settles the rest
-        # (updates no handler took, unreadable ones, and failures to try again).
-        await self.keeper.settle(items, failures)
+        return failures
 
     async def _handle(self, inbox_id: int, payload: str) -> Failure | None:
         try:

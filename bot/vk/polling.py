@@ -10,8 +10,6 @@ Protocol: https://dev.vk.com/ru/api/bots-long-poll/getting-started
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import hashlib
 import json
 import logging
@@ -22,7 +20,8 @@ from typing import Any
 import aiohttp
 from vkbottle import API, VKAPIError
 
-from bot.inbox import Failure, InboxKeeper, failed, malformed
+from bot.inbox import Failure, failed, malformed
+from bot.pump import Fetched, InboxPump, PlatformFailed
 from bot.stopping import unless_stopped
 from bot.vk.client import NETWORK_ERRORS, TOKEN_REJECTED, describe, error_code
 from bot.vk.convert import author_id, is_start, to_inbound
@@ -39,7 +38,6 @@ log = logging.getLogger(__name__)
 PLATFORM = "vk"
 TS_STATE = "vk:ts"  # the long poll position after the last batch stored in the inbox
 HEARD_STATE = "vk:heard-at"  # when VK last answered with events or none (ISO time, UTC)
-BATCH = 100
 
 
 class VKTokenRejected(Exception):
@@ -55,74 +53,80 @@ class LongPollServer:
     ts: str
 
 
-class VKPoller:
-    """Fetches events into the inbox and hands them from there to the front desk."""
+class VKPoller(InboxPump[dict[str, Any]]):
+    """Fetches events into the inbox and hands them from there to the front desk.
+
+    The loops are bot/pump.py's; here is what VK says and how the desk is handed an event.
+    """
+
+    platform = PLATFORM
+    name = "VK long poll"
+    log = log
 
     def __init__(
         self, api: API, desk: FrontDesk, store: Store, group_id: int, *, wait: int = 25
     ) -> None:
+        super().__init__(store, desk)
         self.api = api
         self.desk = desk
-        self.store = store
         self.group_id = group_id
         self.wait = wait  # seconds VK holds a long poll request open (at most 90)
         self.names = AuthorNames(api)
-        self.keeper = InboxKeeper(desk)
-        self._wake = asyncio.Event()
-        self._stopping = asyncio.Event()
-
-    def stop(self) -> None:
-        self._stopping.set()
-        self._wake.set()
+        self._server: LongPollServer | None = None
+        self._ts: str | None = None  # the position after the last batch stored
 
     # fetching
 
-    async def fetch(self) -> None:
-        """Long-poll VK until stopped; store each batch, then remember the position."""
-        ts = await self.store.get_state(TS_STATE)
-        server: LongPollServer | None = None
-        failures = 0
-        store_failures = 0  # counted apart: a good answer from VK says nothing of the store
-        while not self._stopping.is_set():
-            try:
-                if server is None:
-                    server = await self._server()
-                if ts is None:
-                    # A first start, or VK lost its state: from VK's current position.
-                    ts = server.ts
-                    async with self.store.transaction() as tx:
-                        await tx.set_state(TS_STATE, ts)
-                        await tx.set_state(HEARD_STATE, datetime.now(UTC).isoformat())
-                answer = await self._check(server, ts)
-            except VKAPIError as exc:
-                if error_code(exc) == TOKEN_REJECTED:
-                    raise VKTokenRejected(
-                        "VK_TOKEN: VK rejected the community token (error 5)"
-                    ) from None
-                failures += 1
-                await self._back_off(failures, describe(exc))
-                continue
-            except NETWORK_ERRORS as exc:
-                failures += 1
-                await self._back_off(failures, describe(exc))
-                continue
-            if answer is None:
-                continue  # stopping
-            failures = 0
-            try:
-                if "failed" in answer:
-                    server, ts = await self._recover(answer, server, ts)
-                    continue
-                await self._store(answer, ts)
-            except Exception as exc:
-                # The position stays where it was: VK gives the same events again.
-                store_failures += 1
-                await self._back_off(store_failures, f"the store failed: {type(exc).__name__}")
-                continue
-            store_failures = 0
-            ts = str(answer["ts"]) if answer.get("ts") is not None else ts
+    async def begin(self) -> None:
+        self._server = None
+        self._ts = await self.store.get_state(TS_STATE)
 
-    async def _server(self) -> LongPollServer:
+    async def poll(self) -> Fetched[dict[str, Any]] | None:
+        """One a_check; a `failed` answer comes as a batch of nothing, for `confirm`."""
+        try:
+            if self._server is None:
+                self._server = await self._get_server()
+            if self._ts is None:
+                # A first start, or VK lost its state: from VK's current position.
+                self._ts = await self._start_at(self._server.ts)
+            answer = await self._check(self._server, self._ts)
+        except VKAPIError as exc:
+            if error_code(exc) == TOKEN_REJECTED:
+                raise VKTokenRejected(
+                    "VK_TOKEN: VK rejected the community token (error 5)"
+                ) from None
+            raise PlatformFailed(describe(exc)) from exc
+        except NETWORK_ERRORS as exc:
+            raise PlatformFailed(describe(exc)) from exc
+        if answer is None:
+            return None  # stopping
+        return Fetched([] if "failed" in answer else _items(answer), answer)
+
+    async def _start_at(self, ts: str) -> str:
+        """Remember VK's current position as ours; a store failing here is tried again."""
+        try:
+            async with self.store.transaction() as tx:
+                await tx.set_state(TS_STATE, ts)
+                await tx.set_state(HEARD_STATE, datetime.now(UTC).isoformat())
+        except Exception as exc:
+            raise PlatformFailed(f"the store failed: {type(exc).__name__}") from exc
+        return ts
+
+    async def confirm(self, fetched: Fetched[dict[str, Any]]) -> None:
+        answer = fetched.position
+        assert self._server is not None and self._ts is not None  # set by poll
+        if "failed" in answer:
+            self._server, self._ts = await self._recover(answer, self._server, self._ts)
+            return
+        new_ts = answer.get("ts")
+        async with self.store.transaction() as tx:
+            if new_ts is not None and str(new_ts) != self._ts:
+                await tx.set_state(TS_STATE, str(new_ts))
+            await tx.set_state(HEARD_STATE, datetime.now(UTC).isoformat())
+        if new_ts is not None:
+            self._ts = str(new_ts)
+
+    async def _get_server(self) -> LongPollServer:
         answer = await self.api.request("groups.getLongPollServer", {"group_id": self.group_id})
         data = answer["response"]
         return LongPollServer(str(data["server"]), str(data["key"]), str(data["ts"]))
@@ -134,7 +138,7 @@ class VKPoller:
             method="POST",
             params={"act": "a_check", "key": server.key, "ts": ts, "wait": self.wait},
             timeout=aiohttp.ClientTimeout(total=self.wait + 15),
-        ), self._stopping)
+        ), self.stopping)
         if not done or text is None:
             return None
         answer = json.loads(text)
@@ -163,7 +167,7 @@ class VKPoller:
             await self._missed(None)
             return None, None
         log.warning("VK long poll answered failed=%r; asking for a new server", failed)
-        await self._pause(1.0)
+        await self.pause(1.0)
         return None, ts
 
     async def _missed(self, new_ts: str | None) -> None:
@@ -184,62 +188,9 @@ class VKPoller:
                 await tx.set_state(TS_STATE, new_ts)
             await tx.set_state(HEARD_STATE, now.isoformat())
 
-    async def _store(self, answer: dict[str, Any], ts: str) -> None:
-        updates = answer.get("updates") or []
-        items = []
-        for event in updates:
-            if not isinstance(event, dict):
-                continue
-            raw = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-            # event_id identifies an event however often VK delivers it.
-            event_id = event.get("event_id") or hashlib.sha256(raw.encode()).hexdigest()
-            items.append((f"{PLATFORM}:{event_id}", raw))
-        if items:
-            await self.store.put_inbox(PLATFORM, items)
-            self._wake.set()
-        new_ts = answer.get("ts")
-        async with self.store.transaction() as tx:
-            if new_ts is not None and str(new_ts) != ts:
-                await tx.set_state(TS_STATE, str(new_ts))
-            await tx.set_state(HEARD_STATE, datetime.now(UTC).isoformat())
-
-    async def _back_off(self, failures: int, reason: str) -> None:
-        delay = min(30.0, 0.5 * 2 ** min(failures, 6))
-        log.warning("VK long poll failed (%s); again in %.1f s", reason, delay)
-        await self._pause(delay)
-
-    async def _pause(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), timeout=seconds)
-
     # processing
 
-    async def process(self) -> None:
-        """Hand stored events to the desk, oldest first, until stopped."""
-        failures = 0
-        while True:
-            self._wake.clear()
-            try:
-                items = await self.store.pending_inbox(PLATFORM, BATCH)
-                if items:
-                    await self._handle_batch(items)
-                failures = 0
-            except Exception as exc:  # the store itself failing must not stop intake
-                failures += 1
-                log.error("VK inbox: the store failed (%s); again shortly", type(exc).__name__)
-                if self._stopping.is_set():
-                    return  # what is not done stays pending for the next start
-                await self._pause(min(30.0, 0.5 * 2 ** min(failures, 6)))
-                continue
-            if items:
-                continue
-            if self._stopping.is_set():
-                return
-            await self.keeper.tell_staff()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.keeper.wait(5.0))
-
-    async def _handle_batch(self, items: list[InboxItem]) -> None:
+    async def handle(self, items: list[InboxItem]) -> dict[int, Failure]:
         events: list[dict[str, Any] | None] = []
         for item in items:
             try:
@@ -283,8 +234,7 @@ class VKPoller:
             except Exception as exc:  # one event failing must not stop the rest
                 log.exception("inbox row %s: handling failed", item.id)
                 failures[item.id] = failed(exc)
-        # The desk finishes its rows in its own transactions; the keeper settles the rest.
-        await self.keeper.settle(items, failures)
+        return failures
 
     @staticmethod
     def _malformed(inbox_id: int, exc: Exception) -> Failure:
@@ -303,3 +253,16 @@ class VKPoller:
             await self.desk.greet(inbound, inbox_id)
         else:
             await self.desk.receive(inbound, inbox_id)
+
+
+def _items(answer: dict[str, Any]) -> list[tuple[str, str]]:
+    """The inbox rows of an answer's events."""
+    items = []
+    for event in answer.get("updates") or []:
+        if not isinstance(event, dict):
+            continue
+        raw = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+        # event_id identifies an event however often VK delivers it.
+        event_id = event.get("event_id") or hashlib.sha256(raw.encode()).hexdigest()
+        items.append((f"{PLATFORM}:{event_id}", raw))
+    return items

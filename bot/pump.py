@@ -1,0 +1,175 @@
+"""Durable intake, written once for every platform: stored first, confirmed after, handled from
+the inbox.
+
+A platform's own polling moves past a batch while its handlers may still run (aiogram's
+`Dispatcher.start_polling`, vkbottle's `BotPolling`; each poller's docstring says how), so a
+crash could lose what the platform no longer gives. Here a batch goes into the inbox first;
+only then does the platform's position move past it (Telegram's getUpdates offset, VK's long
+poll `ts`), and the handlers take their rows from the inbox, where a row stays pending until
+it is settled.
+
+The pump owns the two loops, the backoffs, pause and stop; each platform's poller
+(bot/telegram/polling.py, bot/vk/polling.py) owns everything its platform says and means.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Generic, TypeVar
+
+from aiogram.utils.backoff import Backoff, BackoffConfig
+
+from bot.inbox import Failure, InboxKeeper
+from handlers.desk import FrontDesk
+from storage.base import InboxItem, Store
+
+# 1 s after the first failure, doubling up to 30 s; no jitter: one desk per token, so there
+# is no crowd of clients to spread out, and the delays stay the ones the logs name.
+BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=2.0, jitter=0.0)
+BATCH = 100  # inbox rows handed to the platform's handler at a time
+IDLE = 5.0  # seconds between looks at an idle inbox (retries due, notices owed to staff)
+
+P = TypeVar("P")
+
+
+class PlatformFailed(Exception):
+    """The platform gave no batch this time: try again after a backoff, or after `pause`.
+
+    `reason` goes to the log as it is: the poller names the error, never what it carried
+    (an answer's text may quote a citizen's message). `pause` is a wait the platform asked
+    for itself (Telegram's retry_after) or a fixed one; it does not count as a failure.
+    """
+
+    def __init__(self, reason: str, *, pause: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.pause = pause
+
+
+@dataclass(frozen=True, slots=True)
+class Fetched(Generic[P]):
+    """One answer of the platform: rows for the inbox, and where to go on from once stored."""
+
+    items: Sequence[tuple[str, str]]  # (source key, payload): a key seen before is stored once
+    position: P
+
+
+class InboxPump(ABC, Generic[P]):
+    """Fetches a platform's batches into the inbox and hands them from there to its handler.
+
+    A platform's poller subclasses it with what is its own: where it left off (`begin`), how
+    it is asked and what its errors mean (`poll`), how its position moves (`confirm`), and
+    how a stored row reaches the desk (`handle`).
+    """
+
+    platform: ClassVar[str]  # the inbox's name for it
+    name: ClassVar[str]  # what is asked, for the log: "getUpdates failed (…)"
+    log: ClassVar[logging.Logger]  # the platform's own logger, so lines keep their names
+
+    def __init__(self, store: Store, desk: FrontDesk) -> None:
+        self.store = store
+        self.keeper = InboxKeeper(desk)
+        self.stopping = asyncio.Event()
+        self._wake = asyncio.Event()
+
+    @abstractmethod
+    async def begin(self) -> None:
+        """Before the first poll: where the platform left off."""
+
+    @abstractmethod
+    async def poll(self) -> Fetched[P] | None:
+        """The next answer; None if there is nothing to store (or stopping cut it short).
+
+        Raises PlatformFailed for trouble worth another try; anything else ends intake.
+        """
+
+    @abstractmethod
+    async def confirm(self, fetched: Fetched[P]) -> None:
+        """Move the position past an answer whose rows are in the inbox."""
+
+    @abstractmethod
+    async def handle(self, items: list[InboxItem]) -> Mapping[int, Failure]:
+        """Hand stored rows to the desk; the failures by row id (the keeper settles them)."""
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self._wake.set()
+
+    async def pause(self, seconds: float) -> None:
+        """Sleep, but not past a stop."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
+
+    async def fetch(self) -> None:
+        """Poll the platform until stopped; store each batch, then confirm it."""
+        # Counted apart: a good answer from the platform says nothing of the store.
+        platform_failures, store_failures = Backoff(BACKOFF), Backoff(BACKOFF)
+        while not self.stopping.is_set():
+            try:
+                await self.begin()
+                break
+            except Exception as exc:  # the store, read at start: tried again, never given up
+                wait = next(store_failures)
+                self.log.error("the inbox position could not be read (%s); again in %.1f s",
+                               type(exc).__name__, wait)
+                await self.pause(wait)
+        while not self.stopping.is_set():
+            try:
+                fetched = await self.poll()
+            except PlatformFailed as exc:
+                delay = exc.pause
+                if delay is None:
+                    delay = next(platform_failures)
+                    self.log.warning("%s failed (%s); again in %.1f s",
+                                     self.name, exc.reason, delay)
+                await self.pause(delay)
+                continue
+            platform_failures.reset()
+            if fetched is None:
+                continue
+            try:
+                if fetched.items:
+                    await self.store.put_inbox(self.platform, fetched.items)
+                    self._wake.set()
+                await self.confirm(fetched)
+            except Exception as exc:
+                # Not confirmed: the platform gives the same batch again, stored once.
+                delay = next(store_failures)
+                self.log.error("the inbox could not store updates (%s); again in %.1f s",
+                               type(exc).__name__, delay)
+                await self.pause(delay)
+                continue
+            store_failures.reset()
+
+    async def process(self) -> None:
+        """Hand stored rows to the handler, oldest first, until stopped."""
+        failures = Backoff(BACKOFF)
+        while True:
+            self._wake.clear()
+            try:
+                items = await self.store.pending_inbox(self.platform, BATCH)
+                if items:
+                    # Handlers finish their rows in their own transactions; the keeper
+                    # settles the rest (rows no handler took, unreadable ones, and
+                    # failures to try again).
+                    await self.keeper.settle(items, await self.handle(items))
+                failures.reset()
+            except Exception as exc:  # the store itself failing must not stop intake
+                self.log.error("%s inbox: the store failed (%s); again shortly",
+                               self.platform, type(exc).__name__)
+                if self.stopping.is_set():
+                    return  # what is not done stays pending for the next start
+                await self.pause(next(failures))
+                continue
+            if items:
+                continue
+            if self.stopping.is_set():
+                return
+            await self.keeper.tell_staff()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.keeper.wait(IDLE))
