@@ -55,6 +55,27 @@ def hours_text(texts: Texts, settings: Settings) -> str:
     return hours_words(texts, BusinessHours.parse(settings.business_hours))
 
 
+def desk_config(settings: Settings, texts: Texts) -> DeskConfig:
+    """What the desk needs of the settings, in its own platform-neutral terms."""
+    return DeskConfig(
+        staff_chat_id=str(settings.staff_chat_id),
+        timezone=settings.zone,
+        escalation_after=settings.escalation_after,
+        hours_text=hours_text(texts, settings),
+        staff_user_ids=frozenset(str(i) for i in settings.staff_user_ids),
+        flood_limit=settings.flood_limit,
+        escalation_repeat=settings.escalation_repeat,
+        escalation_chat_id=(
+            "" if settings.escalation_chat_id is None else str(settings.escalation_chat_id)
+        ),
+        duty_mentions=settings.duty_mentions,
+        organization=settings.organization_name,
+        site_url=settings.organization_site_url,
+        feedback_url=settings.gosuslugi_feedback_url,
+        privacy_policy_url=settings.privacy_policy_url,
+    )
+
+
 def build_dispatcher(settings: Settings, desk: FrontDesk) -> Dispatcher:
     dispatcher = Dispatcher(storage=NoStates(), settings=settings, desk=desk)
     dispatcher.include_router(staff_router(settings.staff_chat_id))
@@ -80,26 +101,7 @@ class Application:
         self.texts = Texts(settings.locale, folder)
         self.calendar = WorkCalendar(BusinessHours.parse(settings.business_hours), settings.zone)
         self.desk = FrontDesk(
-            self.store,
-            self.texts,
-            self.calendar,
-            DeskConfig(
-                staff_chat_id=str(settings.staff_chat_id),
-                timezone=settings.zone,
-                escalation_after=settings.escalation_after,
-                hours_text=hours_text(self.texts, settings),
-                staff_user_ids=frozenset(str(i) for i in settings.staff_user_ids),
-                flood_limit=settings.flood_limit,
-                escalation_repeat=settings.escalation_repeat,
-                escalation_chat_id=(
-                    "" if settings.escalation_chat_id is None else str(settings.escalation_chat_id)
-                ),
-                duty_mentions=settings.duty_mentions,
-                organization=settings.organization_name,
-                site_url=settings.organization_site_url,
-                feedback_url=settings.gosuslugi_feedback_url,
-                privacy_policy_url=settings.privacy_policy_url,
-            ),
+            self.store, self.texts, self.calendar, desk_config(settings, self.texts)
         )
         self.scheduler = DeskScheduler(
             self.store, self.texts, self.calendar, self.desk.config,

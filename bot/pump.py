@@ -1,5 +1,4 @@
-"""Durable intake, written once for every platform: stored first, confirmed after, handled from
-the inbox.
+"""Durable intake, written once for every platform: stored first, confirmed after, then handled.
 
 A platform's own polling moves past a batch while its handlers may still run (aiogram's
 `Dispatcher.start_polling`, vkbottle's `BotPolling`; each poller's docstring says how), so a
