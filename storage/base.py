@@ -162,7 +162,12 @@ class Transaction(Protocol):
 
 
 class Store(Protocol):
-    """The ticket store: SQLite by default; one interface for every backend."""
+    """The ticket store: SQLite by default; one interface for every backend.
+
+    Inside `transaction()` use only the transaction: the store's own methods wait for the
+    transaction to end (SQLite has one writer), so calling one there never returns.
+    `tests/contract/` holds the promises every implementation keeps.
+    """
 
     # Set after every transaction that may have added outbox rows: the sender looks again.
     changed: asyncio.Event

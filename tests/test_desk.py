@@ -194,18 +194,6 @@ async def test_edited_message_is_shown_to_staff(desk: FrontDesk, store: SqliteSt
     assert [m.text for m in await store.messages(1)] == ["новое"]
 
 
-async def test_ticket_numbers_continue_after_reopening_the_store(
-    desk: FrontDesk, store: SqliteStore
-) -> None:
-    await desk.receive(citizen("a", 1, user=1))
-    await desk.receive(citizen("b", 1, user=2))
-    await store.close()
-    await store.open()
-    await desk.receive(citizen("c", 1, user=3))
-    ticket = await store.ticket(3)
-    assert ticket is not None and ticket.citizen_id == "3"
-
-
 def test_command_parsing() -> None:
     assert command_of("/close") == "close"
     assert command_of("/close@frontdesk_bot спасибо") == "close"
