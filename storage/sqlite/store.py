@@ -1,0 +1,87 @@
+"""The embedded ticket store on SQLite through aiosqlite: one writer connection, WAL."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+
+from storage.base import (
+    MessageRecord,
+    Ticket,
+)
+from storage.sqlite.connection import sqlite_path
+from storage.sqlite.inbox import SqliteInbox
+from storage.sqlite.outbox import SqliteOutbox
+from storage.sqlite.rows import (
+    DUE_ESCALATIONS,
+    TICKET_COLUMNS,
+    ticket_of,
+)
+from storage.values import (
+    Attachment,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SqliteStore(SqliteInbox, SqliteOutbox):
+    """The embedded ticket store. All writes go through one connection, one at a time."""
+
+    @classmethod
+    def from_url(cls, url: str, *, exclusive: bool = False) -> SqliteStore:
+        return cls(sqlite_path(url), exclusive=exclusive)
+
+    async def ticket(self, ticket_id: int) -> Ticket | None:
+        rows = await self._fetchall(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,)
+        )
+        return ticket_of(rows[0]) if rows else None
+
+    async def messages(self, ticket_id: int) -> list[MessageRecord]:
+        rows = await self._fetchall(
+            "SELECT ticket_id, direction, created_at, text, attachments, author, source_key, "
+            "platform_message_id FROM messages WHERE ticket_id = ? ORDER BY id",
+            (ticket_id,),
+        )
+        return [
+            MessageRecord(
+                ticket_id=r[0], direction=r[1], created_at=datetime.fromtimestamp(r[2], UTC),
+                text=r[3], attachments=tuple(Attachment(**a) for a in json.loads(r[4])),
+                author=r[5], source_key=r[6], platform_message_id=r[7],
+            )
+            for r in rows
+        ]
+
+    async def due_escalations(self, now: datetime, limit: int) -> list[Ticket]:
+        rows = await self._fetchall(DUE_ESCALATIONS, (now.timestamp(), limit))
+        return [ticket_of(r) for r in rows]
+
+    async def tickets_between(self, start: datetime, end: datetime) -> list[Ticket]:
+        """Tickets opened, or first answered, in [start, end)."""
+        rows = await self._fetchall(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE opened_at >= ? AND opened_at < ? "
+            f"UNION SELECT {TICKET_COLUMNS} FROM tickets "
+            "WHERE first_answer_at >= ? AND first_answer_at < ?",
+            (start.timestamp(), end.timestamp(), start.timestamp(), end.timestamp()),
+        )
+        return [ticket_of(r) for r in rows]
+
+    async def open_tickets(self) -> list[Ticket]:
+        rows = await self._fetchall(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE status = 'open' ORDER BY id"
+        )
+        return [ticket_of(r) for r in rows]
+
+    # state
+
+    async def get_state(self, key: str) -> str | None:
+        rows = await self._fetchall("SELECT value FROM state WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    async def set_state(self, key: str, value: str) -> None:
+        await self._write(
+            "INSERT INTO state (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
