@@ -37,7 +37,8 @@ async def installed(db: Path) -> None:
     """A store with its schema, as an installed desk has it (an empty file counts as new)."""
     if db.exists() and db.stat().st_size:
         return
-    quiet = logging.getLogger("storage.sqlite")  # the installing is not the test's start
+    # the installing is not the test's start
+    quiet = logging.getLogger("storage.sqlite.connection")
     was, quiet.disabled = quiet.disabled, True
     try:
         store = SqliteStore(db)
