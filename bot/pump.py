@@ -111,6 +111,7 @@ class InboxPump(ABC, Generic[P]):
         while not self.stopping.is_set():
             try:
                 await self.begin()
+                store_failures.reset()
                 break
             except Exception as exc:  # the store, read at start: tried again, never given up
                 wait = next(store_failures)
@@ -139,8 +140,8 @@ class InboxPump(ABC, Generic[P]):
             except Exception as exc:
                 # Not confirmed: the platform gives the same batch again, stored once.
                 delay = next(store_failures)
-                self.log.error("the inbox could not store updates (%s); again in %.1f s",
-                               type(exc).__name__, delay)
+                self.log.error("%s: the store failed keeping a batch or its position (%s); "
+                               "again in %.1f s", self.name, type(exc).__name__, delay)
                 await self.pause(delay)
                 continue
             store_failures.reset()

@@ -79,6 +79,62 @@ async def test_vk_event_whose_object_is_not_a_dict_is_kept_and_the_rest_go_on(
     ]
 
 
+async def test_vk_event_that_is_not_an_object_is_kept_and_staff_are_told(
+    tg: FakeTelegram, vk: FakeVK, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "d.sqlite3"
+    async with FaultDesk(tg.base_url, db, **vk_settings(vk)):
+        asked = len(vk.longpoll_requests)
+        await vk.wait_for(lambda: len(vk.longpoll_requests) > asked)
+        vk.push_raw("не событие")  # type: ignore[arg-type]
+        vk.message_new(VK_CITIZEN, "фонарь не горит")
+        sent = await vk.wait_messages(1, peer_id=VK_CITIZEN)
+        await tg.wait_for(lambda: any(t.startswith(UNREADABLE) for t in texts_in(tg, STAFF_CHAT)))
+    assert sent[0]["message"].startswith("Ваше сообщение №1")
+    rows = inbox_errors(db)
+    assert len(rows) == 2 and rows[0][0] == 1 and "malformed" in (rows[0][1] or "")
+
+
+@pytest.mark.parametrize("garbled", [
+    {"ts": "5", "updates": 7},  # updates no list
+    ["not", "an", "object"],  # the answer itself no object
+])
+async def test_a_garbled_vk_long_poll_answer_is_asked_again_and_the_desk_goes_on(
+    tg: FakeTelegram, vk: FakeVK, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *,
+    caplog: pytest.LogCaptureFixture, garbled: object,
+) -> None:
+    """An answer not in VK's shape (from a proxy, say) is not confirmed: asked again later."""
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "d.sqlite3"
+    async with FaultDesk(tg.base_url, db, **vk_settings(vk)) as desk:
+        asked = len(vk.longpoll_requests)
+        await vk.wait_for(lambda: len(vk.longpoll_requests) > asked)
+        vk.garbled_longpoll_next(garbled)
+        vk.message_new(VK_CITIZEN, "фонарь не горит")
+        sent = await vk.wait_messages(1, peer_id=VK_CITIZEN, timeout=20)
+        assert desk.app.failure() is None
+    assert sent[0]["message"].startswith("Ваше сообщение №1")
+    assert "VK long poll failed" in caplog.text
+
+
+async def test_a_garbled_get_long_poll_server_answer_is_asked_again(
+    tg: FakeTelegram, vk: FakeVK, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """groups.getLongPollServer without its fields: a pause and a new question, not a stop."""
+    monkeypatch.chdir(tmp_path)
+    db = tmp_path / "d.sqlite3"
+    async with FaultDesk(tg.base_url, db, **vk_settings(vk)) as desk:
+        asked = len(vk.longpoll_requests)
+        await vk.wait_for(lambda: len(vk.longpoll_requests) > asked)
+        vk.expire_key()  # the next a_check says failed: 2, so the server is asked again
+        vk.override_next("groups.getLongPollServer", {"server": vk.longpoll_url})
+        vk.message_new(VK_CITIZEN, "фонарь не горит")
+        sent = await vk.wait_messages(1, peer_id=VK_CITIZEN, timeout=20)
+        assert desk.app.failure() is None
+    assert sent[0]["message"].startswith("Ваше сообщение №1")
+
+
 async def test_html_bad_gateway_on_get_updates_is_temporary_and_its_text_not_logged(
     tg: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

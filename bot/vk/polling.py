@@ -128,8 +128,13 @@ class VKPoller(InboxPump[dict[str, Any]]):
 
     async def _get_server(self) -> LongPollServer:
         answer = await self.api.request("groups.getLongPollServer", {"group_id": self.group_id})
-        data = answer["response"]
-        return LongPollServer(str(data["server"]), str(data["key"]), str(data["ts"]))
+        try:
+            data = answer["response"]
+            return LongPollServer(str(data["server"]), str(data["key"]), str(data["ts"]))
+        except (KeyError, TypeError) as exc:  # not VK's shape: asked again after a pause
+            raise PlatformFailed(
+                f"malformed getLongPollServer answer: {type(exc).__name__}"
+            ) from None
 
     async def _check(self, server: LongPollServer, ts: str) -> dict[str, Any] | None:
         """One a_check; None when stopping cut it short (its events stay at VK for later)."""
@@ -256,13 +261,19 @@ class VKPoller(InboxPump[dict[str, Any]]):
 
 
 def _items(answer: dict[str, Any]) -> list[tuple[str, str]]:
-    """The inbox rows of an answer's events."""
+    """The inbox rows of an answer's events.
+
+    Every event is kept, also one that is not an object: it is finished as unreadable and
+    staff are told how many there were, rather than passed over as the position moves on.
+    An answer whose `updates` is no list at all is not confirmed: asked again after a pause.
+    """
+    updates = answer.get("updates") or []
+    if not isinstance(updates, list):
+        raise PlatformFailed(f"malformed answer: updates is {type(updates).__name__}")
     items = []
-    for event in answer.get("updates") or []:
-        if not isinstance(event, dict):
-            continue
+    for event in updates:
         raw = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
         # event_id identifies an event however often VK delivers it.
-        event_id = event.get("event_id") or hashlib.sha256(raw.encode()).hexdigest()
-        items.append((f"{PLATFORM}:{event_id}", raw))
+        event_id = event.get("event_id") if isinstance(event, dict) else None
+        items.append((f"{PLATFORM}:{event_id or hashlib.sha256(raw.encode()).hexdigest()}", raw))
     return items

@@ -383,6 +383,8 @@ class FakeVK:
         self._calls_by_method: dict[str, list[ApiCall]] = {}
         self._fail_queue: list[_Queued] = []
         self._http_queue: list[_Queued] = []
+        self._garbled: list[Any] = []  # long poll answers to give as they are
+        self._overrides: dict[str, list[Any]] = {}  # API answers to give as they are
         self._recent_requests: deque[float] = deque()
         self._state_signal = asyncio.Event()
 
@@ -533,6 +535,18 @@ class FakeVK:
         ``method`` is a VK method, :data:`LONGPOLL`, :data:`UPLOAD` or ``None`` (any).
         """
         self._http_queue.append(_Queued(method, count, status))
+
+    def override_next(self, method: str, response: Any) -> None:
+        """Answer the next call of ``method`` with ``{"response": response}``, whatever it is."""
+        self._overrides.setdefault(method, []).append(response)
+
+    def garbled_longpoll_next(self, body: Any, count: int = 1) -> None:
+        """Answer the next ``count`` long poll requests with ``body`` as JSON, whatever it is.
+
+        What a proxy or a broken gateway in front of VK may hand back (``{"updates": 7}``);
+        VK itself documents only the shapes above.
+        """
+        self._garbled.extend([body] * count)
 
     def expire_key(self) -> None:
         """Retire the long poll key: requests with it get ``{"failed": 2}``."""
@@ -954,7 +968,8 @@ class FakeVK:
             return self._http_error(status.code)
 
         try:
-            result = self._call(method, params)
+            overrides = self._overrides.get(method)
+            result = overrides.pop(0) if overrides else self._call(method, params)
         except VKError as error:
             call.error_code = error.code
             body: JSON = {
@@ -988,6 +1003,8 @@ class FakeVK:
         status = self._take(self._http_queue, LONGPOLL)
         if status is not None:
             return self._http_error(status.code)
+        if self._garbled:
+            return web.json_response(self._garbled.pop(0), dumps=_dumps)
 
         key = params.get("key", "")
         if request.match_info["group_id"] != str(self.group_id) or key != self._lp_key:
