@@ -58,12 +58,15 @@ class SqliteStore(SqliteInbox, SqliteOutbox):
         return [ticket_of(r) for r in rows]
 
     async def tickets_between(self, start: datetime, end: datetime) -> list[Ticket]:
-        """Tickets opened, or first answered, in [start, end)."""
+        """Tickets opened, first answered, or last given an interim answer in [start, end)."""
+        span = (start.timestamp(), end.timestamp())
         rows = await self._fetchall(
             f"SELECT {TICKET_COLUMNS} FROM tickets WHERE opened_at >= ? AND opened_at < ? "
             f"UNION SELECT {TICKET_COLUMNS} FROM tickets "
-            "WHERE first_answer_at >= ? AND first_answer_at < ?",
-            (start.timestamp(), end.timestamp(), start.timestamp(), end.timestamp()),
+            "WHERE first_answer_at >= ? AND first_answer_at < ? "
+            f"UNION SELECT {TICKET_COLUMNS} FROM tickets "
+            "WHERE interim_at >= ? AND interim_at < ?",
+            span * 3,
         )
         return [ticket_of(r) for r in rows]
 

@@ -123,6 +123,14 @@ class SqliteTransaction:
             (ts(at), ts(at), ticket_id),
         )
 
+    async def interim(self, ticket_id: int, at: datetime, deadline: datetime) -> None:
+        await self._do(
+            "UPDATE tickets SET interim_at = ?, interim_count = interim_count + 1, "
+            "waiting_since = COALESCE(waiting_since, ?), deadline_at = ?, "
+            "next_escalation_at = ?, escalation_level = 0 WHERE id = ?",
+            (ts(at), ts(at), ts(deadline), ts(deadline), ticket_id),
+        )
+
     async def close_ticket(self, ticket_id: int, at: datetime) -> None:
         await self._do(
             "UPDATE tickets SET status = 'closed', closed_at = ?, waiting_since = NULL, "
@@ -224,6 +232,27 @@ class SqliteTransaction:
     async def waiting_count(self) -> int:
         row = await self._one(
             "SELECT COUNT(*) FROM tickets WHERE waiting_since IS NOT NULL AND status = 'open'"
+        )
+        return int(row[0])
+
+    # a citizen's own: /status, through the partial index on (platform, citizen_id) of the
+    # open tickets
+
+    async def citizen_tickets(
+        self, platform: Platform, citizen_id: str, limit: int
+    ) -> list[Ticket]:
+        rows = await self._all(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE platform = ? AND citizen_id = ? "
+            "AND status = 'open' ORDER BY id DESC LIMIT ?",
+            (platform.value, citizen_id, limit),
+        )
+        return [ticket_of(row) for row in rows]
+
+    async def citizen_open_count(self, platform: Platform, citizen_id: str) -> int:
+        row = await self._one(
+            "SELECT COUNT(*) FROM tickets WHERE platform = ? AND citizen_id = ? "
+            "AND status = 'open'",
+            (platform.value, citizen_id),
         )
         return int(row[0])
 

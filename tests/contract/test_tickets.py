@@ -174,6 +174,38 @@ async def test_close_ticket_closes_it_and_stops_the_waiting(store: Store) -> Non
     assert [t.id for t in await store.due_escalations(FAR, 10)] == [kept.id]
 
 
+async def test_interim_sets_a_new_deadline_the_ladder_starts_again_from(store: Store) -> None:
+    made = await open_ticket(store)
+    async with store.transaction() as tx:
+        await tx.set_escalations([(made.id, 2, T0 + 12 * H)])
+        await tx.interim(made.id, T0 + H, T0 + 50 * H)
+    after = await ticket(store, made.id)
+    assert after.interim_at == T0 + H and after.interim_count == 1
+    assert after.deadline_at == after.next_escalation_at == T0 + 50 * H
+    assert after.escalation_level == 0 and after.waiting_since == T0 and after.is_open
+    assert after.first_answer_at is None  # an interim answer is not the answer
+    assert await store.due_escalations(T0 + 49 * H, 10) == []
+    assert [t.id for t in await store.due_escalations(T0 + 50 * H, 10)] == [made.id]
+    async with store.transaction() as tx:  # answered, then a second interim: it waits again
+        await tx.answered(made.id, T0 + 2 * H)
+        await tx.interim(made.id, T0 + 3 * H, T0 + 60 * H)
+    again = await ticket(store, made.id)
+    assert again.interim_count == 2 and again.interim_at == T0 + 3 * H
+    assert again.waiting_since == T0 + 3 * H and again.deadline_at == T0 + 60 * H
+
+
+async def test_tickets_between_include_those_given_an_interim_answer_in_it(
+    store: Store,
+) -> None:
+    old = await open_ticket(store, new_ticket("1", opened_at=T0 - 48 * H))
+    later = await open_ticket(store, new_ticket("2", opened_at=T0 - 48 * H))
+    async with store.transaction() as tx:
+        await tx.interim(old.id, T0 + H, T0 + 50 * H)
+        await tx.interim(later.id, T0 + 30 * H, T0 + 80 * H)
+    assert [t.id for t in await store.tickets_between(T0, T0 + 24 * H)] == [old.id]
+    assert {t.id for t in await store.tickets_between(T0 + 24 * H, T0 + 48 * H)} == {later.id}
+
+
 async def test_set_unreachable_keeps_the_reason_until_cleared(store: Store) -> None:
     made = await open_ticket(store)
     async with store.transaction() as tx:
@@ -278,3 +310,30 @@ async def test_set_escalations_sets_the_level_and_next_step_of_several_tickets(
     assert await ticket(store, untouched.id) == untouched
     assert [t.id for t in await store.due_escalations(T0 + 12 * H, 10)] == [
         untouched.id, first.id]
+
+
+async def test_citizen_tickets_are_that_citizens_open_ones_on_that_platform_newest_first(
+    store: Store,
+) -> None:
+    direct = await open_ticket(store, new_ticket("42"))
+    neighbour = await open_ticket(store, new_ticket("43"))
+    closed = await open_ticket(store, new_ticket("42", conversation="post-1/42"))
+    comment = await open_ticket(store, new_ticket("42", conversation="post-2/42"))
+    answered = await open_ticket(store, new_ticket("42", conversation="post-3/42"))
+    on_vk = await open_ticket(store, new_ticket("42", platform=Platform.VK))
+    async with store.transaction() as tx:
+        await tx.close_ticket(closed.id, T0 + H)
+        await tx.answered(answered.id, T0 + H)  # answered, still open: listed
+    async with store.transaction() as tx:
+        mine = await tx.citizen_tickets(Platform.TELEGRAM, "42", 10)
+        assert [t.id for t in mine] == [answered.id, comment.id, direct.id]
+        assert await tx.citizen_open_count(Platform.TELEGRAM, "42") == 3
+        assert [t.id for t in await tx.citizen_tickets(Platform.TELEGRAM, "42", 2)] == [
+            answered.id, comment.id]
+        assert [t.id for t in await tx.citizen_tickets(Platform.TELEGRAM, "43", 10)] == [
+            neighbour.id]
+        assert [t.id for t in await tx.citizen_tickets(Platform.VK, "42", 10)] == [on_vk.id]
+        assert await tx.citizen_open_count(Platform.VK, "42") == 1
+        assert await tx.citizen_tickets(Platform.VK, "43", 10) == []
+        assert await tx.citizen_open_count(Platform.VK, "43") == 0
+    assert mine[0] == await ticket(store, answered.id)  # whole tickets, as read one by one
