@@ -162,6 +162,26 @@ class WorkCalendar:
             self._spans[day] = self._compute_span(day)
         return self._spans[day]
 
+    def working_days_later(self, start: datetime, days: int) -> datetime:
+        """The close of the `days`-th working day after the local day `start` falls on.
+
+        How an interim answer's date is counted: «within 7 working days» from today.
+        """
+        if days < 1:
+            raise ValueError("days must be at least 1")
+        instant = _as_utc(start)
+        if self._hours.always_open:
+            return instant + timedelta(days=days)
+        day = instant.astimezone(self._tz).date()
+        found = idle = 0
+        while idle <= _MAX_IDLE_DAYS:
+            day += timedelta(days=1)
+            span = self.working_hours_on(day)
+            idle = 0 if span else idle + 1
+            if span is not None and (found := found + 1) == days:
+                return span[1]
+        raise RuntimeError(f"no working time within {_MAX_IDLE_DAYS} days of {day}")
+
     def add_working_time(self, start: datetime, delta: timedelta) -> datetime:
         """The UTC moment when `delta` of working time has passed since `start`."""
         if delta < timedelta(0):

@@ -44,6 +44,10 @@ class FrontDesk(Room):
         """/id: the chat's id and the sender's; see `Intake.tell_ids`."""
         await self.intake.tell_ids(inbound, inbox_id, anonymous=anonymous)
 
+    async def tell_status(self, inbound: Inbound, inbox_id: int | None = None) -> None:
+        """/status, «статус»: the citizen's own open tickets; see `Intake.tell_status`."""
+        await self.intake.tell_status(inbound, inbox_id)
+
     async def receive(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A citizen's message, edit or deletion; one from the staff chat goes to staff."""
         if inbound.is_staff_chat:

@@ -38,6 +38,7 @@ class DigestFigures:
     overdue: tuple[int, ...]  # numbers of tickets past their deadline now
     median: timedelta | None
     p90: timedelta | None
+    interim: int = 0  # tickets given an interim answer (a new deadline) in the period
 
 
 def median(values: Sequence[timedelta]) -> timedelta | None:
@@ -96,6 +97,7 @@ def digest_figures(
         answered=len(answer_times), open_now=len(open_now),
         waiting_now=sum(t.waiting_since is not None for t in open_now), overdue=tuple(overdue),
         median=median(answer_times), p90=percentile(answer_times, 0.9),
+        interim=sum(t.interim_at is not None and start <= t.interim_at < end for t in period),
     )
 
 
@@ -124,6 +126,8 @@ def digest_html(texts: Texts, figures: DigestFigures) -> str:
         ))
     else:
         lines.append(texts.get("digest-no-answers"))
+    if figures.interim:
+        lines.append(texts.get("digest-interim", count=figures.interim))
     lines.append(texts.get(
         "digest-open-now", count=figures.open_now, waiting=figures.waiting_now
     ))

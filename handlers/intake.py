@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -11,8 +12,9 @@ from handlers.flood import SLOW_DOWN, FloodGuard
 from handlers.model import Event, Inbound
 from handlers.outgoing import replying_to, tell_staff, under_card
 from handlers.premises import Premises, Room
+from handlers.status import Status
 from storage.base import Ticket, Transaction
-from storage.values import Outbound, Purpose
+from storage.values import Channel, Outbound, Purpose
 
 
 class Intake(Room):
@@ -26,6 +28,7 @@ class Intake(Room):
         super().__init__(premises)
         self.flood = FloodGuard(premises)
         self.filing = Filing(premises)
+        self.status = Status(premises)
 
     async def greet(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A citizen opened the chat (/start): what this desk is and how it works.
@@ -63,20 +66,41 @@ class Intake(Room):
             text = self.texts.get("id-private", user=inbound.author_id)
         else:
             text = self.texts.get("id-chat", chat=inbound.chat_id, user=inbound.author_id)
+
+        async def reply(tx: Transaction, inbound: Inbound) -> Outbound:
+            return Outbound(
+                inbound.platform, inbound.chat_id, Purpose.NOTICE, text,
+                reply_to=inbound.message_id,
+            )
+
+        await self._answer_command(inbound, inbox_id, reply)
+
+    async def tell_status(self, inbound: Inbound, inbox_id: int | None = None) -> None:
+        """/status, «статус»: the citizen's own open tickets (`handlers.status`); no ticket.
+
+        Under a post it is a comment like any other: an answer there would be public.
+        """
+        if inbound.channel is Channel.COMMENT:
+            await self.receive(inbound, inbox_id)
+            return
+        await self._answer_command(inbound, inbox_id, self.status.reply)
+
+    async def _answer_command(
+        self, inbound: Inbound, inbox_id: int | None,
+        reply: Callable[[Transaction, Inbound], Awaitable[Outbound]],
+    ) -> None:
+        """A command's answer, within the rules, in the transaction that finishes its row."""
         async with self.store.transaction() as tx:
             if inbox_id is not None:
                 await tx.finish_inbox(inbox_id)
             answer = await self._may_answer_command(tx, inbound)
             if answer:
-                await tx.enqueue(Outbound(
-                    inbound.platform, inbound.chat_id, Purpose.NOTICE, text,
-                    reply_to=inbound.message_id,
-                ))
+                await tx.enqueue(await reply(tx, inbound))
         if answer:
             self.flood.command_answered(inbound)
 
     async def _may_answer_command(self, tx: Transaction, inbound: Inbound) -> bool:
-        """/start, /help, /id: never to a blocked citizen, at most once a minute to anyone."""
+        """/start, /help, /id, /status: never to a blocked citizen, at most once a minute."""
         if self.flood.answered_lately(inbound):
             return False
         state = await tx.intake_state(

@@ -6,9 +6,10 @@ from dataclasses import replace
 
 from handlers import queue
 from handlers.commands import NUMBER, TICKET_COMMANDS, command_of, posted_as_chat, split_number
+from handlers.interim import Interim
 from handlers.model import Event, Inbound
 from handlers.outgoing import tell_staff, to_citizen
-from handlers.premises import Room
+from handlers.premises import Premises, Room
 from handlers.texts import Texts, escape
 from storage.base import MessageRecord, Ticket, Transaction
 from storage.values import Platform, Purpose
@@ -16,6 +17,10 @@ from storage.values import Platform, Purpose
 
 class StaffDesk(Room):
     """Messages in the staff chat (and the supervisors'), each in one transaction."""
+
+    def __init__(self, premises: Premises) -> None:
+        super().__init__(premises)
+        self.interim = Interim(premises)
 
     async def staff_message(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A message in the staff chat: an answer, a command, or staff talk."""
@@ -122,6 +127,9 @@ class StaffDesk(Room):
             ), ticket.id)
         elif command == "close":
             await self._close(tx, ticket, inbound)
+        elif command == "interim":
+            told = await self.interim.give(tx, ticket, inbound, rest)
+            await self._reply(tx, inbound, told, ticket.id)
         elif command in {"block", "unblock"}:
             await tx.set_blocked(ticket.platform, ticket.citizen_id, command == "block")
             key = "staff-blocked" if command == "block" else "staff-unblocked"

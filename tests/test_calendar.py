@@ -386,3 +386,36 @@ def test_add_working_time_is_monotonic_in_delta(
 ) -> None:
     low, high = sorted((first, second))
     assert cal.add_working_time(start, low) <= cal.add_working_time(start, high)
+
+
+# --- working days ahead: an interim answer's date ---
+
+
+def test_working_days_later_ends_at_the_close_of_the_nth_working_day(
+    office: WorkCalendar,
+) -> None:
+    friday = msk(2026, 10, 16, 11)
+    assert office.working_days_later(friday, 1) == msk(2026, 10, 19, 18)  # Monday
+    assert office.working_days_later(friday, 3) == msk(2026, 10, 21, 18)
+    assert office.working_days_later(friday, 1).tzinfo is UTC
+    # From Saturday too the next working day is Monday.
+    assert office.working_days_later(msk(2026, 10, 17, 12), 1) == msk(2026, 10, 19, 18)
+
+
+def test_working_days_later_skips_holidays_and_keeps_short_days(office: WorkCalendar) -> None:
+    # 3 Nov 2026 closes at 17:00 before National Unity Day; 4 Nov is off.
+    assert office.working_days_later(msk(2026, 11, 2, 10), 1) == msk(2026, 11, 3, 17)
+    assert office.working_days_later(msk(2026, 11, 2, 10), 2) == msk(2026, 11, 5, 18)
+    # 30 Dec, then the New Year holidays to 10 Jan: the first working day is 11 Jan.
+    assert office.working_days_later(msk(2026, 12, 30, 10), 1) == msk(2027, 1, 11, 18)
+
+
+def test_working_days_later_around_the_clock_is_days() -> None:
+    cal = calendar("24/7")
+    start = msk(2026, 1, 1, 3, 17)
+    assert cal.working_days_later(start, 7) == start + timedelta(days=7)
+
+
+def test_working_days_later_needs_a_day_at_least(office: WorkCalendar) -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        office.working_days_later(msk(2026, 10, 16, 11), 0)

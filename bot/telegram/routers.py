@@ -13,6 +13,7 @@ from bot.telegram.convert import is_content_less_service, to_inbound
 from bot.telegram.ids import answer_ids, answer_ids_or_comment, bare_id
 from handlers.desk import FrontDesk
 from handlers.model import Event
+from handlers.status import asks_status
 from storage.values import Channel
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,11 @@ async def content_less_service(message: Message) -> bool:
     return is_content_less_service(message)
 
 
+async def bare_status(message: Message) -> bool:
+    """`/status` and nothing else: with more text after it, it is a message like any other."""
+    return asks_status(message.text or "")
+
+
 def citizens_router() -> Router:
     """Private chats with citizens."""
     router = Router(name="citizens")
@@ -102,6 +108,13 @@ def citizens_router() -> Router:
         await desk.greet(to_inbound(message), inbox_id)
 
     router.message.register(answer_ids, Command("id"), bare_id)
+
+    @router.message(Command("status"), bare_status)
+    async def citizen_status(
+        message: Message, desk: FrontDesk, inbox_id: int | None = None
+    ) -> None:
+        """/status: the citizen's own open tickets, their state and deadline; not a ticket."""
+        await desk.tell_status(to_inbound(message), inbox_id)
 
     @router.message()
     async def private_message(

@@ -217,16 +217,22 @@ def author_id(event: JSON) -> int | None:
     return sender if sender is not None and sender > 0 else None
 
 
-def is_start(event: JSON) -> bool:
-    """The «Начать» button VK shows in a new conversation: it sends {"command":"start"}."""
+def button_command(event: JSON) -> str | None:
+    """The command of a keyboard button a new message came from: {"command":"status"}."""
     if event.get("type") != "message_new":
-        return False
+        return None
     payload = _message(event).get("payload")
     try:
         data = json.loads(payload) if isinstance(payload, str) else None
     except ValueError:
-        return False
-    return isinstance(data, dict) and data.get("command") == "start"
+        return None
+    command = data.get("command") if isinstance(data, dict) else None
+    return command if isinstance(command, str) else None
+
+
+def is_start(event: JSON) -> bool:
+    """The «Начать» button VK shows in a new conversation: it sends {"command":"start"}."""
+    return button_command(event) == "start"
 
 
 def to_inbound(event: JSON, group_id: int, authors: Mapping[int, Author]) -> Inbound | None:

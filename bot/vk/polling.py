@@ -24,12 +24,13 @@ from bot.inbox import Failure, failed, malformed
 from bot.pump import Fetched, InboxPump, PlatformFailed
 from bot.stopping import unless_stopped
 from bot.vk.client import NETWORK_ERRORS, TOKEN_REJECTED, describe, error_code
-from bot.vk.convert import author_id, is_start, to_inbound
+from bot.vk.convert import author_id, button_command, is_start, to_inbound
 from bot.vk.names import AuthorNames
 from handlers import notices
 from handlers.commands import command_of
 from handlers.desk import FrontDesk
 from handlers.model import Event, Inbound
+from handlers.status import asks_status
 from storage.base import InboxItem, Store
 from storage.values import Channel
 
@@ -251,11 +252,12 @@ class VKPoller(InboxPump[dict[str, Any]]):
     async def _handle(self, inbox_id: int, event: dict[str, Any], inbound: Inbound | None) -> None:
         if inbound is None:
             return  # the community's own comments, group chats, events the desk ignores
-        if is_start(event) or (
-            inbound.channel is Channel.DIRECT and inbound.event is Event.NEW
-            and command_of(inbound.text) == "help"
-        ):
+        # Commands only in direct messages: under a post, «статус» is a comment like any other.
+        direct = inbound.channel is Channel.DIRECT and inbound.event is Event.NEW
+        if is_start(event) or (direct and command_of(inbound.text) == "help"):
             await self.desk.greet(inbound, inbox_id)
+        elif direct and (asks_status(inbound.text) or button_command(event) == "status"):
+            await self.desk.tell_status(inbound, inbox_id)
         else:
             await self.desk.receive(inbound, inbox_id)
 

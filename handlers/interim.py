@@ -1,0 +1,50 @@
+"""Interim answers: staff tell a citizen the answer takes longer, and by when it will come.
+
+Practice in the regions: an answer within the working day, or an interim answer naming the
+new date (Sevastopol: within 7 working days). `/interim 5 reason` as a reply to a card sets
+the deadline to the close of the 5th working day from today on the desk's calendar; the
+escalation ladder starts again from it, and the digest counts interim answers.
+"""
+
+from __future__ import annotations
+
+import re
+
+from handlers.model import Inbound
+from handlers.outgoing import to_citizen
+from handlers.premises import Room
+from storage.base import MessageRecord, Ticket, Transaction
+from storage.values import Purpose
+
+MAX_DAYS = 60  # a quarter of a year of working days: anything longer is no interim answer
+_DAYS = re.compile(r"[0-9]{1,3}")  # ASCII digits only: int() would take «５» and «²» too
+
+
+class Interim(Room):
+    """`/interim N [reason]` on one ticket, in the staff's transaction."""
+
+    async def give(self, tx: Transaction, ticket: Ticket, inbound: Inbound, rest: str) -> str:
+        """Set the new deadline and tell the citizen; returns what staff are told."""
+        words = rest.strip().split(maxsplit=2)
+        days = int(words[1]) if len(words) > 1 and _DAYS.fullmatch(words[1]) else 0
+        if not 1 <= days <= MAX_DAYS:
+            return self.texts.get("staff-interim-usage", most=MAX_DAYS)
+        if not ticket.is_open:
+            return self.texts.get("staff-interim-closed", number=ticket.id)
+        now = self.now()
+        deadline = self.calendar.working_days_later(now, days)
+        local = self.texts.moment(deadline.astimezone(self.config.timezone))
+        text = self.texts.get("interim-citizen", number=ticket.id, deadline=local)
+        reason = words[2].strip() if len(words) > 2 else ""
+        if reason:
+            # Outside Fluent: a placeable is cut at 1,000 characters, staff's words are not.
+            text += f"\n{self.texts.get('interim-reason')} {reason}"
+        await tx.enqueue(to_citizen(ticket, Purpose.ANSWER, text))
+        # Recorded with the staff message's key: handled twice, it is not sent twice.
+        await tx.add_message(MessageRecord(
+            ticket_id=ticket.id, direction="out", created_at=now, text=text,
+            author=inbound.author_name, source_key=inbound.source_key,
+            platform_message_id=inbound.message_id,
+        ))
+        await tx.interim(ticket.id, now, deadline)
+        return self.texts.get("staff-interim-set", number=ticket.id, deadline=local)
