@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from handlers import queue
+from handlers.canned import CannedAnswers
 from handlers.commands import NUMBER, TICKET_COMMANDS, command_of, posted_as_chat, split_number
 from handlers.interim import Interim
 from handlers.model import Event, Inbound
@@ -21,6 +22,7 @@ class StaffDesk(Room):
     def __init__(self, premises: Premises) -> None:
         super().__init__(premises)
         self.interim = Interim(premises)
+        self.canned = CannedAnswers(premises)
 
     async def staff_message(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A message in the staff chat: an answer, a command, or staff talk."""
@@ -130,6 +132,14 @@ class StaffDesk(Room):
         elif command == "interim":
             told = await self.interim.give(tx, ticket, inbound, rest)
             await self._reply(tx, inbound, told, ticket.id)
+        elif command == "templates":
+            await self._reply(tx, inbound, self.canned.listing(ticket), ticket.id)
+        elif command == "template":
+            canned = self.canned.answer(ticket, rest)
+            if canned is None:
+                await self._reply(tx, inbound, self.canned.usage(), ticket.id)
+            else:
+                await self._answer(tx, ticket, inbound, canned, "")
         elif command in {"block", "unblock"}:
             await tx.set_blocked(ticket.platform, ticket.citizen_id, command == "block")
             key = "staff-blocked" if command == "block" else "staff-unblocked"

@@ -68,6 +68,22 @@ class Texts:
         """Message keys the primary locale defines."""
         return set(self._bundles[0]._messages)
 
+    def titled(self, prefix: str) -> list[tuple[str, str]]:
+        """(key, its `.title`) of the locale's own messages starting with `prefix`, in file order.
+
+        Only the chosen locale's: an operator's canned answers are their own list, not the
+        default locale's behind it. A message without a title is listed by its key.
+        """
+        bundle = self._bundles[0]
+        found = []
+        for key in bundle._messages:
+            if not key.startswith(prefix):
+                continue
+            title = bundle.get_message(key).attributes.get("title")
+            text, _ = bundle.format_pattern(title, {}) if title is not None else (key, [])
+            found.append((key, str(text)))
+        return found
+
     def get(self, key: str, **args: Any) -> str:
         """A plain text."""
         values = {
