@@ -28,6 +28,7 @@ from bot.telegram.routers import (
     citizens_router,
     discussion_router,
     other_chats_router,
+    presses_router,
     staff_router,
 )
 from bot.telegram.stateless import NoStates
@@ -83,6 +84,8 @@ def build_dispatcher(settings: Settings, desk: FrontDesk) -> Dispatcher:
     if supervisors is not None and supervisors != settings.staff_chat_id:
         # Level-2 escalations go there: a reply to one answers, closes or blocks as well.
         dispatcher.include_router(staff_router(supervisors, name="supervisors"))
+    staff_chats = {settings.staff_chat_id, *([supervisors] if supervisors is not None else [])}
+    dispatcher.include_router(presses_router(staff_chats))
     if settings.discussion_chat_id is not None:
         dispatcher.include_router(discussion_router(settings.discussion_chat_id))
     if settings.telegram_citizens:

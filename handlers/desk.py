@@ -55,6 +55,10 @@ class FrontDesk(Room):
             return
         await self.intake.receive(inbound, inbox_id)
 
+    def may_answer(self, inbound: Inbound) -> bool:
+        """Whether STAFF_USER_IDS lets the author answer and give commands."""
+        return self.staff.may_answer(inbound)
+
     async def staff_message(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A message in the staff chat: an answer, a command, or staff talk."""
         await self.staff.staff_message(inbound, inbox_id)

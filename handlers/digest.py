@@ -38,7 +38,7 @@ class DigestFigures:
     overdue: tuple[int, ...]  # numbers of tickets past their deadline now
     median: timedelta | None
     p90: timedelta | None
-    interim: int = 0  # tickets given an interim answer (a new deadline) in the period
+    interim: int = 0  # tickets whose latest interim answer (a new deadline) is in the period
 
 
 def median(values: Sequence[timedelta]) -> timedelta | None:

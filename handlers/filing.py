@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from handlers import render
+from handlers import buttons, render
 from handlers.model import Inbound
 from handlers.outgoing import replying_to, under_card
 from handlers.premises import Room
@@ -60,6 +60,7 @@ class Filing(Room):
                 ),
                 html=True,
                 ticket_id=ticket.id,
+                buttons=buttons.card(self.texts),
             ),
         ])
         await self._relay_media(tx, ticket.id, inbound)

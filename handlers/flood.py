@@ -61,10 +61,14 @@ class FloodGuard:
         self.slowed[key] = now
         return True
 
-    def answered_lately(self, inbound: Inbound) -> bool:
-        """A command of this citizen's was answered within the last minute."""
-        answered = self.answered.get((inbound.platform, inbound.author_id))
+    def answered_lately(self, inbound: Inbound, kind: str = "") -> bool:
+        """A command of this kind of this citizen's was answered within the last minute.
+
+        /start, /help and /id are one kind (they answer alike); /status is one of its own, so
+        the greeting that names it does not silence it for a minute.
+        """
+        answered = self.answered.get((inbound.platform, f"{inbound.author_id}:{kind}"))
         return answered is not None and self.premises.now() - answered < WINDOW
 
-    def command_answered(self, inbound: Inbound) -> None:
-        self.answered[(inbound.platform, inbound.author_id)] = self.premises.now()
+    def command_answered(self, inbound: Inbound, kind: str = "") -> None:
+        self.answered[(inbound.platform, f"{inbound.author_id}:{kind}")] = self.premises.now()

@@ -83,25 +83,27 @@ class Intake(Room):
         if inbound.channel is Channel.COMMENT:
             await self.receive(inbound, inbox_id)
             return
-        await self._answer_command(inbound, inbox_id, self.status.reply)
+        await self._answer_command(inbound, inbox_id, self.status.reply, kind="status")
 
     async def _answer_command(
         self, inbound: Inbound, inbox_id: int | None,
-        reply: Callable[[Transaction, Inbound], Awaitable[Outbound]],
+        reply: Callable[[Transaction, Inbound], Awaitable[Outbound]], *, kind: str = "",
     ) -> None:
         """A command's answer, within the rules, in the transaction that finishes its row."""
         async with self.store.transaction() as tx:
             if inbox_id is not None:
                 await tx.finish_inbox(inbox_id)
-            answer = await self._may_answer_command(tx, inbound)
+            answer = await self._may_answer_command(tx, inbound, kind)
             if answer:
                 await tx.enqueue(await reply(tx, inbound))
         if answer:
-            self.flood.command_answered(inbound)
+            self.flood.command_answered(inbound, kind)
 
-    async def _may_answer_command(self, tx: Transaction, inbound: Inbound) -> bool:
+    async def _may_answer_command(
+        self, tx: Transaction, inbound: Inbound, kind: str = ""
+    ) -> bool:
         """/start, /help, /id, /status: never to a blocked citizen, at most once a minute."""
-        if self.flood.answered_lately(inbound):
+        if self.flood.answered_lately(inbound, kind):
             return False
         state = await tx.intake_state(
             inbound.source_key, inbound.platform, inbound.conversation, inbound.author_id

@@ -25,15 +25,22 @@ class Interim(Room):
 
     async def give(self, tx: Transaction, ticket: Ticket, inbound: Inbound, rest: str) -> str:
         """Set the new deadline and tell the citizen; returns what staff are told."""
+        if not ticket.is_open:
+            return self.texts.get("staff-interim-closed", number=ticket.id)
         words = rest.strip().split(maxsplit=2)
         days = int(words[1]) if len(words) > 1 and _DAYS.fullmatch(words[1]) else 0
         if not 1 <= days <= MAX_DAYS:
             return self.texts.get("staff-interim-usage", most=MAX_DAYS)
-        if not ticket.is_open:
-            return self.texts.get("staff-interim-closed", number=ticket.id)
         now = self.now()
         deadline = self.calendar.working_days_later(now, days)
         local = self.texts.moment(deadline.astimezone(self.config.timezone))
+        current = ticket.deadline_at
+        if current is not None and deadline <= current:
+            # «The answer takes longer» with an earlier date would be untrue: nothing is sent.
+            return self.texts.get(
+                "staff-interim-not-later", number=ticket.id, deadline=local,
+                current=self.texts.moment(current.astimezone(self.config.timezone)),
+            )
         text = self.texts.get("interim-citizen", number=ticket.id, deadline=local)
         reason = words[2].strip() if len(words) > 2 else ""
         if reason:

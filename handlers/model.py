@@ -42,6 +42,7 @@ class Inbound:
     is_staff_chat: bool = False
     html_text: str = ""  # the staff's text with its formatting, for relaying
     sent_at: datetime | None = None
+    key: str = ""  # its own deduplication key, for what is not a message (a button pressed)
 
     @property
     def conversation(self) -> str:
@@ -53,4 +54,6 @@ class Inbound:
     @property
     def source_key(self) -> str:
         """A stable key for deduplication of this message."""
+        if self.key:
+            return self.key
         return f"{self.platform}:{self.chat_id}:{self.message_id}"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from handlers import queue
+from handlers import buttons, queue
+from handlers.canned import PREFIX as TEMPLATES
 from handlers.canned import CannedAnswers
 from handlers.commands import NUMBER, TICKET_COMMANDS, command_of, posted_as_chat, split_number
-from handlers.interim import Interim
+from handlers.interim import MAX_DAYS, Interim
 from handlers.model import Event, Inbound
 from handlers.outgoing import tell_staff, to_citizen
 from handlers.premises import Premises, Room
@@ -29,9 +30,7 @@ class StaffDesk(Room):
         async with self.store.transaction() as tx:
             if inbox_id is not None:
                 await tx.finish_inbox(inbox_id)
-            if self.config.staff_user_ids and not (
-                inbound.author_id in self.config.staff_user_ids or posted_as_chat(inbound)
-            ):
+            if not self.may_answer(inbound):
                 await self._not_on_the_list(tx, inbound)
                 return
             if posted_as_chat(inbound):
@@ -44,6 +43,12 @@ class StaffDesk(Room):
                     return  # answered before: an update handled twice
                 await self._staff_message(tx, inbound)
 
+    def may_answer(self, inbound: Inbound) -> bool:
+        """On STAFF_USER_IDS (or no list), or an anonymous administrator of the chat."""
+        return not self.config.staff_user_ids or (
+            inbound.author_id in self.config.staff_user_ids or posted_as_chat(inbound)
+        )
+
     async def _staff_edit(self, tx: Transaction, inbound: Inbound) -> None:
         """Staff corrected an answer already sent: the citizen gets the new text, marked."""
         ticket = await tx.ticket_by_message(inbound.source_key)
@@ -54,9 +59,11 @@ class StaffDesk(Room):
         if number == ticket.id:  # the answer named its ticket first, on a merged message
             text, html_text = rest, split_number(html_text)[1]
         if text.lstrip().startswith("/"):
+            # An edited /interim or /template: what it did stands; an edit does not redo it.
+            key = "staff-command-edit-ignored" if command_of(text) in TICKET_COMMANDS \
+                else "staff-command-not-sent"
             await self._reply(tx, inbound, self.texts.get(
-                "staff-command-not-sent", number=ticket.id,
-                command=text.strip().split(maxsplit=1)[0],
+                key, number=ticket.id, command=text.strip().split(maxsplit=1)[0],
             ), ticket.id)
             return
         await tx.mark_message(inbound.source_key, edited_at=self.now(), text=text)
@@ -131,9 +138,12 @@ class StaffDesk(Room):
             await self._close(tx, ticket, inbound)
         elif command == "interim":
             told = await self.interim.give(tx, ticket, inbound, rest)
-            await self._reply(tx, inbound, told, ticket.id)
+            usage = told == self.texts.get("staff-interim-usage", most=MAX_DAYS)
+            await self._reply(tx, inbound, told, ticket.id,
+                              buttons.interim(self.texts) if usage else ())
         elif command == "templates":
-            await self._reply(tx, inbound, self.canned.listing(ticket), ticket.id)
+            await self._reply(tx, inbound, self.canned.listing(ticket), ticket.id,
+                              buttons.templates(len(self.texts.titled(TEMPLATES))))
         elif command == "template":
             canned = self.canned.answer(ticket, rest)
             if canned is None:
@@ -183,13 +193,16 @@ class StaffDesk(Room):
         await self._reply(tx, inbound, closed, ticket.id)
 
     async def _reply(
-        self, tx: Transaction, inbound: Inbound, text: str, ticket_id: int | None = None
+        self, tx: Transaction, inbound: Inbound, text: str, ticket_id: int | None = None,
+        under: buttons.Buttons = (),
     ) -> None:
-        """A notice to staff as a reply to their message, in the chat it came from."""
+        """A notice to staff as a reply to their message (or the one whose button they
+        pressed), in the chat it came from, with buttons `under` it."""
         chat_id = inbound.chat_id or self.config.staff_chat_id
-        await tx.enqueue(
-            tell_staff(chat_id, text, reply_to=inbound.message_id, ticket_id=ticket_id)
-        )
+        await tx.enqueue(replace(
+            tell_staff(chat_id, text, reply_to=inbound.message_id, ticket_id=ticket_id),
+            buttons=under,
+        ))
 
 
 def choose(tickets: list[Ticket], inbound: Inbound) -> tuple[Ticket | None, str, str]:

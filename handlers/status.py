@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import tzinfo
+from datetime import datetime, tzinfo
 
 from handlers.model import Inbound
 from handlers.premises import Room
@@ -28,12 +28,14 @@ def asks_status(text: str) -> bool:
     return _ASKS.fullmatch(text.strip()) is not None
 
 
-def ticket_line(texts: Texts, ticket: Ticket, tz: tzinfo) -> str:
-    """One ticket: answered, interim (since when, until when) or accepted (until when)."""
+def ticket_line(texts: Texts, ticket: Ticket, tz: tzinfo, now: datetime) -> str:
+    """One ticket: answered, overdue, interim (since when, until when) or accepted (until)."""
     if ticket.waiting_since is None:  # staff answered; nothing waits on them
         return texts.get("status-answered", number=ticket.id)
     deadline = ticket.deadline_at
     until = texts.moment(deadline.astimezone(tz)) if deadline is not None else None
+    if deadline is not None and deadline <= now:  # a date gone by is no promise
+        return texts.get("status-overdue", number=ticket.id, deadline=until)
     interim = ticket.interim_at
     # An interim answer counts for the wait it was given in, not for one after a later answer.
     if interim is not None and interim >= ticket.waiting_since and until is not None:
@@ -46,12 +48,14 @@ def ticket_line(texts: Texts, ticket: Ticket, tz: tzinfo) -> str:
     return texts.get("status-accepted", number=ticket.id)
 
 
-def status_text(texts: Texts, tickets: Sequence[Ticket], more: int, tz: tzinfo) -> str:
+def status_text(
+    texts: Texts, tickets: Sequence[Ticket], more: int, tz: tzinfo, now: datetime
+) -> str:
     """The answer: the tickets listed, how many more there are; or how to write one."""
     if not tickets:
         return texts.get("status-none")
     lines = [texts.get("status-header")]
-    lines.extend(ticket_line(texts, ticket, tz) for ticket in tickets)
+    lines.extend(ticket_line(texts, ticket, tz, now) for ticket in tickets)
     if more > 0:
         lines.append(texts.get("status-more", count=more))
     return "\n".join(lines)
@@ -66,7 +70,7 @@ class Status(Room):
         more = 0
         if len(tickets) >= LISTED:
             more = await tx.citizen_open_count(platform, citizen) - len(tickets)
-        text = status_text(self.texts, tickets, more, self.config.timezone)
+        text = status_text(self.texts, tickets, more, self.config.timezone, self.now())
         return Outbound(
             inbound.platform, inbound.chat_id, Purpose.NOTICE, text,
             reply_to=inbound.message_id,

@@ -79,6 +79,8 @@ class Outbound:
     copy_from: tuple[str, str] | None = None  # (chat id, message id) to copy, with text as caption
     attachments: tuple[Attachment, ...] = ()
     refers: tuple[int, ...] = ()  # further tickets this message names (a list, a digest)
+    # Inline buttons under the message, rows of (label, callback data); Telegram only.
+    buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
 
     def to_json(self) -> str:
         # By hand: dataclasses.asdict deep-copies every field and costs more than the rest.
@@ -94,6 +96,7 @@ class Outbound:
                 for a in self.attachments
             ],
             "refers": list(self.refers),
+            "buttons": [[list(button) for button in row] for row in self.buttons],
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -106,4 +109,8 @@ class Outbound:
         data["attachments"] = tuple(Attachment(**a) for a in data.get("attachments", ()))
         data["copy_from"] = tuple(data["copy_from"]) if data.get("copy_from") else None
         data["refers"] = tuple(data.get("refers", ()))
+        data["buttons"] = tuple(
+            tuple((str(label), str(sent)) for label, sent in row)
+            for row in data.get("buttons", ())
+        )
         return cls(**data)

@@ -207,7 +207,7 @@ def test_outbound_survives_the_outbox_with_every_field() -> None:
         platform=Platform.VK, chat_id="-1_2", purpose=Purpose.ANSWER, text="ответ",
         html=False, ticket_id=7, channel=Channel.COMMENT, reply_to="9", reply_to_card=True,
         thread_id="2", copy_from=("1", "2"), attachments=(Attachment("photo", "f", "n", "u"),),
-        refers=(3, 4),
+        refers=(3, 4), buttons=((("Закрыть", "do:/close"),),),
     )
     assert Outbound.from_json(original.to_json()) == original
     assert {f.name for f in fields(Outbound)} == set(json.loads(original.to_json()))

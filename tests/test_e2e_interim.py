@@ -71,7 +71,7 @@ async def test_interim_on_a_telegram_card_reaches_the_citizen_with_the_reason(
     assert INTERIM.match(first), first
     assert reason == "Причина: нужна смета <подрядчика>"  # plain text: shown as typed
     [notice] = [t for t in texts_in(tg, STAFF_CHAT) if t.startswith("№1: новый срок — ")]
-    assert notice.endswith("Житель уведомлён.")
+    assert notice.endswith("если оно не дойдёт, бот скажет.")
     assert first.split("Ответим до ")[1].rstrip(".") in notice
 
 

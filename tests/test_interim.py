@@ -6,6 +6,7 @@ new deadline. End to end on both platforms in tests/test_e2e_interim.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -16,6 +17,7 @@ from handlers.desk import FrontDesk
 from handlers.digest import send_digest
 from handlers.escalation import escalate_due
 from handlers.interim import MAX_DAYS
+from handlers.model import Event
 from handlers.texts import Texts
 from storage import SqliteStore
 from storage.values import Purpose
@@ -82,7 +84,10 @@ async def test_interim_sets_the_close_of_the_nth_working_day_and_tells_the_citiz
         "Ответим до 1 декабря, 18:00.\nПричина: ждём подрядчика"
     )
     [notice] = [o for o in sent if o.chat_id == STAFF_CHAT]
-    assert notice.text == "№1: новый срок — 1 декабря, 18:00. Житель уведомлён."
+    assert notice.text == (
+        "№1: новый срок — 1 декабря, 18:00. Сообщение с новой датой отправляется гражданину; "
+        "если оно не дойдёт, бот скажет."
+    )
     after = await store.ticket(ticket.id)
     assert after is not None and after.is_open
     assert after.deadline_at == moscow_dec(1, 18).astimezone(UTC)
@@ -181,4 +186,50 @@ async def test_the_digest_counts_interim_answers_of_its_day(
     now = datetime.combine(date(2026, 11, 25), time(9), tzinfo=MOSCOW)
     assert await send_digest(store, texts, calendar, config, now)
     [digest] = [o for o in await deliver(store) if o.purpose is Purpose.DIGEST]
-    assert "Промежуточных ответов (новый срок): 2" in digest.text
+    assert "Получили промежуточный ответ (новый срок): 2" in digest.text
+
+
+async def test_an_interim_not_later_than_the_deadline_changes_nothing(
+    store: SqliteStore, texts: Texts, calendar: WorkCalendar, clock: FixedClock
+) -> None:
+    """With 40 working hours to answer, one more working day would be earlier: refused."""
+    config = DeskConfig(staff_chat_id=STAFF_CHAT, timezone=MOSCOW,
+                        escalation_after=timedelta(hours=40))
+    front = FrontDesk(store, texts, calendar, config, now=clock)
+    ticket = await open_ticket(front, store, clock, moscow(24, 10), "вопрос")
+    await front.receive(staff("/interim 1", await card_of(store, ticket.id)))
+    [notice] = await deliver(store)
+    assert notice.chat_id == STAFF_CHAT
+    assert notice.text.startswith(
+        "№1: срок через столько рабочих дней (25 ноября, 18:00) не позже"
+    )
+    after = await store.ticket(ticket.id)
+    assert after is not None and after.interim_count == 0
+    assert after.deadline_at == ticket.deadline_at
+
+
+async def test_a_bare_interim_on_a_closed_ticket_says_it_is_closed(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    ticket = await open_ticket(front, store, clock, moscow(24, 10), "вопрос")
+    card = await card_of(store, ticket.id)
+    await front.receive(staff("/close", card, message_id=901))
+    await deliver(store)
+    await front.receive(staff("/interim", card, message_id=902))
+    assert [o.text for o in await deliver(store)] == ["№1 закрыто: новый срок не назначен."]
+
+
+async def test_an_edited_interim_is_not_carried_out_again_and_staff_are_told(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    ticket = await open_ticket(front, store, clock, moscow(24, 10), "вопрос")
+    order = staff("/interim 2", await card_of(store, ticket.id))
+    await front.receive(order)
+    await deliver(store)
+    before = await store.ticket(ticket.id)
+    await front.receive(replace(order, text="/interim 10", html_text="/interim 10",
+                                event=Event.EDITED))
+    [notice] = await deliver(store)
+    assert notice.chat_id == STAFF_CHAT
+    assert notice.text.startswith("№1: правка команды «/interim» не выполняется")
+    assert await store.ticket(ticket.id) == before

@@ -175,6 +175,29 @@ async def test_fifty_status_requests_are_answered_once_a_minute(
     assert await store.open_tickets() == []
 
 
+async def test_a_date_gone_by_is_said_as_gone_by(
+    desk: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    await desk.receive(citizen("вопрос"))  # №1, due by 18:00 today
+    clock.advance(seconds=24 * 3600)
+    assert await status_of(desk, store) == (
+        "Ваши открытые сообщения:\n"
+        "№1 — принято, срок ответа (24 ноября, 18:00) прошёл; ответим как можно скорее"
+    )
+
+
+async def test_status_right_after_the_greeting_is_answered(
+    desk: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    """The greeting names /status: asking for it at once is not silenced as a repeat."""
+    await desk.greet(citizen("/start", 1))
+    clock.advance(seconds=20)
+    await desk.tell_status(citizen("/status", 2))
+    await desk.greet(citizen("/help", 3))  # the greeting's own minute still holds
+    told = [i.outbound.purpose for i in await outbox(store) if i.outbound.chat_id == "42"]
+    assert told == [Purpose.GREETING, Purpose.NOTICE]
+
+
 async def test_a_blocked_citizen_gets_no_status(desk: FrontDesk, store: SqliteStore) -> None:
     await desk.receive(citizen("вопрос"))
     await send_all(store)
@@ -296,6 +319,17 @@ async def test_a_blocked_citizen_on_telegram_gets_no_status(
         assert rows.fetchone()[0] == 1
 
 
+async def test_status_in_capitals_on_telegram_is_a_status_request(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    db = tmp_path / "d.sqlite3"
+    async with Desk(tg.base_url, db):
+        tg.push_update(tg.private_text(VERA, "/STATUS"))
+        await tg.wait_sent(1, chat_id=VERA)
+    assert texts_in(tg, VERA) == [NONE_RU]
+    assert tickets_in(db) == 0 and cards(tg) == []
+
+
 async def test_fifty_status_commands_on_telegram_get_one_answer(
     tg: FakeTelegram, tmp_path: Path
 ) -> None:
@@ -376,6 +410,22 @@ async def test_status_on_vk_lists_the_citizens_own_and_makes_no_ticket(
     assert vk_said(vk, VK_OLGA) == [NONE_RU]
     assert len(cards(tg)) == 2 and tickets_in(tmp_path / "d.sqlite3") == 2
     assert not any("Статус" in t or "/status" in t for t in texts_in(tg, STAFF_CHAT))
+
+
+async def test_status_on_vk_with_a_photo_or_a_forward_is_a_message_like_any_other(
+    tg: FakeTelegram, vk: FakeVK, vk_desk: Callable[[], Desk], tmp_path: Path
+) -> None:
+    """«Статус» carrying content is a message: the photo and the forwarded text reach staff."""
+    photo = vk.photo_attachment(VK_ANNA)
+    async with vk_desk():
+        await polling(vk)
+        vk.message_new(VK_PETR, "статус", fwd_messages=[
+            {"from_id": VK_PETR, "text": "Яма у дома 3", "date": 1}])
+        await card_of(tg, 1)
+        vk.message_new(VK_ANNA, "Статус", attachments=[photo])
+        await card_of(tg, 2)
+    assert tickets_in(tmp_path / "d.sqlite3") == 2
+    assert any("Яма у дома 3" in t for t in texts_in(tg, STAFF_CHAT))
 
 
 async def test_status_under_a_vk_post_is_a_public_comment_like_any_other(

@@ -21,7 +21,14 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.methods.base import Response
-from aiogram.types import LinkPreviewOptions, Message, MessageId, ReplyParameters
+from aiogram.types import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageId,
+    ReplyParameters,
+)
 
 from bot.delivery import DeliveryResult
 from bot.telegram.split import CAPTION_LIMIT, html_visible_length, split_html, split_plain
@@ -46,6 +53,16 @@ _NO_RIGHTS = re.compile(
 )
 # The message a copy was to be made of is gone or cannot be copied.
 _COPY_FAILED = re.compile(r"message to copy not found|message can't be copied", re.IGNORECASE)
+
+
+def keyboard(out: Outbound) -> InlineKeyboardMarkup | None:
+    """The row's buttons as an inline keyboard; None when it has none."""
+    if not out.buttons:
+        return None
+    return InlineKeyboardMarkup(inline_keyboard=[
+        [InlineKeyboardButton(text=label, callback_data=data) for label, data in row]
+        for row in out.buttons
+    ])
 
 
 def plain_of(markup: str) -> str:
@@ -178,7 +195,7 @@ class TelegramDelivery:
                 copied = await self.bot.copy_message(
                     chat_id=chat_id, from_chat_id=int(from_chat), message_id=int(message_id),
                     caption=caption, parse_mode=parse_mode if caption else None,
-                    reply_parameters=reply,
+                    reply_parameters=reply, reply_markup=keyboard(out),
                 )
                 return copied.message_id
 
@@ -191,7 +208,9 @@ class TelegramDelivery:
                     self._photo, chat_id, photo.url, out.text or None, parse_mode, reply
                 ))
             return None
-        await self._send_text(parts, chat_id, out.text, out.html, reply)
+        await self._send_text(
+            parts, chat_id, out.text, out.html, reply, markup=keyboard(out)
+        )
         return None
 
     async def _photo(
@@ -206,17 +225,23 @@ class TelegramDelivery:
 
     async def _send_text(
         self, parts: _Parts, chat_id: int, text: str, is_html: bool,
-        reply: ReplyParameters | None,
+        reply: ReplyParameters | None, *, markup: InlineKeyboardMarkup | None = None,
     ) -> None:
-        for part in split_html(text) if is_html else split_plain(text):
-            await parts.send(functools.partial(self._text, chat_id, part, is_html, reply))
+        """The text in parts; the buttons go under the last one, where the message ends."""
+        split = split_html(text) if is_html else split_plain(text)
+        for number, part in enumerate(split, 1):
+            last = markup if number == len(split) else None
+            await parts.send(functools.partial(
+                self._text, chat_id, part, is_html, reply, markup=last
+            ))
 
     async def _text(
-        self, chat_id: int, text: str, is_html: bool, reply: ReplyParameters | None
+        self, chat_id: int, text: str, is_html: bool, reply: ReplyParameters | None,
+        *, markup: InlineKeyboardMarkup | None = None,
     ) -> int:
         sent = await self.bot.send_message(
             chat_id=chat_id, text=text, parse_mode=ParseMode.HTML if is_html else None,
-            reply_parameters=reply, link_preview_options=_NO_PREVIEW,
+            reply_parameters=reply, link_preview_options=_NO_PREVIEW, reply_markup=markup,
         )
         return sent.message_id
 

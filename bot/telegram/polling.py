@@ -38,7 +38,7 @@ from storage.base import InboxItem, Store
 log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
-ALLOWED_UPDATES = ["message", "edited_message"]
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 
 
 class GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 
 from aiogram import Router
 from aiogram.filters import Command, CommandStart
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 
 from bot.telegram.convert import is_content_less_service, to_inbound
 from bot.telegram.ids import answer_ids, answer_ids_or_comment, bare_id
+from bot.telegram.presses import answer, press_to_inbound
 from handlers.desk import FrontDesk
 from handlers.model import Event
 from handlers.status import asks_status
@@ -109,7 +110,7 @@ def citizens_router() -> Router:
 
     router.message.register(answer_ids, Command("id"), bare_id)
 
-    @router.message(Command("status"), bare_status)
+    @router.message(Command("status", ignore_case=True), bare_status)
     async def citizen_status(
         message: Message, desk: FrontDesk, inbox_id: int | None = None
     ) -> None:
@@ -186,6 +187,39 @@ def staff_router(staff_chat_id: int, name: str = "staff") -> Router:
         await desk.staff_message(
             to_inbound(message, event=Event.EDITED, is_staff_chat=True), inbox_id
         )
+
+    return router
+
+
+def presses_router(staff_chat_ids: Collection[int]) -> Router:
+    """Buttons pressed under the desk's messages in the staff chat or the supervisors'.
+
+    A press is the staff message its command is, from the presser, as a reply to the message
+    the button is under; it goes through the desk as the typed command does. Every press is
+    answered, after it is handled: Telegram's client spins until then.
+    """
+    router = Router(name="presses")
+    chats = frozenset(staff_chat_ids)
+
+    async def in_staff_chats(query: CallbackQuery) -> bool:
+        message = query.message
+        return message is not None and message.chat.id in chats
+
+    @router.callback_query(in_staff_chats)
+    async def press(query: CallbackQuery, desk: FrontDesk, inbox_id: int | None = None) -> None:
+        inbound = press_to_inbound(query)
+        if inbound is None:
+            await answer(query, desk.texts.get("button-refused"))
+        elif not desk.may_answer(inbound):
+            await answer(query, desk.texts.get("button-not-staff"))
+        else:
+            await desk.staff_message(inbound, inbox_id)
+            await answer(query)
+
+    @router.callback_query()
+    async def elsewhere(query: CallbackQuery, desk: FrontDesk) -> None:
+        """A press in another chat, or under a message Telegram no longer shows: refused."""
+        await answer(query, desk.texts.get("button-refused") if query.message else None)
 
     return router
 

@@ -253,10 +253,13 @@ class VKPoller(InboxPump[dict[str, Any]]):
         if inbound is None:
             return  # the community's own comments, group chats, events the desk ignores
         # Commands only in direct messages: under a post, «статус» is a comment like any other.
-        direct = inbound.channel is Channel.DIRECT and inbound.event is Event.NEW
-        if is_start(event) or (direct and command_of(inbound.text) == "help"):
+        # A command with a photo or a forwarded message carries content: a message like any
+        # other, so nothing the citizen sent is lost.
+        bare = inbound.channel is Channel.DIRECT and inbound.event is Event.NEW \
+            and not inbound.attachments
+        if is_start(event) or (bare and command_of(inbound.text) == "help"):
             await self.desk.greet(inbound, inbox_id)
-        elif direct and (asks_status(inbound.text) or button_command(event) == "status"):
+        elif bare and (asks_status(inbound.text) or button_command(event) == "status"):
             await self.desk.tell_status(inbound, inbox_id)
         else:
             await self.desk.receive(inbound, inbox_id)

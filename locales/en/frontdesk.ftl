@@ -78,7 +78,7 @@ staff-help =
     To answer a citizen: reply to the card (or any message of the bot about it).
     /close — as a reply to a card: close.
     /templates, /template 2 — as a reply to a card: the canned answers, and send canned answer 2.
-    /interim 5 reason — as a reply to a card: an interim answer, a new deadline 5 working days ahead; the citizen sees the reason.
+    /interim 5 reason — as a reply to a card: an interim answer, a new deadline 5 working days ahead; the citizen sees the reason (under a comment, everyone does).
     /block, /unblock — as a reply to a card: block or unblock the author.
     /queue — the messages waiting for an answer.
     /id — the ids of this chat and yours (for setting the bot up).
@@ -87,6 +87,7 @@ staff-flooding = №{ $number }: the author is writing too fast; new messages ar
 staff-blocked = №{ $number }: the author is blocked. Their messages are kept, without acknowledgements or cards. Undo: /unblock as a reply to the card.
 staff-unblocked = №{ $number }: the author is unblocked.
 staff-command-not-sent = №{ $number }: “{ $command }” was not sent to the citizen: a message that starts with “/” is a command to the bot. Commands as a reply to a card: /close, /interim, /templates, /template, /block, /unblock; on a message naming several, like this: №{ $number } /close.
+staff-command-edit-ignored = №{ $number }: an edit of “{ $command }” is not carried out — what it did stands. To change it, send the command again as a reply to the card.
 staff-reply-names-no-ticket = This message of the bot is not about one number. To answer a citizen, reply to the card; on a list, start with the number: №17 your answer.
 staff-anonymous-admin = administrator
 staff-not-on-the-list = You are not on the list of staff who answer citizens (STAFF_USER_IDS): your answers and commands about messages are not carried out. Ask the bot's administrator to add your id (to find it: /id).

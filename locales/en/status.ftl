@@ -5,6 +5,8 @@ status-header = Your open messages:
 # Waiting on staff, no answer yet; with the deadline where there is one.
 status-accepted = №{ $number }: received, we are preparing an answer
 status-accepted-until = №{ $number }: received, we will answer by { $deadline }
+# Waiting past its deadline: the date is shown as gone by, not as a promise.
+status-overdue = №{ $number } — received; the answer was due { $deadline } and we will answer as soon as we can
 # Staff answered; the ticket is not closed yet.
 status-answered = №{ $number }: answered
 # Staff gave an interim answer on $date; the answer is due by $deadline.

@@ -5,6 +5,8 @@ status-header = Ваши открытые сообщения:
 # Waiting on staff, no answer yet; with the deadline where there is one.
 status-accepted = №{ $number } — принято, готовим ответ
 status-accepted-until = №{ $number } — принято, ответим до { $deadline }
+# Waiting past its deadline: the date is shown as gone by, not as a promise.
+status-overdue = №{ $number } — принято, срок ответа ({ $deadline }) прошёл; ответим как можно скорее
 # Staff answered; the ticket is not closed yet.
 status-answered = №{ $number } — ответ дан
 # Staff gave an interim answer on $date; the answer is due by $deadline.
