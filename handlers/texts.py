@@ -51,9 +51,15 @@ class Texts:
         self._bundles = [self._load(locale)]
         if locale != FALLBACK_LOCALE:
             self._bundles.append(self._load(FALLBACK_LOCALE))
+        if self.folder.resolve() != DEFAULT_LOCALES.resolve():
+            # An operator's folder copied from an earlier release lacks the texts added since
+            # (a button's label, say): the shipped ones stand in rather than a card failing.
+            for name in dict.fromkeys((locale, FALLBACK_LOCALE)):
+                if (DEFAULT_LOCALES / name).is_dir():
+                    self._bundles.append(self._load(name, DEFAULT_LOCALES))
 
-    def _load(self, locale: str) -> FluentBundle:
-        folder = self.folder / locale
+    def _load(self, locale: str, root: Path | None = None) -> FluentBundle:
+        folder = (root or self.folder) / locale
         files = sorted(folder.glob("*.ftl")) if folder.is_dir() else []
         if not files:
             raise TextsError(f"{self._setting}: no texts for {locale!r} in {folder}")

@@ -6,6 +6,7 @@ the presser: it does what the typed command does, and nothing for anyone else.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from handlers.buttons import command_of_press, data_of
+from handlers.texts import DEFAULT_LOCALES
 from storage.values import Outbound, Platform, Purpose
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, Desk
@@ -279,3 +281,46 @@ async def test_a_press_in_another_chat_is_refused(tg: FakeTelegram, tmp_path: Pa
         ticket = await desk.app.store.ticket(1)
         assert ticket is not None and ticket.is_open
         assert len(tg.sent(STAFF_CHAT)) == staff_before and len(tg.sent(CITIZEN)) == 1
+
+
+async def test_a_double_tap_on_a_template_sends_it_once(tg: FakeTelegram, tmp_path: Path) -> None:
+    """Two presses of «2» under one list (two callback queries): one answer to the citizen."""
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3"):
+        card = await ticket_with_card(tg)
+        before = len(tg.sent(STAFF_CHAT))
+        await press(tg, OPERATOR, "do:/templates", card)
+        await tg.wait_sent(before + 1, chat_id=STAFF_CHAT)
+        listing = tg.sent(STAFF_CHAT)[before]["message"]
+        await press(tg, OPERATOR, "do:/template 2", listing)
+        await press(tg, OPERATOR, "do:/template 2", listing)
+        await press(tg, OPERATOR, "do:/close", card)  # handled after both
+        await tg.wait_sent(3, chat_id=CITIZEN)
+    said = texts_in(tg, CITIZEN)
+    assert len(said) == 3 and "уточните, пожалуйста, точный адрес" in said[1]
+    assert said[2].startswith("Работа по сообщению №1 завершена.")
+
+
+async def test_a_card_whose_buttons_telegram_refuses_goes_without_them(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    tg.fail_next("sendMessage", 400, "Bad Request: BUTTON_DATA_INVALID", chat_id=STAFF_CHAT)
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3"):
+        card = await ticket_with_card(tg)
+        assert keyboard(card) == []
+        tg.push_update(tg.group_text(STAFF_CHAT, OPERATOR, "Вывезем завтра.",
+                                     reply_to=card["message_id"]))
+        await tg.wait_sent(2, chat_id=CITIZEN)  # the card still takes replies
+
+
+async def test_texts_copied_before_buttons_existed_still_make_cards(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """An operator's LOCALES_DIR from an earlier release: the shipped labels stand in."""
+    folder = tmp_path / "texts"
+    shutil.copytree(DEFAULT_LOCALES, folder)
+    for name in ("buttons.ftl", "interim.ftl", "status.ftl", "canned.ftl", "templates.ftl"):
+        for locale in ("ru", "en"):
+            (folder / locale / name).unlink()
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3", locales_dir=str(folder)):
+        card = await ticket_with_card(tg)
+    assert keyboard(card) == CARD_BUTTONS

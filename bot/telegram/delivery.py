@@ -65,6 +65,11 @@ def keyboard(out: Outbound) -> InlineKeyboardMarkup | None:
     ])
 
 
+# 400s about an inline keyboard: BUTTON_DATA_INVALID, BUTTON_TEXT_EMPTY ("text buttons are
+# unallowed"…), REPLY_MARKUP_INVALID, as the Bot API words them.
+_BUTTONS_REFUSED = re.compile(r"button|reply.?markup|keyboard", re.IGNORECASE)
+
+
 def plain_of(markup: str) -> str:
     """What a person would read of HTML markup."""
     return html.unescape(_TAGS.sub("", markup))
@@ -134,6 +139,12 @@ class TelegramDelivery:
             # The bot was muted, lost a right, or the topic it writes to was closed: the
             # chat refuses it, as when the bot is out of it, until someone puts it right.
             return DeliveryResult.failed(reason, chat_refused=True)
+        if out.buttons and _BUTTONS_REFUSED.search(exc.message):
+            # Buttons Telegram will not take (an operator's empty label, say): the message
+            # goes without them, so the card and its replies still work.
+            log.error("buttons rejected by Telegram (%s); sending without them", reason)
+            parts.again()
+            return await self._attempt(replace(out, buttons=()), parts)
         if "can't parse entities" in exc.message and out.html:
             log.error("markup rejected by Telegram; sending as plain text")
             parts.again()

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery, Message
+from aiogram.exceptions import AiogramError
+from aiogram.types import CallbackQuery
 
 from handlers.buttons import command_of_press
 from handlers.model import Inbound
 from storage.values import Channel, Platform
 
 log = logging.getLogger(__name__)
+
+ANSWER_TIMEOUT = 3.0  # seconds; a press stands whether or not its answer arrives
 
 
 def press_to_inbound(query: CallbackQuery) -> Inbound | None:
@@ -21,8 +24,10 @@ def press_to_inbound(query: CallbackQuery) -> Inbound | None:
     there to reply to (too old for Telegram to show it to the bot).
     """
     command = command_of_press(query.data)
+    # An old message Telegram no longer shows in full (InaccessibleMessage) still names its
+    # chat and id, which is all a press needs to find its ticket.
     message = query.message
-    if command is None or not isinstance(message, Message):
+    if command is None or message is None:
         return None
     user = query.from_user
     return Inbound(
@@ -39,7 +44,8 @@ def press_to_inbound(query: CallbackQuery) -> Inbound | None:
         reply_to=str(message.message_id),
         reply_to_bot=True,
         is_staff_chat=True,
-        key=f"{Platform.TELEGRAM}:press:{query.id}",
+        # Per button, not per press: a double tap on «2» under a list sends template 2 once.
+        key=f"{Platform.TELEGRAM}:press:{message.chat.id}:{message.message_id}:{command}",
     )
 
 
@@ -50,7 +56,10 @@ async def answer(query: CallbackQuery, alert: str | None = None) -> None:
     the press itself was handled, so no failure of the answer fails the inbox row.
     """
     try:
-        await query.answer(text=alert, show_alert=alert is not None)
-    except TelegramAPIError as exc:
+        # Bounded: intake handles one update at a time, and a hung answer must not hold
+        # citizens' messages behind it for the whole request timeout.
+        await asyncio.wait_for(query.answer(text=alert, show_alert=alert is not None),
+                               ANSWER_TIMEOUT)
+    except (AiogramError, TimeoutError) as exc:  # the HTML page of a 502 too
         log.info("callback query not answered: %s", type(exc).__name__)
 
