@@ -324,3 +324,20 @@ async def test_texts_copied_before_buttons_existed_still_make_cards(
     async with Desk(tg.base_url, tmp_path / "d.sqlite3", locales_dir=str(folder)):
         card = await ticket_with_card(tg)
     assert keyboard(card) == CARD_BUTTONS
+
+
+async def test_a_hung_press_answer_does_not_hold_citizens_back(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """answerCallbackQuery hanging: the press still acts, and the next citizen is not kept
+    waiting for the whole request timeout (15 s) behind it."""
+    async with Desk(tg.base_url, tmp_path / "d.sqlite3"):
+        card = await ticket_with_card(tg)
+        tg.faults.timeout(methods=["answerCallbackQuery"])
+        tg.push_update(tg.callback_query(OPERATOR, "do:/close", message=card["message_id"],
+                                         chat_id=STAFF_CHAT))
+        tg.push_update(tg.private_text(CITIZEN + 1, "Яма у школы"))
+        await tg.wait_sent(2, chat_id=CITIZEN, timeout=8)  # the closing text
+        await tg.wait_sent(1, chat_id=CITIZEN + 1, timeout=10)  # well before 15 s
+        tg.faults.clear()
+    assert texts_in(tg, CITIZEN)[1].startswith("Работа по сообщению №1 завершена.")
