@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from handlers import buttons
+from handlers.buttons import Buttons
 from handlers.premises import Room
 from storage.base import Ticket
 
@@ -20,14 +22,14 @@ _CHOICE = re.compile(r"[0-9]{1,3}")  # ASCII digits only
 class CannedAnswers(Room):
     """What `/templates` lists and what `/template N` sends."""
 
-    def listing(self, ticket: Ticket) -> str:
-        """The numbered titles, for staff."""
+    def listing(self, ticket: Ticket) -> tuple[str, Buttons]:
+        """The numbered titles for staff, and a button for each number."""
         templates = self.texts.titled(PREFIX)
         if not templates:
-            return self.texts.get("staff-templates-none")
+            return self.texts.get("staff-templates-none"), ()
         lines = [self.texts.get("staff-templates-list", number=ticket.id)]
         lines += [f"{place}. {title}" for place, (_, title) in enumerate(templates, 1)]
-        return "\n".join(lines)
+        return "\n".join(lines), buttons.templates(len(templates))
 
     def answer(self, ticket: Ticket, rest: str) -> str | None:
         """The chosen template's text for this ticket; None when no such number."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from handlers import buttons
+from handlers.buttons import Buttons
 from handlers.model import Inbound
 from handlers.outgoing import to_citizen
 from handlers.premises import Room
@@ -23,14 +25,20 @@ _DAYS = re.compile(r"[0-9]{1,3}")  # ASCII digits only: int() would take «５»
 class Interim(Room):
     """`/interim N [reason]` on one ticket, in the staff's transaction."""
 
-    async def give(self, tx: Transaction, ticket: Ticket, inbound: Inbound, rest: str) -> str:
-        """Set the new deadline and tell the citizen; returns what staff are told."""
+    async def give(
+        self, tx: Transaction, ticket: Ticket, inbound: Inbound, rest: str
+    ) -> tuple[str, Buttons]:
+        """Set the new deadline and tell the citizen; returns what staff are told.
+
+        Without a good number of days staff get the usage, with buttons for the usual ones.
+        """
         if not ticket.is_open:
-            return self.texts.get("staff-interim-closed", number=ticket.id)
+            return self.texts.get("staff-interim-closed", number=ticket.id), ()
         words = rest.strip().split(maxsplit=2)
         days = int(words[1]) if len(words) > 1 and _DAYS.fullmatch(words[1]) else 0
         if not 1 <= days <= MAX_DAYS:
-            return self.texts.get("staff-interim-usage", most=MAX_DAYS)
+            usage = self.texts.get("staff-interim-usage", most=MAX_DAYS)
+            return usage, buttons.interim(self.texts)
         now = self.now()
         deadline = self.calendar.working_days_later(now, days)
         local = self.texts.moment(deadline.astimezone(self.config.timezone))
@@ -40,7 +48,7 @@ class Interim(Room):
             return self.texts.get(
                 "staff-interim-not-later", number=ticket.id, deadline=local,
                 current=self.texts.moment(current.astimezone(self.config.timezone)),
-            )
+            ), ()
         text = self.texts.get("interim-citizen", number=ticket.id, deadline=local)
         reason = words[2].strip() if len(words) > 2 else ""
         if reason:
@@ -54,4 +62,4 @@ class Interim(Room):
             platform_message_id=inbound.message_id,
         ))
         await tx.interim(ticket.id, now, deadline)
-        return self.texts.get("staff-interim-set", number=ticket.id, deadline=local)
+        return self.texts.get("staff-interim-set", number=ticket.id, deadline=local), ()

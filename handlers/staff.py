@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from handlers import buttons, queue
-from handlers.canned import PREFIX as TEMPLATES
 from handlers.canned import CannedAnswers
 from handlers.commands import NUMBER, TICKET_COMMANDS, command_of, posted_as_chat, split_number
-from handlers.interim import MAX_DAYS, Interim
+from handlers.interim import Interim
 from handlers.model import Event, Inbound
 from handlers.outgoing import tell_staff, to_citizen
 from handlers.premises import Premises, Room
@@ -137,13 +136,11 @@ class StaffDesk(Room):
         elif command == "close":
             await self._close(tx, ticket, inbound)
         elif command == "interim":
-            told = await self.interim.give(tx, ticket, inbound, rest)
-            usage = told == self.texts.get("staff-interim-usage", most=MAX_DAYS)
-            await self._reply(tx, inbound, told, ticket.id,
-                              buttons.interim(self.texts) if usage else ())
+            told, under = await self.interim.give(tx, ticket, inbound, rest)
+            await self._reply(tx, inbound, told, ticket.id, under)
         elif command == "templates":
-            await self._reply(tx, inbound, self.canned.listing(ticket), ticket.id,
-                              buttons.templates(len(self.texts.titled(TEMPLATES))))
+            listing, under = self.canned.listing(ticket)
+            await self._reply(tx, inbound, listing, ticket.id, under)
         elif command == "template":
             canned = self.canned.answer(ticket, rest)
             if canned is None:
