@@ -16,6 +16,8 @@ from handlers.config import DeskConfig
 from handlers.desk import FrontDesk
 from handlers.texts import Texts
 from storage import SqliteStore
+from tests.fakes.telegram import FakeTelegram
+from tests.harness import STAFF_CHAT as TG_STAFF_CHAT
 
 # CI (.ci/run exports HYPOTHESIS_PROFILE=ci) runs the property tests on a fixed set of
 # examples, so a landing never depends on luck; locally every run explores new ones. A profile
@@ -67,3 +69,12 @@ def desk(store: SqliteStore, texts: Texts, clock: FixedClock) -> FrontDesk:
         hours_text="Mon-Fri 09:00-18:00",
     )
     return FrontDesk(store, texts, calendar, config, now=clock)
+
+
+@pytest.fixture
+async def tg() -> AsyncIterator[FakeTelegram]:
+    """The local fake Bot API with the staff chat the test desks use; a test file may define
+    its own `tg` with more chats."""
+    async with FakeTelegram() as fake:
+        fake.add_group(TG_STAFF_CHAT, "Операторы")
+        yield fake

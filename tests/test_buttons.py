@@ -7,7 +7,6 @@ the presser: it does what the typed command does, and nothing for anyone else.
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -29,13 +28,6 @@ CARD_BUTTONS = [
     [{"text": "Закрыть", "callback_data": "do:/close"},
      {"text": "Заблокировать", "callback_data": "do:/block"}],
 ]
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(STAFF_CHAT, "Операторы")
-        yield fake
 
 
 def keyboard(message: dict[str, Any]) -> list[list[dict[str, Any]]]:

@@ -165,13 +165,6 @@ async def test_no_templates_at_all_says_where_they_go(
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(TG_STAFF_CHAT, "Операторы")
-        yield fake
-
-
-@pytest.fixture
 async def vk() -> AsyncIterator[FakeVK]:
     async with FakeVK() as fake:
         fake.add_user(VK_CITIZEN, "Анна", "Иванова")

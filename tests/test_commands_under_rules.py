@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from handlers.desk import FrontDesk
 from storage import SqliteStore
@@ -17,13 +14,6 @@ from tests.test_e2e_telegram import texts_in
 from tests.test_intake_faults import CITIZEN, FaultDesk
 
 DISCUSSION = -1001000000555
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(STAFF_CHAT, "Операторы")
-        yield fake
 
 
 async def greetings(store: SqliteStore) -> int:

@@ -9,10 +9,7 @@ import signal
 import sqlite3
 import sys
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, TOKEN
@@ -45,13 +42,6 @@ async def spawn(tg: FakeTelegram, db: Path, log: Path) -> asyncio.subprocess.Pro
             sys.executable, "-m", "bot", cwd=db.parent, env=bot_env(tg, db),
             stdout=sink, stderr=sink,
         )
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(STAFF_CHAT, "Операторы")
-        yield fake
 
 
 def acks(tg: FakeTelegram) -> Counter[int]:

@@ -99,13 +99,6 @@ def test_every_message_field_of_the_bot_api_is_classified() -> None:
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(STAFF_CHAT, "Операторы")
-        yield fake
-
-
-@pytest.fixture
 async def desk(tg: FakeTelegram, tmp_path: Path) -> AsyncIterator[Desk]:
     async with Desk(tg.base_url, tmp_path / "desk.sqlite3") as running:
         yield running

@@ -15,13 +15,6 @@ NEWCOMER = 7002
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(STAFF_CHAT, "Операторы")
-        yield fake
-
-
-@pytest.fixture
 async def desk(tg: FakeTelegram, tmp_path: Path) -> AsyncIterator[Desk]:
     async with Desk(tg.base_url, tmp_path / "desk.sqlite3") as running:
         yield running

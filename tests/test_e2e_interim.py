@@ -28,13 +28,6 @@ INTERIM = re.compile(
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(STAFF_CHAT, "Операторы")
-        yield fake
-
-
-@pytest.fixture
 async def vk() -> AsyncIterator[FakeVK]:
     async with FakeVK() as fake:
         fake.add_user(VK_CITIZEN, "Анна", "Иванова")

@@ -7,10 +7,7 @@ that the citizen could not be reached names one.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, Desk
@@ -18,13 +15,6 @@ from tests.test_e2e_telegram import card_of, texts_in
 
 CITIZEN = 5554001
 OPERATOR = 7001
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(STAFF_CHAT, "Операторы")
-        yield fake
 
 
 async def test_reply_with_a_number_to_the_queue_answers_that_ticket(

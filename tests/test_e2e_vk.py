@@ -21,13 +21,6 @@ OPERATOR = 7001
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(STAFF_CHAT, "Операторы")
-        yield fake
-
-
-@pytest.fixture
 async def vk() -> AsyncIterator[FakeVK]:
     async with FakeVK() as fake:
         fake.add_user(CITIZEN, "Анна", "Иванова")

@@ -8,7 +8,6 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -22,13 +21,6 @@ from tests.harness import STAFF_CHAT, Desk
 from tests.test_crash import bot_env
 from tests.test_desk import citizen, outbox, send_all, staff
 from tests.test_e2e_telegram import texts_in
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(STAFF_CHAT, "Операторы")
-        yield fake
 
 
 async def test_second_process_on_the_same_store_refuses_with_one_line(

@@ -14,10 +14,7 @@ import signal
 import subprocess
 import sys
 import tomllib
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, TOKEN
@@ -54,13 +51,6 @@ def make_run_command(checkout: Path) -> list[str]:
     last = dry_run(checkout, "run", venv)[-1]
     assert last == f"{venv}/bin/python -m bot"
     return last.split()
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(STAFF_CHAT, "Операторы")
-        yield fake
 
 
 async def test_readme_quick_start_reaches_a_working_desk(tg: FakeTelegram, tmp_path: Path) -> None:

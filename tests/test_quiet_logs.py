@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -12,14 +11,7 @@ import pytest
 
 from scheduler.jobs import DeskScheduler
 from tests.fakes.telegram import FakeTelegram
-from tests.harness import STAFF_CHAT, Desk
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(STAFF_CHAT, "Операторы")
-        yield fake
+from tests.harness import Desk
 
 
 async def test_apscheduler_says_nothing_per_sweep_at_info(

@@ -23,13 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(STAFF_CHAT, "Операторы")
-        yield fake
-
-
-@pytest.fixture
 async def vk() -> AsyncIterator[FakeVK]:
     async with FakeVK() as fake:
         fake.add_user(VK_CITIZEN, "Анна", "Иванова")

@@ -7,7 +7,6 @@ import logging
 import sqlite3
 from bisect import bisect_left
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -19,13 +18,6 @@ from tests.test_e2e_telegram import OPERATOR, card_of, texts_in
 
 CITIZEN = 6661001
 FAULT_SECONDS = 30.0  # the outage README describes: 15 s of 502, then 15 s of hanging sends
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(STAFF_CHAT, "Операторы")
-        yield fake
 
 
 def acks_by_citizen(tg: FakeTelegram, citizens: range) -> Counter[int]:

@@ -29,13 +29,6 @@ SUPERVISORS = -1001000000003
 CITIZEN = 4242
 
 
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as fake:
-        fake.add_group(STAFF_CHAT, "Операторы")
-        yield fake
-
-
 async def refused(tg: FakeTelegram, tmp_path: Path, **overrides: Any) -> str:
     app = Application(make_settings(tg.base_url, tmp_path / "desk.sqlite3", **overrides))
     with pytest.raises(StartupRefused) as info:
