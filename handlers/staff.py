@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from handlers import buttons, queue
+from handlers.actions import TicketActions
 from handlers.canned import CannedAnswers
 from handlers.commands import NUMBER, TICKET_COMMANDS, command_of, posted_as_chat, split_number
 from handlers.interim import Interim
@@ -23,6 +24,7 @@ class StaffDesk(Room):
         super().__init__(premises)
         self.interim = Interim(premises)
         self.canned = CannedAnswers(premises)
+        self.actions = TicketActions(premises)
 
     async def staff_message(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A message in the staff chat: an answer, a command, or staff talk."""
@@ -134,7 +136,7 @@ class StaffDesk(Room):
                 "staff-command-not-sent", number=ticket.id, command=word
             ), ticket.id)
         elif command == "close":
-            await self._close(tx, ticket, inbound)
+            await self._reply(tx, inbound, await self.actions.close(tx, ticket), ticket.id)
         elif command == "interim":
             told, under = await self.interim.give(tx, ticket, inbound, rest)
             await self._reply(tx, inbound, told, ticket.id, under)
@@ -148,9 +150,8 @@ class StaffDesk(Room):
             else:
                 await self._answer(tx, ticket, inbound, canned, "")
         elif command in {"block", "unblock"}:
-            await tx.set_blocked(ticket.platform, ticket.citizen_id, command == "block")
-            key = "staff-blocked" if command == "block" else "staff-unblocked"
-            await self._reply(tx, inbound, self.texts.get(key, number=ticket.id), ticket.id)
+            told = await self.actions.block(tx, ticket, blocked=command == "block")
+            await self._reply(tx, inbound, told, ticket.id)
         else:
             await self._answer(tx, ticket, inbound, text, html_text)
 
@@ -177,17 +178,6 @@ class StaffDesk(Room):
             await self._reply(
                 tx, inbound, self.texts.get("staff-answer-to-closed", number=ticket.id), ticket.id
             )
-
-    async def _close(self, tx: Transaction, ticket: Ticket, inbound: Inbound) -> None:
-        closed = self.texts.get("staff-closed", number=ticket.id)
-        if not ticket.is_open:
-            await self._reply(tx, inbound, closed, ticket.id)
-            return
-        await tx.close_ticket(ticket.id, self.now())
-        await tx.enqueue(to_citizen(
-            ticket, Purpose.CLOSING, self.texts.get("closing", number=ticket.id)
-        ))
-        await self._reply(tx, inbound, closed, ticket.id)
 
     async def _reply(
         self, tx: Transaction, inbound: Inbound, text: str, ticket_id: int | None = None,

@@ -21,7 +21,8 @@ TICKET_COLUMNS = (
     "id, platform, channel, chat_id, conversation, citizen_id, citizen_name, citizen_link, "
     "thread_id, reply_to, link, summary, status, opened_at, waiting_since, deadline_at, "
     "first_answer_at, last_answer_at, closed_at, escalation_level, next_escalation_at, "
-    "card_chat_id, card_message_id, unreachable, interim_at, interim_count"
+    "card_chat_id, card_message_id, unreachable, interim_at, interim_count, category, "
+    "holder_id, holder_name"
 )
 
 # Through the index on next_escalation_at: the sweep's cost follows the due tickets only.
@@ -50,7 +51,8 @@ def ticket_of(row: sqlite3.Row | tuple[Any, ...]) -> Ticket:
         deadline_at=dt(r[15]), first_answer_at=dt(r[16]), last_answer_at=dt(r[17]),
         closed_at=dt(r[18]), escalation_level=r[19], next_escalation_at=dt(r[20]),
         card_chat_id=r[21], card_message_id=r[22], unreachable=r[23],
-        interim_at=dt(r[24]), interim_count=r[25],
+        interim_at=dt(r[24]), interim_count=r[25], category=r[26], holder_id=r[27],
+        holder_name=r[28],
     )
 
 

@@ -76,6 +76,16 @@ class SqliteStore(SqliteInbox, SqliteOutbox):
         )
         return [ticket_of(r) for r in rows]
 
+    async def ratings_between(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[str | None, int]]:
+        rows = await self._fetchall(
+            "SELECT t.category, r.score FROM ratings r JOIN tickets t ON t.id = r.ticket_id "
+            "WHERE r.rated_at >= ? AND r.rated_at < ?",
+            (start.timestamp(), end.timestamp()),
+        )
+        return [(row[0], int(row[1])) for row in rows]
+
     # state
 
     async def get_state(self, key: str) -> str | None:

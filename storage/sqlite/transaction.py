@@ -15,6 +15,7 @@ from storage.base import (
     NewTicket,
     Ticket,
 )
+from storage.sqlite.changes import TicketChanges
 from storage.sqlite.rows import (
     DUE_ESCALATIONS,
     TICKET_COLUMNS,
@@ -30,7 +31,7 @@ from storage.values import (
 log = logging.getLogger(__name__)
 
 
-class SqliteTransaction:
+class SqliteTransaction(TicketChanges):
     """A write transaction on the store's one connection."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:
@@ -101,45 +102,6 @@ class SqliteTransaction:
             ),
         )
         return ticket_of(row)
-
-    async def citizen_wrote(
-        self, ticket_id: int, message_id: str, *, waits: tuple[datetime, datetime] | None = None
-    ) -> None:
-        if waits is None:
-            await self._do("UPDATE tickets SET reply_to = ? WHERE id = ?", (message_id, ticket_id))
-            return
-        since, deadline = waits
-        await self._do(
-            "UPDATE tickets SET reply_to = ?, waiting_since = ?, deadline_at = ?, "
-            "next_escalation_at = ?, escalation_level = 0 WHERE id = ?",
-            (message_id, ts(since), ts(deadline), ts(deadline), ticket_id),
-        )
-
-    async def answered(self, ticket_id: int, at: datetime) -> None:
-        await self._do(
-            "UPDATE tickets SET first_answer_at = COALESCE(first_answer_at, ?), "
-            "last_answer_at = ?, waiting_since = NULL, deadline_at = NULL, "
-            "next_escalation_at = NULL, escalation_level = 0 WHERE id = ?",
-            (ts(at), ts(at), ticket_id),
-        )
-
-    async def interim(self, ticket_id: int, at: datetime, deadline: datetime) -> None:
-        await self._do(
-            "UPDATE tickets SET interim_at = ?, interim_count = interim_count + 1, "
-            "waiting_since = COALESCE(waiting_since, ?), deadline_at = ?, "
-            "next_escalation_at = ?, escalation_level = 0 WHERE id = ?",
-            (ts(at), ts(at), ts(deadline), ts(deadline), ticket_id),
-        )
-
-    async def close_ticket(self, ticket_id: int, at: datetime) -> None:
-        await self._do(
-            "UPDATE tickets SET status = 'closed', closed_at = ?, waiting_since = NULL, "
-            "deadline_at = NULL, next_escalation_at = NULL WHERE id = ?",
-            (ts(at), ticket_id),
-        )
-
-    async def set_unreachable(self, ticket_id: int, reason: str | None) -> None:
-        await self._do("UPDATE tickets SET unreachable = ? WHERE id = ?", (reason, ticket_id))
 
     async def add_message(self, record: MessageRecord) -> bool:
         added = await self._all(

@@ -337,3 +337,62 @@ async def test_citizen_tickets_are_that_citizens_open_ones_on_that_platform_newe
         assert await tx.citizen_tickets(Platform.VK, "43", 10) == []
         assert await tx.citizen_open_count(Platform.VK, "43") == 0
     assert mine[0] == await ticket(store, answered.id)  # whole tickets, as read one by one
+
+
+async def test_a_ticket_starts_with_no_department_no_holder(store: Store) -> None:
+    made = await open_ticket(store)
+    assert (made.category, made.holder_id, made.holder_name) == (None, None, None)
+
+
+async def test_a_take_names_the_holder_and_a_later_take_replaces_them(store: Store) -> None:
+    made = await open_ticket(store)
+    other = await open_ticket(store, new_ticket("43"))
+    async with store.transaction() as tx:
+        await tx.take(made.id, "501", "Мария")
+    assert ((await ticket(store, made.id)).holder_id,
+            (await ticket(store, made.id)).holder_name) == ("501", "Мария")
+    async with store.transaction() as tx:
+        await tx.take(made.id, "502", "Олег")
+    taken = await ticket(store, made.id)
+    assert (taken.holder_id, taken.holder_name) == ("502", "Олег")
+    assert (await ticket(store, other.id)).holder_id is None
+
+
+async def test_a_department_is_kept_and_can_be_cleared(store: Store) -> None:
+    made = await open_ticket(store)
+    async with store.transaction() as tx:
+        await tx.set_category(made.id, "housing")
+        assert (await tx.ticket(made.id)).category == "housing"  # type: ignore[union-attr]
+    assert (await ticket(store, made.id)).category == "housing"
+    async with store.transaction() as tx:
+        await tx.set_category(made.id, None)
+    assert (await ticket(store, made.id)).category is None
+
+
+async def test_one_rating_per_ticket_a_later_one_replaces_it(store: Store) -> None:
+    made = await open_ticket(store)
+    other = await open_ticket(store, new_ticket("43"))
+    async with store.transaction() as tx:
+        await tx.set_category(made.id, "roads")
+        assert await tx.rate(made.id, 2, T0) is None
+    async with store.transaction() as tx:
+        assert await tx.rate(made.id, 5, T0 + H) == 2
+        assert await tx.rate(other.id, 4, T0 + H) is None
+    assert sorted(await store.ratings_between(T0, T0 + 2 * H), key=str) == sorted(
+        [("roads", 5), (None, 4)], key=str)
+    # The changed rating counts when it was changed, once.
+    assert await store.ratings_between(T0, T0 + H) == []
+    assert await store.ratings_between(T0 + 2 * H, FAR) == []
+
+
+async def test_a_rating_outside_one_to_five_is_refused(store: Store) -> None:
+    made = await open_ticket(store)
+    for score in (0, 6):
+        try:
+            async with store.transaction() as tx:
+                await tx.rate(made.id, score, T0)
+        except Exception:  # noqa: BLE001 - each backend raises its own integrity error
+            pass
+        else:
+            raise AssertionError(f"score {score} was stored")
+    assert await store.ratings_between(T0, FAR) == []
