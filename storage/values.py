@@ -38,6 +38,7 @@ class Purpose(StrEnum):
     STAFF_NOTICE = "staff_notice"
     ESCALATION = "escalation"
     DIGEST = "digest"
+    CARD_EDIT = "card_edit"  # new buttons on a card already sent (`Outbound.edits`)
 
 
 # Staff-side messages that name their row's ticket: a reply to any of them reaches that
@@ -81,6 +82,10 @@ class Outbound:
     refers: tuple[int, ...] = ()  # further tickets this message names (a list, a digest)
     # Inline buttons under the message, rows of (label, callback data); Telegram only.
     buttons: tuple[tuple[tuple[str, str], ...], ...] = ()
+    topic: int | None = None  # a forum topic of the chat (Telegram's message_thread_id)
+    # The desk's own message in chat_id whose buttons this row replaces; where the edit
+    # cannot be made (the message is gone, too old), `text` goes as a new message instead.
+    edits: str | None = None
 
     def to_json(self) -> str:
         # By hand: dataclasses.asdict deep-copies every field and costs more than the rest.
@@ -97,6 +102,7 @@ class Outbound:
             ],
             "refers": list(self.refers),
             "buttons": [[list(button) for button in row] for row in self.buttons],
+            "topic": self.topic, "edits": self.edits,
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 

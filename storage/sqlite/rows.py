@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from storage.base import (
+    MessageRecord,
     Ticket,
 )
 from storage.values import (
@@ -29,6 +30,11 @@ TICKET_COLUMNS = (
 DUE_ESCALATIONS = (
     f"SELECT {TICKET_COLUMNS} FROM tickets WHERE next_escalation_at IS NOT NULL "
     "AND next_escalation_at <= ? ORDER BY next_escalation_at LIMIT ?"
+)
+
+MESSAGES_OF_TICKET = (
+    "SELECT ticket_id, direction, created_at, text, attachments, author, source_key, "
+    "platform_message_id FROM messages WHERE ticket_id = ? ORDER BY id"
 )
 
 
@@ -60,4 +66,12 @@ def attachments_json(items: Sequence[Attachment]) -> str:
     return json.dumps(
         [{"kind": a.kind, "ref": a.ref, "name": a.name, "url": a.url} for a in items],
         ensure_ascii=False,
+    )
+
+
+def message_of(r: sqlite3.Row | tuple[Any, ...]) -> MessageRecord:
+    return MessageRecord(
+        ticket_id=r[0], direction=r[1], created_at=datetime.fromtimestamp(r[2], UTC),
+        text=r[3], attachments=tuple(Attachment(**a) for a in json.loads(r[4])),
+        author=r[5], source_key=r[6], platform_message_id=r[7],
     )

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 
 from storage.base import (
     MessageRecord,
@@ -15,11 +14,10 @@ from storage.sqlite.inbox import SqliteInbox
 from storage.sqlite.outbox import SqliteOutbox
 from storage.sqlite.rows import (
     DUE_ESCALATIONS,
+    MESSAGES_OF_TICKET,
     TICKET_COLUMNS,
+    message_of,
     ticket_of,
-)
-from storage.values import (
-    Attachment,
 )
 
 log = logging.getLogger(__name__)
@@ -39,19 +37,8 @@ class SqliteStore(SqliteInbox, SqliteOutbox):
         return ticket_of(rows[0]) if rows else None
 
     async def messages(self, ticket_id: int) -> list[MessageRecord]:
-        rows = await self._fetchall(
-            "SELECT ticket_id, direction, created_at, text, attachments, author, source_key, "
-            "platform_message_id FROM messages WHERE ticket_id = ? ORDER BY id",
-            (ticket_id,),
-        )
-        return [
-            MessageRecord(
-                ticket_id=r[0], direction=r[1], created_at=datetime.fromtimestamp(r[2], UTC),
-                text=r[3], attachments=tuple(Attachment(**a) for a in json.loads(r[4])),
-                author=r[5], source_key=r[6], platform_message_id=r[7],
-            )
-            for r in rows
-        ]
+        rows = await self._fetchall(MESSAGES_OF_TICKET, (ticket_id,))
+        return [message_of(r) for r in rows]
 
     async def due_escalations(self, now: datetime, limit: int) -> list[Ticket]:
         rows = await self._fetchall(DUE_ESCALATIONS, (now.timestamp(), limit))

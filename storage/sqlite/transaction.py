@@ -18,8 +18,10 @@ from storage.base import (
 from storage.sqlite.changes import TicketChanges
 from storage.sqlite.rows import (
     DUE_ESCALATIONS,
+    MESSAGES_OF_TICKET,
     TICKET_COLUMNS,
     attachments_json,
+    message_of,
     ticket_of,
     ts,
 )
@@ -102,6 +104,9 @@ class SqliteTransaction(TicketChanges):
             ),
         )
         return ticket_of(row)
+
+    async def messages(self, ticket_id: int) -> list[MessageRecord]:
+        return [message_of(r) for r in await self._all(MESSAGES_OF_TICKET, (ticket_id,))]
 
     async def add_message(self, record: MessageRecord) -> bool:
         added = await self._all(

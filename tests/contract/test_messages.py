@@ -30,6 +30,7 @@ async def test_messages_come_back_in_order_with_every_field(store: Store) -> Non
                                                   source_key="telegram:43:1"))
         for record in records[1:]:
             assert await tx.add_message(record)
+        assert await tx.messages(made.id) == records  # in the transaction, before its commit
     assert await store.messages(made.id) == records
     assert [m.text for m in await store.messages(other.id)] == ["чужое"]
     assert await store.messages(other.id + 1) == []
