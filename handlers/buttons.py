@@ -16,7 +16,11 @@ PREFIX = "do:"
 DATA_LIMIT = 64  # bytes of callback data Telegram keeps
 INTERIM_DAYS = (3, 5, 7, 10)
 TEMPLATE_BUTTONS = 20  # at most this many template buttons under a list
-_PRESSED = re.compile(r"/(?:close|block|templates|interim(?: [0-9]{1,2})?|template [0-9]{1,3})")
+HOLDER_LABEL = 24  # characters of a holder's name on the «Взять» button
+_PRESSED = re.compile(
+    r"/(?:take|close|block|templates|interim(?: [0-9]{1,2})?|template [0-9]{1,3}"
+    r"|move(?: [a-z0-9_-]{1,32})?)"
+)
 
 Buttons = tuple[tuple[tuple[str, str], ...], ...]
 
@@ -37,18 +41,33 @@ def command_of_press(data: str | None) -> str | None:
     return command if _PRESSED.fullmatch(command) else None
 
 
-def card(texts: Texts) -> Buttons:
-    """Under a ticket's card: «Шаблон», «Срок», «Закрыть», «Заблокировать»."""
+def card(texts: Texts, *, holder: str | None = None, moves: bool = False) -> Buttons:
+    """Under a ticket's card: «Взять» (or who holds it), «Шаблон», «Срок»; «Отдел» where
+    there are departments, «Закрыть», «Заблокировать»."""
+    take = texts.get("button-held", name=_short(holder)) if holder else texts.get("button-take")
     return (
         (
+            (take, data_of("/take")),
             (texts.get("button-templates"), data_of("/templates")),
             (texts.get("button-interim"), data_of("/interim")),
         ),
         (
+            *(((texts.get("button-move"), data_of("/move")),) if moves else ()),
             (texts.get("button-close"), data_of("/close")),
             (texts.get("button-block"), data_of("/block")),
         ),
     )
+
+
+def departments(choices: list[tuple[str, str]]) -> Buttons:
+    """Under the «Отдел» list: one button per department (label, key), two to a row."""
+    buttons = [(label, data_of(f"/move {key}")) for label, key in choices]
+    return tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
+
+
+def _short(name: str) -> str:
+    name = " ".join(name.split())
+    return name if len(name) <= HOLDER_LABEL else name[:HOLDER_LABEL - 1] + "…"
 
 
 def templates(count: int) -> Buttons:

@@ -9,7 +9,9 @@ from handlers.model import Inbound
 _COMMAND = re.compile(r"^/([a-z_]+)(?:@\w+)?(?:\s|$)", re.IGNORECASE)
 NUMBER = re.compile(r"^\s*№\s*(\d+)\b\s*")
 # Commands given as a reply about one ticket (also after `№<n>` on a merged message).
-TICKET_COMMANDS = frozenset({"close", "block", "unblock", "interim", "templates", "template"})
+TICKET_COMMANDS = frozenset({
+    "take", "close", "block", "unblock", "interim", "templates", "template",
+})
 
 
 def split_number(text: str) -> tuple[int | None, str]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from handlers.routing import Rules
 
 
 class WorkingClock(Protocol):
@@ -34,6 +37,7 @@ class DeskConfig:
     site_url: str = ""  # the administration's official site
     feedback_url: str = ""  # its page on Gosuslugi's feedback platform
     privacy_policy_url: str = ""
+    departments: Rules | None = None  # the operator's rules file; None: one staff chat
 
 
 def utc_now() -> datetime:

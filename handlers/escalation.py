@@ -84,6 +84,8 @@ def escalation_message(
         )
         key = "escalation-level-2" if level == 2 else "escalation-repeat"
         text = texts.get(key, card=card, level=level, **args)
+    if level == 1 and ticket.holder_name:
+        text += "\n" + texts.get("escalation-holder", holder=holder_mention(ticket))
     if level == 1 and config.duty_mentions.strip():
         text += "\n" + texts.html("escalation-mentions", mentions=config.duty_mentions.strip())
     return Outbound(
@@ -96,6 +98,14 @@ def escalation_message(
         # Resolved at send time, and only in the chat that holds the card.
         reply_to_card=True,
     )
+
+
+def holder_mention(ticket: Ticket) -> str:
+    """The holder as an HTML mention, which notifies them; their name alone where Telegram
+    has no user to mention (an anonymous administrator holds it as the chat)."""
+    name = escape(ticket.holder_name or "")
+    holder = ticket.holder_id or ""
+    return f'<a href="tg://user?id={holder}">{name}</a>' if holder.isdigit() else name
 
 
 @dataclass(frozen=True, slots=True)

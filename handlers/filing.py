@@ -60,7 +60,7 @@ class Filing(Room):
                 ),
                 html=True,
                 ticket_id=ticket.id,
-                buttons=buttons.card(self.texts),
+                buttons=buttons.card(self.texts, moves=self.config.departments is not None),
             ),
         ])
         await self._relay_media(tx, ticket.id, inbound)

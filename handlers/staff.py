@@ -8,6 +8,7 @@ from handlers import buttons, queue
 from handlers.actions import TicketActions
 from handlers.canned import CannedAnswers
 from handlers.commands import NUMBER, TICKET_COMMANDS, command_of, posted_as_chat, split_number
+from handlers.holders import Holders
 from handlers.interim import Interim
 from handlers.model import Event, Inbound
 from handlers.outgoing import tell_staff, to_citizen
@@ -25,6 +26,7 @@ class StaffDesk(Room):
         self.interim = Interim(premises)
         self.canned = CannedAnswers(premises)
         self.actions = TicketActions(premises)
+        self.holders = Holders(premises)
 
     async def staff_message(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A message in the staff chat: an answer, a command, or staff talk."""
@@ -135,6 +137,10 @@ class StaffDesk(Room):
             await self._reply(tx, inbound, self.texts.get(
                 "staff-command-not-sent", number=ticket.id, command=word
             ), ticket.id)
+        elif command == "take":
+            told = await self.holders.take(tx, ticket, inbound)
+            if told:
+                await self._reply(tx, inbound, told, ticket.id)
         elif command == "close":
             await self._reply(tx, inbound, await self.actions.close(tx, ticket), ticket.id)
         elif command == "interim":

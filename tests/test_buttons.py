@@ -23,7 +23,8 @@ CITIZEN = 5554001
 OPERATOR = 7001
 STRANGER = 7999
 CARD_BUTTONS = [
-    [{"text": "Шаблон", "callback_data": "do:/templates"},
+    [{"text": "Взять", "callback_data": "do:/take"},
+     {"text": "Шаблон", "callback_data": "do:/templates"},
      {"text": "Срок", "callback_data": "do:/interim"}],
     [{"text": "Закрыть", "callback_data": "do:/close"},
      {"text": "Заблокировать", "callback_data": "do:/block"}],
@@ -65,7 +66,10 @@ def test_callback_data_is_parsed_strictly() -> None:
     assert command_of_press("do:/close") == "/close"
     assert command_of_press("do:/interim 5") == "/interim 5"
     assert command_of_press("do:/template 2") == "/template 2"
-    for forged in ("do:/queue", "do:/close now", "do:Воду дадут", "/close", "do:/interim ５",
+    assert command_of_press("do:/take") == "/take"
+    assert command_of_press("do:/move housing") == "/move housing"
+    for forged in ("do:/queue", "do:/close now", "do:/move Дороги", "do:/take 2",
+                   "do:Воду дадут", "/close", "do:/interim ５",
                    "do:/template", "x" * 65, "", None, "do:/unblock"):
         assert command_of_press(forged) is None
     with pytest.raises(ValueError):

@@ -139,6 +139,8 @@ class TelegramDelivery:
             # The bot was muted, lost a right, or the topic it writes to was closed: the
             # chat refuses it, as when the bot is out of it, until someone puts it right.
             return DeliveryResult.failed(reason, chat_refused=True)
+        if out.edits is not None:
+            return await self._not_edited(out, parts, exc)
         if out.buttons and _BUTTONS_REFUSED.search(exc.message):
             # Buttons Telegram will not take (an operator's empty label, say): the message
             # goes without them, so the card and its replies still work.
@@ -159,6 +161,19 @@ class TelegramDelivery:
         if "message to be replied not found" in exc.message:
             return await self._reply_gone(out, parts, reason)
         return DeliveryResult.failed(reason)
+
+    async def _not_edited(
+        self, out: Outbound, parts: _Parts, exc: TelegramBadRequest
+    ) -> DeliveryResult:
+        """A card's buttons could not be replaced: already as asked is done; a card deleted,
+        too old or refused is told of in words under it instead."""
+        if "message is not modified" in exc.message:
+            return DeliveryResult()
+        log.info("card %s not edited (%s); saying it instead", out.edits, _reason(exc))
+        parts.again()
+        return await self._attempt(
+            replace(out, edits=None, buttons=(), reply_to=out.edits), parts
+        )
 
     async def _reply_gone(self, out: Outbound, parts: _Parts, reason: str) -> DeliveryResult:
         """The comment an answer replies to was deleted: reply to its post instead.
@@ -193,12 +208,15 @@ class TelegramDelivery:
 
     async def _send(self, out: Outbound, parts: _Parts) -> str | None:
         chat_id = int(out.chat_id)
+        if out.edits is not None:
+            await parts.send(functools.partial(self._edit_buttons, chat_id, out))
+            return None
         reply = await self._reply_to(out)
         parse_mode = ParseMode.HTML if out.html else None
         if out.copy_from:
             caption = out.text or None
             if caption and html_visible_length(caption) > CAPTION_LIMIT:
-                await self._send_text(parts, chat_id, out.text, out.html, reply)
+                await self._send_text(parts, chat_id, out.text, out.html, reply, topic=out.topic)
                 caption = None
             from_chat, message_id = out.copy_from
 
@@ -207,6 +225,7 @@ class TelegramDelivery:
                     chat_id=chat_id, from_chat_id=int(from_chat), message_id=int(message_id),
                     caption=caption, parse_mode=parse_mode if caption else None,
                     reply_parameters=reply, reply_markup=keyboard(out),
+                    message_thread_id=out.topic,
                 )
                 return copied.message_id
 
@@ -216,43 +235,54 @@ class TelegramDelivery:
         if photos:
             for photo in photos:
                 await parts.send(functools.partial(
-                    self._photo, chat_id, photo.url, out.text or None, parse_mode, reply
+                    self._photo, chat_id, photo.url, out.text or None, parse_mode, reply,
+                    topic=out.topic,
                 ))
             return None
         await self._send_text(
-            parts, chat_id, out.text, out.html, reply, markup=keyboard(out)
+            parts, chat_id, out.text, out.html, reply, markup=keyboard(out), topic=out.topic
         )
         return None
 
+    async def _edit_buttons(self, chat_id: int, out: Outbound) -> int:
+        message_id = int(out.edits or 0)
+        await self.bot.edit_message_reply_markup(
+            chat_id=chat_id, message_id=message_id,
+            reply_markup=keyboard(out) or InlineKeyboardMarkup(inline_keyboard=[]),
+        )
+        return message_id
+
     async def _photo(
         self, chat_id: int, url: str, caption: str | None, parse_mode: ParseMode | None,
-        reply: ReplyParameters | None,
+        reply: ReplyParameters | None, *, topic: int | None = None,
     ) -> int:
         sent = await self.bot.send_photo(
             chat_id=chat_id, photo=url, caption=caption, parse_mode=parse_mode,
-            reply_parameters=reply,
+            reply_parameters=reply, message_thread_id=topic,
         )
         return sent.message_id
 
     async def _send_text(
         self, parts: _Parts, chat_id: int, text: str, is_html: bool,
         reply: ReplyParameters | None, *, markup: InlineKeyboardMarkup | None = None,
+        topic: int | None = None,
     ) -> None:
         """The text in parts; the buttons go under the last one, where the message ends."""
         split = split_html(text) if is_html else split_plain(text)
         for number, part in enumerate(split, 1):
             last = markup if number == len(split) else None
             await parts.send(functools.partial(
-                self._text, chat_id, part, is_html, reply, markup=last
+                self._text, chat_id, part, is_html, reply, markup=last, topic=topic
             ))
 
     async def _text(
         self, chat_id: int, text: str, is_html: bool, reply: ReplyParameters | None,
-        *, markup: InlineKeyboardMarkup | None = None,
+        *, markup: InlineKeyboardMarkup | None = None, topic: int | None = None,
     ) -> int:
         sent = await self.bot.send_message(
             chat_id=chat_id, text=text, parse_mode=ParseMode.HTML if is_html else None,
             reply_parameters=reply, link_preview_options=_NO_PREVIEW, reply_markup=markup,
+            message_thread_id=topic,
         )
         return sent.message_id
 

@@ -1,6 +1,10 @@
 ## Buttons under staff-side messages, English: each one sends the command it names.
 
 # Under a ticket's card.
+button-take = Take
+# «Take» once someone has taken the ticket: who holds it.
+button-held = ✋ { $name }
+button-move = Department
 button-templates = Template
 button-interim = Deadline
 button-close = Close

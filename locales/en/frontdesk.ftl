@@ -76,6 +76,8 @@ staff-reply-to-card = To answer or run a command, reply to the message's card.
 staff-merged-choose = This message of the bot names several numbers. Start your answer with the number, e.g.: №{ $number } your answer.
 staff-help =
     To answer a citizen: reply to the card (or any message of the bot about it).
+    /take — as a reply to a card: take the message yourself (the «Take» button); deadline reminders will mention you.
+    /move — as a reply to a card: pass it to another department (the «Department» button).
     /close — as a reply to a card: close.
     /templates, /template 2 — as a reply to a card: the canned answers, and send canned answer 2.
     /interim 5 reason — as a reply to a card: an interim answer, a new deadline 5 working days ahead; the citizen sees the reason (under a comment, everyone does).
@@ -86,7 +88,7 @@ staff-help =
 staff-flooding = №{ $number }: the author is writing too fast; new messages are kept under this number without cards.
 staff-blocked = №{ $number }: the author is blocked. Their messages are kept, without acknowledgements or cards. Undo: /unblock as a reply to the card.
 staff-unblocked = №{ $number }: the author is unblocked.
-staff-command-not-sent = №{ $number }: “{ $command }” was not sent to the citizen: a message that starts with “/” is a command to the bot. Commands as a reply to a card: /close, /interim, /templates, /template, /block, /unblock; on a message naming several, like this: №{ $number } /close.
+staff-command-not-sent = №{ $number }: “{ $command }” was not sent to the citizen: a message that starts with “/” is a command to the bot. Commands as a reply to a card: /take, /move, /close, /interim, /templates, /template, /block, /unblock; on a message naming several, like this: №{ $number } /close.
 staff-command-edit-ignored = №{ $number }: an edit of “{ $command }” is not carried out — what it did stands. To change it, send the command again as a reply to the card.
 staff-reply-names-no-ticket = This message of the bot is not about one number. To answer a citizen, reply to the card; on a list, start with the number: №17 your answer.
 staff-anonymous-admin = administrator

@@ -1,6 +1,10 @@
 ## Buttons under staff-side messages, Russian: each one sends the command it names.
 
 # Under a ticket's card.
+button-take = Взять
+# «Взять» once someone has taken the ticket: who holds it.
+button-held = ✋ { $name }
+button-move = Отдел
 button-templates = Шаблон
 button-interim = Срок
 button-close = Закрыть

@@ -1292,6 +1292,7 @@ class FakeTelegram:
         self._requests: list[ApiRequest] = []
         self._getupdates_calls: list[ApiRequest] = []
         self._sent: list[JsonDict] = []
+        self.edits: list[JsonDict] = []  # editMessageReplyMarkup calls that changed a message
         self._sent_by_chat: dict[int, list[JsonDict]] = {}
         self._commands: list[JsonDict] = []
         self._changed: asyncio.Event | None = None
@@ -1311,6 +1312,7 @@ class FakeTelegram:
                 "copyMessage": self._copy_message,
                 "forwardMessage": self._forward_message,
                 "editMessageText": self._edit_message_text,
+                "editMessageReplyMarkup": self._edit_message_reply_markup,
                 "deleteMessage": self._delete_message,
                 "getChat": self._get_chat,
                 "getChatMember": self._get_chat_member,
@@ -2624,6 +2626,34 @@ class FakeTelegram:
         if markup is not None:
             message["reply_markup"] = markup
         message["edit_date"] = int(time.time())
+        return message
+
+    def _edit_message_reply_markup(self, params: JsonDict) -> JsonDict | bool:
+        """https://core.telegram.org/bots/api#editmessagereplymarkup: the bot's own message
+        only; an empty or absent inline keyboard removes it; the same one is 400 «not
+        modified»; an edit is recorded in `edits`."""
+        if params.get("inline_message_id"):
+            return True
+        chat = self._chat(params.get("chat_id"), sending=True)
+        message = self._stored_message(chat["id"], params, "message to edit not found")
+        if message["from"]["id"] != BOT_ID:
+            raise _bad_request("message can't be edited")
+        markup = params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        if markup is not None and not (
+            isinstance(markup, dict) and isinstance(markup.get("inline_keyboard"), list)
+        ):
+            raise _bad_request("REPLY_MARKUP_INVALID")
+        markup = markup if markup and markup["inline_keyboard"] else None
+        if message.get("reply_markup") == markup:
+            raise _bad_request(_NOT_MODIFIED.removeprefix("Bad Request: "))
+        message.pop("reply_markup", None)
+        if markup is not None:
+            message["reply_markup"] = markup
+        message["edit_date"] = int(time.time())
+        self.edits.append({"chat_id": chat["id"], "message_id": message["message_id"],
+                           "reply_markup": markup})
         return message
 
     def _delete_message(self, params: JsonDict) -> bool:
