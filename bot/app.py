@@ -20,7 +20,7 @@ from bot.inbox import retry_set_aside
 from bot.logs import quiet_libraries
 from bot.pacing import Pacer
 from bot.sender import Sender
-from bot.settings import Settings
+from bot.settings import Settings, departments
 from bot.startup import Findings, StartupChecks
 from bot.telegram.delivery import TelegramDelivery
 from bot.telegram.polling import TelegramPoller
@@ -74,6 +74,7 @@ def desk_config(settings: Settings, texts: Texts) -> DeskConfig:
         site_url=settings.organization_site_url,
         feedback_url=settings.gosuslugi_feedback_url,
         privacy_policy_url=settings.privacy_policy_url,
+        departments=departments(settings),
     )
 
 
@@ -85,6 +86,11 @@ def build_dispatcher(settings: Settings, desk: FrontDesk) -> Dispatcher:
         # Level-2 escalations go there: a reply to one answers, closes or blocks as well.
         dispatcher.include_router(staff_router(supervisors, name="supervisors"))
     staff_chats = {settings.staff_chat_id, *([supervisors] if supervisors is not None else [])}
+    for chat_id in sorted(int(c) for c in desk.config.staff_chats()):
+        if chat_id not in staff_chats:
+            # A department's own chat: its staff answer, take and close there as well.
+            dispatcher.include_router(staff_router(chat_id, name=f"department {chat_id}"))
+            staff_chats.add(chat_id)
     dispatcher.include_router(presses_router(staff_chats))
     if settings.discussion_chat_id is not None:
         dispatcher.include_router(discussion_router(settings.discussion_chat_id))

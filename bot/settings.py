@@ -11,7 +11,7 @@ import re
 import textwrap
 from datetime import time, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -20,6 +20,9 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from handlers.calendar import BusinessHours
+
+if TYPE_CHECKING:
+    from handlers.routing import Rules
 
 # The project's folder (the checkout, where pyproject.toml is): a relative store path is
 # taken from here, not from wherever the desk happens to be started.
@@ -125,6 +128,12 @@ class Settings(BaseSettings):
     locales_dir: str = Field(
         "", description="optional: a folder with your own texts (LOCALES_DIR/ru/*.ftl); "
         "empty: the texts that come with Frontdesk",
+    )
+    departments_file: str = Field(
+        "", description="optional: the departments' rules file (TOML; see "
+        "docs/departments.example.toml): where each department's cards go and the words that "
+        "route a message there; a relative path is in the project's folder; empty: every card "
+        "goes to the staff chat",
     )
     timezone: str = Field(
         "Europe/Moscow", description="time zone of the administration: deadlines and digests "
@@ -303,9 +312,27 @@ class SettingsError(Exception):
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings, or raise SettingsError with one line naming the bad one."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         raise SettingsError(describe_error(exc)) from None
+    if settings.departments_file:
+        # Read now, so a mistake in the file stops the start at once, named with its line.
+        departments(settings)
+    return settings
+
+
+def departments(settings: Settings) -> Rules | None:
+    """The departments of DEPARTMENTS_FILE, or None without one; SettingsError names the
+    file, the line and what is wrong."""
+    if not settings.departments_file:
+        return None
+    from handlers.routing import RulesError, load_rules  # noqa: PLC0415 - only when set
+
+    try:
+        path = Path(settings.departments_file).expanduser()
+        return load_rules(path if path.is_absolute() else PROJECT_DIR / path)
+    except RulesError as exc:
+        raise SettingsError(f"DEPARTMENTS_FILE: {exc}") from None
 
 
 # What is wrong, in words, for pydantic's error types a deployer can cause.

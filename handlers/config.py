@@ -39,6 +39,30 @@ class DeskConfig:
     privacy_policy_url: str = ""
     departments: Rules | None = None  # the operator's rules file; None: one staff chat
 
+    def place(self, category: str | None) -> tuple[str, int | None]:
+        """Where a department's cards go: its own chat, or a forum topic of the staff chat
+        (chat id, topic); the staff chat itself for none."""
+        department = (
+            self.departments.department(category)
+            if self.departments is not None and category else None
+        )
+        if department is None:
+            return self.staff_chat_id, None
+        return department.chat_id or self.staff_chat_id, department.topic
+
+    def department_name(self, category: str | None) -> str | None:
+        """A department's name; None for none, or for one no longer in the rules file."""
+        rules = self.departments
+        department = rules.department(category) if rules is not None and category else None
+        return department.name if department else None
+
+    def staff_chats(self) -> frozenset[str]:
+        """The staff chat and every department's own chat: where staff answer and act."""
+        chats = {self.staff_chat_id}
+        if self.departments is not None:
+            chats |= {d.chat_id for d in self.departments.departments if d.chat_id}
+        return frozenset(chats)
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)

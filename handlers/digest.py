@@ -8,13 +8,14 @@ after the New Year holidays, all of them. No day is left out and none is counted
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from handlers.config import DeskConfig, WorkingClock
 from handlers.escalation import duration
-from handlers.texts import Texts
+from handlers.texts import Texts, escape
 from storage.base import Store, Ticket
 from storage.values import Outbound, Platform, Purpose
 
@@ -39,6 +40,25 @@ class DigestFigures:
     median: timedelta | None
     p90: timedelta | None
     interim: int = 0  # tickets whose latest interim answer (a new deadline) is in the period
+    # Where departments are set up: (department, new messages), most first; and
+    # (department, average rating, ratings) of the ratings given in the period.
+    departments: tuple[tuple[str, int], ...] = ()
+    ratings: tuple[tuple[str, float, int], ...] = ()
+
+
+def by_department(
+    opened: Sequence[Ticket], ratings: Sequence[tuple[str | None, int]], name: Callable[
+        [str | None], str], *, with_departments: bool,
+) -> tuple[tuple[tuple[str, int], ...], tuple[tuple[str, float, int], ...]]:
+    """New messages and ratings per department, by the departments' names."""
+    counts = Counter(name(t.category) for t in opened) if with_departments else Counter()
+    scores: dict[str, list[int]] = defaultdict(list)
+    for category, score in ratings:
+        scores[name(category) if with_departments else ""].append(score)
+    return (
+        tuple(counts.most_common()),
+        tuple((who, sum(s) / len(s), len(s)) for who, s in sorted(scores.items())),
+    )
 
 
 def median(values: Sequence[timedelta]) -> timedelta | None:
@@ -128,6 +148,17 @@ def digest_html(texts: Texts, figures: DigestFigures) -> str:
         lines.append(texts.get("digest-no-answers"))
     if figures.interim:
         lines.append(texts.get("digest-interim", count=figures.interim))
+    if figures.departments:
+        lines.append(texts.get("digest-departments", list="; ".join(
+            texts.get("digest-department-item", department=escape(who), count=count)
+            for who, count in figures.departments
+        )))
+    if figures.ratings:
+        lines.append(texts.get("digest-ratings", list="; ".join(
+            texts.get("digest-rating-item" if who else "digest-rating-all",
+                      department=escape(who), average=f"{average:.1f}", count=count)
+            for who, average, count in figures.ratings
+        )))
     lines.append(texts.get(
         "digest-open-now", count=figures.open_now, waiting=figures.waiting_now
     ))
@@ -140,6 +171,11 @@ def digest_html(texts: Texts, figures: DigestFigures) -> str:
             numbers += " " + texts.get("digest-more", count=hidden)
         lines.append(texts.get("digest-overdue-list", numbers=numbers))
     return "\n".join(lines)
+
+
+def department_name(texts: Texts, config: DeskConfig, key: str | None) -> str:
+    """A department's name; the staff chat's own for none, or one no longer in the file."""
+    return config.department_name(key) or texts.get("department-general")
 
 
 async def send_digest(
@@ -155,10 +191,17 @@ async def send_digest(
     first_day, last_day = period_of(calendar, today)
     start = local_midnight(first_day, config.timezone)
     end = local_midnight(today, config.timezone)
+    period = await store.tickets_between(start, end)
     figures = digest_figures(
-        calendar, await store.tickets_between(start, end), await store.open_tickets(),
+        calendar, period, await store.open_tickets(),
         start=start, end=end, now=now, first_day=first_day, last_day=last_day,
     )
+    departments, ratings = by_department(
+        [t for t in period if start <= t.opened_at < end],
+        await store.ratings_between(start, end), lambda key: department_name(texts, config, key),
+        with_departments=config.departments is not None,
+    )
+    figures = replace(figures, departments=departments, ratings=ratings)
     async with store.transaction() as tx:
         # Checked again under the write lock: the mark and the message commit together.
         if (await tx.get_state(STATE_KEY) or "") >= mark:

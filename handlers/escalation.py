@@ -72,8 +72,9 @@ def escalation_message(
         "deadline": texts.moment(ticket.deadline_at.astimezone(config.timezone)),
         "summary": escape(clean(ticket.summary) or texts.get("empty-text")),
     }
+    topic = None
     if level == 1:
-        chat_id = config.staff_chat_id
+        chat_id, topic = config.place(ticket.category)  # where the department sees the card
         text = texts.get("escalation-level-1", **args)
     else:
         chat_id = config.escalation_chat_id or config.staff_chat_id
@@ -97,6 +98,7 @@ def escalation_message(
         ticket_id=ticket.id,
         # Resolved at send time, and only in the chat that holds the card.
         reply_to_card=True,
+        topic=topic,
     )
 
 

@@ -24,6 +24,8 @@ class Filing(Room):
     ) -> Ticket:
         """A new ticket: the acknowledgement (at `ack_at`, if given), the card, the media."""
         deadline = self.deadline(now)
+        rules = self.config.departments
+        department = rules.route(inbound.text) if rules is not None else None
         ticket = await tx.create_ticket(NewTicket(
             platform=inbound.platform,
             channel=inbound.channel,
@@ -38,6 +40,7 @@ class Filing(Room):
             summary=render.summary(self.texts, inbound),
             opened_at=now,
             deadline_at=deadline,
+            category=department.key if department else None,
         ))
         await self.record(tx, ticket.id, inbound, now)
         local_deadline = self.texts.moment(deadline.astimezone(self.config.timezone))
@@ -48,22 +51,25 @@ class Filing(Room):
         )
         if ack_at is not None:
             await tx.enqueue(ack, not_before=ack_at)
+        chat_id, topic = self.config.place(ticket.category)
         await tx.enqueue_many([
             *([ack] if ack_at is None else []),
             Outbound(
                 platform=Platform.TELEGRAM,
-                chat_id=self.config.staff_chat_id,
+                chat_id=chat_id,
+                topic=topic,
                 purpose=Purpose.CARD,
                 text=render.card_html(
                     self.texts, ticket.id, inbound, deadline, self.config.timezone,
                     local_deadline=local_deadline,
+                    department=department.name if department else None,
                 ),
                 html=True,
                 ticket_id=ticket.id,
                 buttons=buttons.card(self.texts, moves=self.config.departments is not None),
             ),
         ])
-        await self._relay_media(tx, ticket.id, inbound)
+        await self._relay_media(tx, ticket, inbound)
         return ticket
 
     async def join_ticket(
@@ -73,24 +79,27 @@ class Filing(Room):
         # Answered before: the citizen's new message makes it wait on staff again.
         waits = (now, self.deadline(now)) if ticket.waiting_since is None else None
         await tx.citizen_wrote(ticket.id, inbound.message_id, waits=waits)
+        chat_id, topic = self.config.place(ticket.category)
         await tx.enqueue(under_card(
-            self.config.staff_chat_id, ticket.id,
-            render.with_body(
+            chat_id, ticket.id, topic=topic, html_text=render.with_body(
                 self.texts.get("card-follow-up", number=ticket.id),
                 render.message_html(self.texts, inbound.text, inbound.attachments),
             ),
         ))
-        await self._relay_media(tx, ticket.id, inbound)
+        await self._relay_media(tx, ticket, inbound)
 
-    async def _relay_media(self, tx: Transaction, ticket_id: int, inbound: Inbound) -> None:
+    async def _relay_media(self, tx: Transaction, ticket: Ticket, inbound: Inbound) -> None:
         """Show staff the citizen's media itself, under the card."""
         if not inbound.attachments:
             return
+        ticket_id = ticket.id
+        chat_id, topic = self.config.place(ticket.category)
         if inbound.platform is Platform.TELEGRAM:
             # A copy of the citizen's own message: no text of the desk's, so not HTML.
             await tx.enqueue(Outbound(
                 platform=Platform.TELEGRAM,
-                chat_id=self.config.staff_chat_id,
+                chat_id=chat_id,
+                topic=topic,
                 purpose=Purpose.FOLLOW_UP,
                 ticket_id=ticket_id,
                 reply_to_card=True,
@@ -100,7 +109,7 @@ class Filing(Room):
         photos = tuple(a for a in inbound.attachments if a.kind == "photo" and a.url)
         if photos:
             await tx.enqueue(under_card(
-                self.config.staff_chat_id, ticket_id, f"<b>№{ticket_id}</b>", attachments=photos,
+                chat_id, ticket_id, f"<b>№{ticket_id}</b>", attachments=photos, topic=topic,
             ))
 
     async def record(

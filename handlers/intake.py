@@ -165,10 +165,11 @@ class Intake(Room):
         await tx.enqueue(replying_to(
             inbound, Purpose.NOTICE, self.texts.get("flood-notice", number=ticket.id), ticket.id
         ))
-        await tx.enqueue(tell_staff(
-            self.config.staff_chat_id, self.texts.get("staff-flooding", number=ticket.id),
+        chat_id, topic = self.config.place(ticket.category)
+        await tx.enqueue(replace(tell_staff(
+            chat_id, self.texts.get("staff-flooding", number=ticket.id),
             ticket_id=ticket.id, reply_to_card=True,
-        ))
+        ), topic=topic))
 
     async def _changed_message(self, tx: Transaction, inbound: Inbound, now: datetime) -> None:
         ticket = await tx.ticket_by_message(inbound.source_key)
@@ -193,4 +194,5 @@ class Intake(Room):
         if self.flood.flooding(inbound, now):
             await self._tell_slowed(tx, ticket, inbound, now)
             return
-        await tx.enqueue(under_card(self.config.staff_chat_id, ticket.id, text))
+        chat_id, topic = self.config.place(ticket.category)
+        await tx.enqueue(under_card(chat_id, ticket.id, text, topic=topic))

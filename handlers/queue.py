@@ -21,25 +21,39 @@ def short(summary: str) -> str:
     return summary if len(summary) <= SUMMARY_LENGTH else summary[: SUMMARY_LENGTH - 1] + "…"
 
 
-def queue_line(texts: Texts, calendar: WorkingClock, ticket: Ticket, now: datetime) -> str:
-    """One waiting ticket: its number, working time left or overdue, its start."""
+def queue_line(
+    texts: Texts, calendar: WorkingClock, ticket: Ticket, now: datetime,
+    department: str | None = None,
+) -> str:
+    """One waiting ticket: its number, working time left or overdue, its start; and its
+    department, where it has one."""
     summary = escape(short(clean(ticket.summary) or texts.get("empty-text")))
     deadline = ticket.deadline_at or now
     if deadline > now:
         left = duration(texts, calendar.working_time_between(now, deadline))
-        return texts.get("queue-item-left", number=ticket.id, left=left, summary=summary)
-    overdue = duration(texts, calendar.working_time_between(deadline, now))
-    return texts.get("queue-item-overdue", number=ticket.id, overdue=overdue, summary=summary)
+        line = texts.get("queue-item-left", number=ticket.id, left=left, summary=summary)
+    else:
+        overdue = duration(texts, calendar.working_time_between(deadline, now))
+        line = texts.get("queue-item-overdue", number=ticket.id, overdue=overdue,
+                         summary=summary)
+    if department:
+        line += " · " + texts.html("queue-department", department=department)
+    return line
 
 
 def queue_html(
-    texts: Texts, calendar: WorkingClock, tickets: list[Ticket], total: int, now: datetime
+    texts: Texts, calendar: WorkingClock, tickets: list[Ticket], total: int, now: datetime,
+    *, config: DeskConfig | None = None,
 ) -> str:
     """The whole list as staff-chat HTML."""
     if not tickets:
         return texts.get("queue-empty")
     lines = [texts.get("queue-header", count=total)]
-    lines += [queue_line(texts, calendar, ticket, now) for ticket in tickets]
+    lines += [
+        queue_line(texts, calendar, ticket, now,
+                   config.department_name(ticket.category) if config else None)
+        for ticket in tickets
+    ]
     if total > len(tickets):
         lines.append(texts.get("queue-more", count=total - len(tickets)))
     return "\n".join(lines)
@@ -59,7 +73,7 @@ async def show_queue(
         platform=Platform.TELEGRAM,
         chat_id=chat_id or config.staff_chat_id,
         purpose=Purpose.STAFF_NOTICE,
-        text=queue_html(texts, calendar, tickets, total, now),
+        text=queue_html(texts, calendar, tickets, total, now, config=config),
         html=True,
         reply_to=reply_to,
         refers=tuple(ticket.id for ticket in tickets),

@@ -8,6 +8,7 @@ from datetime import datetime, tzinfo
 from handlers.calendar import BusinessHours, DayHours
 from handlers.model import Inbound
 from handlers.texts import Texts, TextsError, escape
+from storage.base import MessageRecord, Ticket
 from storage.values import Attachment, Channel, Platform
 
 SUMMARY_LENGTH = 200
@@ -84,9 +85,9 @@ def citizen_html(texts: Texts, name: str, link: str) -> str:
 
 def card_html(
     texts: Texts, number: int, inbound: Inbound, deadline: datetime | None, tz: tzinfo,
-    *, local_deadline: str | None = None,
+    *, local_deadline: str | None = None, department: str | None = None,
 ) -> str:
-    """The staff card of a new ticket."""
+    """The staff card of a new ticket; with the department it is routed to, if any."""
     body = message_html(texts, inbound.text, inbound.attachments)
     if inbound.link:
         body += "\n" + texts.html("card-post-link", url=inbound.link)
@@ -99,6 +100,8 @@ def card_html(
         deadline=local_deadline
         or (texts.moment(deadline.astimezone(tz)) if deadline else "—"),
     )
+    if department:
+        header += "\n" + texts.html("card-department", department=department)
     return f"{header}\n\n{body}"
 
 
@@ -154,3 +157,31 @@ def hours_words(texts: Texts, hours: BusinessHours) -> str:
 
 def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+MOVED_CARD_MESSAGES = 5  # the citizen's latest messages a re-posted card shows
+
+
+def moved_card_html(
+    texts: Texts, ticket: Ticket, messages: Iterable[MessageRecord], tz: tzinfo, *,
+    department: str | None, moved_from: str, moved_by: str,
+) -> str:
+    """The card of a ticket passed to another department, from what the store keeps: who
+    passed it on, the card's header, the citizen's latest messages."""
+    header = texts.get(
+        "card",
+        number=ticket.id,
+        platform=platform_name(texts, ticket.platform),
+        channel=channel_name(texts, ticket.channel),
+        citizen=citizen_html(texts, ticket.citizen_name, ticket.citizen_link),
+        deadline=texts.moment(ticket.deadline_at.astimezone(tz)) if ticket.deadline_at else "—",
+    )
+    if department:
+        header += "\n" + texts.html("card-department", department=department)
+    said = [m for m in messages if m.direction == "in"][-MOVED_CARD_MESSAGES:]
+    body = "\n\n".join(message_html(texts, m.text, m.attachments) for m in said)
+    if ticket.link:
+        body += "\n" + texts.html("card-post-link", url=ticket.link)
+    moved = texts.html("move-card-header", number=ticket.id, **{"from": moved_from},
+                       by=clean(moved_by).strip() or "—")
+    return f"{moved}\n{header}\n\n{body or escape(texts.get('empty-text'))}"

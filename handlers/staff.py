@@ -11,6 +11,7 @@ from handlers.commands import NUMBER, TICKET_COMMANDS, command_of, posted_as_cha
 from handlers.holders import Holders
 from handlers.interim import Interim
 from handlers.model import Event, Inbound
+from handlers.moves import Moves
 from handlers.outgoing import tell_staff, to_citizen
 from handlers.premises import Premises, Room
 from handlers.texts import Texts, escape
@@ -27,6 +28,7 @@ class StaffDesk(Room):
         self.canned = CannedAnswers(premises)
         self.actions = TicketActions(premises)
         self.holders = Holders(premises)
+        self.moves = Moves(premises, self.holders)
 
     async def staff_message(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A message in the staff chat: an answer, a command, or staff talk."""
@@ -141,6 +143,9 @@ class StaffDesk(Room):
             told = await self.holders.take(tx, ticket, inbound)
             if told:
                 await self._reply(tx, inbound, told, ticket.id)
+        elif command == "move":
+            told, under = await self.moves.move(tx, ticket, inbound, rest)
+            await self._reply(tx, inbound, told, ticket.id, under)
         elif command == "close":
             await self._reply(tx, inbound, await self.actions.close(tx, ticket), ticket.id)
         elif command == "interim":

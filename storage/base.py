@@ -75,6 +75,7 @@ class NewTicket:
     summary: str
     opened_at: datetime
     deadline_at: datetime | None
+    category: str | None = None  # the department it is routed to
 
 
 @dataclass(frozen=True, slots=True)

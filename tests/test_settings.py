@@ -183,6 +183,8 @@ WRONG = [
     ({"PRIVACY_POLICY_URL": "ensk.example/privacy"},
      "PRIVACY_POLICY_URL: must start with https:// (or be empty)"),
     ({"PACING": "fast"}, "PACING: must be on or off, not 'fast'"),
+    ({"DEPARTMENTS_FILE": "/no/such/departments.toml"},
+     "DEPARTMENTS_FILE: /no/such/departments.toml: cannot be read: No such file or directory"),
     ({"FLOOD_LIMIT": "0"}, "FLOOD_LIMIT: must be at least 1, not '0'"),
     ({"FLOOD_LIMIT": "many"}, "FLOOD_LIMIT: must be a whole number, not 'many'"),
     ({"DELIVERY_GIVE_UP_AFTER": "0"}, "DELIVERY_GIVE_UP_AFTER: must be longer than zero"),
@@ -244,6 +246,21 @@ def test_a_wrong_start_stops_with_one_line(
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [line]
     assert "SECRET-TOKEN-VALUE" not in result.stderr + result.stdout
+
+
+def test_a_mistake_in_the_departments_file_stops_the_start_naming_its_line(
+    tmp_path: Path
+) -> None:
+    rules = tmp_path / "departments.toml"
+    rules.write_text('[[department]]\nkey = "roads"\nname = "Дороги"\ntopic = "три"\n'
+                     'words = ["яма"]\n', encoding="utf-8")
+    result = run_bot(tmp_path, "-m", "bot", TELEGRAM_TOKEN="123456:SECRET", STAFF_CHAT_ID="-100",
+                     DEPARTMENTS_FILE=str(rules))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f'frontdesk: DEPARTMENTS_FILE: {rules}, line 4: department "roads": "topic" must be a '
+        "positive whole number"
+    ]
 
 
 HEAVY = ("aiogram", "vkbottle", "apscheduler", "fluent", "aiosqlite", "aiohttp", "storage")

@@ -167,8 +167,8 @@ class TelegramDelivery:
     ) -> DeliveryResult:
         """A card's buttons could not be replaced: already as asked is done; a card deleted,
         too old or refused is told of in words under it instead."""
-        if "message is not modified" in exc.message:
-            return DeliveryResult()
+        if "message is not modified" in exc.message or not out.text:
+            return DeliveryResult()  # as asked already, or nothing to say instead
         log.info("card %s not edited (%s); saying it instead", out.edits, _reason(exc))
         parts.again()
         return await self._attempt(

@@ -8,7 +8,7 @@ staff-take-closed = №{ $number } is closed: nothing to take.
 escalation-holder = Taken by: { $holder }
 move-choose = №{ $number }: which department should it go to? Now: { $current }.
 move-none = No departments are set up: every message comes to this chat. DEPARTMENTS_FILE sets them.
-move-unknown = №{ $number }: there is no department “{ $key }”. Press «Department» under the card to choose from the list.
+move-unknown = №{ $number }: there is no department “{ $wanted }”. Press «Department» under the card to choose from the list.
 move-same = №{ $number } is with “{ $department }” already.
 move-closed = №{ $number } is closed: nothing to pass on.
 # Said under the old card, whose buttons are taken away.

@@ -8,7 +8,7 @@ staff-take-closed = №{ $number } закрыто — брать нечего.
 escalation-holder = Взял(а): { $holder }
 move-choose = №{ $number }: в какой отдел передать? Сейчас: { $current }.
 move-none = Отделы не настроены: все сообщения идут в этот чат. Отделы задаёт файл DEPARTMENTS_FILE.
-move-unknown = №{ $number }: нет отдела «{ $key }». Нажмите «Отдел» под карточкой, чтобы выбрать из списка.
+move-unknown = №{ $number }: нет отдела «{ $wanted }». Нажмите «Отдел» под карточкой, чтобы выбрать из списка.
 move-same = №{ $number } уже в отделе «{ $department }».
 move-closed = №{ $number } закрыто — передавать нечего.
 # Said under the old card, whose buttons are taken away.

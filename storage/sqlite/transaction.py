@@ -94,13 +94,13 @@ class SqliteTransaction(TicketChanges):
         row = await self._one(
             "INSERT INTO tickets (platform, channel, chat_id, conversation, citizen_id, "
             "citizen_name, citizen_link, thread_id, reply_to, link, summary, opened_at, "
-            "waiting_since, deadline_at, next_escalation_at) "
-            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {TICKET_COLUMNS}",
+            "waiting_since, deadline_at, next_escalation_at, category) "
+            f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {TICKET_COLUMNS}",
             (
                 new.platform.value, new.channel.value, new.chat_id, new.conversation,
                 new.citizen_id, new.citizen_name, new.citizen_link, new.thread_id,
                 new.reply_to, new.link, new.summary, ts(new.opened_at), ts(new.opened_at),
-                ts(new.deadline_at), ts(new.deadline_at),
+                ts(new.deadline_at), ts(new.deadline_at), new.category,
             ),
         )
         return ticket_of(row)

@@ -1417,6 +1417,12 @@ class FakeTelegram:
         self._kicked.discard(chat_id)
         return chat
 
+    def add_topic(self, chat_id: int, name: str) -> int:
+        """Someone opens a forum topic in a forum group; its message_thread_id."""
+        created: JsonDict = self._create_forum_topic({"chat_id": chat_id, "name": name})
+        thread_id: int = created["message_thread_id"]
+        return thread_id
+
     def add_admin(self, chat_id: int, user_id: int) -> None:
         """Make a person an administrator of a group (``getChatMember`` says so)."""
         self.set_member(chat_id, user_id, "administrator")
