@@ -14,6 +14,7 @@ from handlers.config import DeskConfig, WorkingClock, utc_now
 from handlers.intake import Intake
 from handlers.model import Inbound
 from handlers.premises import Premises, Room
+from handlers.rating import Ratings, Told
 from handlers.staff import StaffDesk
 from handlers.texts import Texts
 from storage.base import Store
@@ -33,6 +34,7 @@ class FrontDesk(Room):
         super().__init__(Premises(store, texts, calendar, config, now))
         self.intake = Intake(self.premises)
         self.staff = StaffDesk(self.premises)
+        self.ratings = Ratings(self.premises)
 
     async def greet(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A citizen opened the chat (/start); see `Intake.greet`."""
@@ -54,6 +56,10 @@ class FrontDesk(Room):
             await self.staff.staff_message(inbound, inbox_id)
             return
         await self.intake.receive(inbound, inbox_id)
+
+    async def rate(self, inbound: Inbound, inbox_id: int | None = None) -> Told:
+        """A citizen pressed a rating button; see `Ratings.rate`."""
+        return await self.ratings.rate(inbound, inbox_id)
 
     def may_answer(self, inbound: Inbound) -> bool:
         """Whether STAFF_USER_IDS lets the author answer and give commands."""

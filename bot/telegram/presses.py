@@ -1,4 +1,5 @@
-"""A press on a button under a staff-side message, as the staff message its command is."""
+"""A press on a button: under a staff-side message, the staff message its command is; under
+a citizen's closing message in a private chat, their rating of the answer."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from aiogram.types import CallbackQuery
 
 from handlers.buttons import command_of_press
 from handlers.model import Inbound
+from handlers.rating import is_rating
 from storage.values import Channel, Platform
 
 log = logging.getLogger(__name__)
@@ -49,8 +51,35 @@ def press_to_inbound(query: CallbackQuery) -> Inbound | None:
     )
 
 
-async def answer(query: CallbackQuery, alert: str | None = None) -> None:
-    """Stop the client's spinner; an alert says why nothing happened.
+def rating_to_inbound(query: CallbackQuery) -> Inbound | None:
+    """A citizen's press under the desk's message in their private chat, with its data.
+
+    None when the data is not a rating's or the press is under no message. Whether the
+    ticket it names is the presser's is the desk's to check, not the chat's.
+    """
+    message = query.message
+    if message is None or not is_rating(query.data):
+        return None
+    user = query.from_user
+    data = str(query.data)
+    return Inbound(
+        platform=Platform.TELEGRAM,
+        channel=Channel.DIRECT,
+        chat_id=str(message.chat.id),
+        author_id=str(user.id),
+        author_name=user.full_name or "—",
+        message_id=str(message.message_id),
+        text=data,
+        # Per button: a press, not a message; the same button again is a double tap.
+        key=f"{Platform.TELEGRAM}:rate:{message.chat.id}:{message.message_id}:{data}",
+    )
+
+
+async def answer(
+    query: CallbackQuery, alert: str | None = None, *, toast: str | None = None
+) -> None:
+    """Stop the client's spinner; an alert says why nothing happened, a toast (a notice that
+    goes by itself) what did.
 
     A press handled again after a restart is too old to answer (400 «query is too old»):
     the press itself was handled, so no failure of the answer fails the inbox row.
@@ -58,8 +87,9 @@ async def answer(query: CallbackQuery, alert: str | None = None) -> None:
     try:
         # Bounded: intake handles one update at a time, and a hung answer must not hold
         # citizens' messages behind it for the whole request timeout.
-        await asyncio.wait_for(query.answer(text=alert, show_alert=alert is not None),
-                               ANSWER_TIMEOUT)
+        await asyncio.wait_for(
+            query.answer(text=alert or toast, show_alert=alert is not None), ANSWER_TIMEOUT
+        )
     except (AiogramError, TimeoutError) as exc:  # the HTML page of a 502 too
         log.info("callback query not answered: %s", type(exc).__name__)
 

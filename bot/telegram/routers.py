@@ -11,7 +11,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.telegram.convert import is_content_less_service, to_inbound
 from bot.telegram.ids import answer_ids, answer_ids_or_comment, bare_id
-from bot.telegram.presses import answer, press_to_inbound
+from bot.telegram.presses import answer, press_to_inbound, rating_to_inbound
 from handlers.desk import FrontDesk
 from handlers.model import Event
 from handlers.status import asks_status
@@ -192,11 +192,12 @@ def staff_router(staff_chat_id: int, name: str = "staff") -> Router:
 
 
 def presses_router(staff_chat_ids: Collection[int]) -> Router:
-    """Buttons pressed under the desk's messages in the staff chat or the supervisors'.
+    """Buttons pressed under the desk's messages: in the staff chat or the supervisors', and
+    the rating under a closing message in a citizen's private chat.
 
-    A press is the staff message its command is, from the presser, as a reply to the message
-    the button is under; it goes through the desk as the typed command does. Every press is
-    answered, after it is handled: Telegram's client spins until then.
+    A staff press is the staff message its command is, from the presser, as a reply to the
+    message the button is under; it goes through the desk as the typed command does. Every
+    press is answered, after it is handled: Telegram's client spins until then.
     """
     router = Router(name="presses")
     chats = frozenset(staff_chat_ids)
@@ -215,6 +216,26 @@ def presses_router(staff_chat_ids: Collection[int]) -> Router:
         else:
             await desk.staff_message(inbound, inbox_id)
             await answer(query)
+
+    async def in_private_chats(query: CallbackQuery) -> bool:
+        message = query.message
+        return message is not None and message.chat.type == "private"
+
+    @router.callback_query(in_private_chats)
+    async def rating(query: CallbackQuery, desk: FrontDesk, inbox_id: int | None = None) -> None:
+        """A citizen rated the answer under the closing message: thanked in a toast; a press
+        that is not theirs, or not a rating, gets an alert and changes nothing."""
+        inbound = rating_to_inbound(query)
+        if inbound is None:  # the desk puts no other buttons in private chats
+            await answer(query, desk.texts.get("rating-refused"))
+            return
+        # Unanswered if this fails: the press stays in the inbox, and the try seconds later
+        # answers it while Telegram still takes an answer.
+        told = await desk.rate(inbound, inbox_id)
+        if told.refused:
+            await answer(query, told.text)
+        else:
+            await answer(query, toast=told.text)
 
     @router.callback_query()
     async def elsewhere(query: CallbackQuery, desk: FrontDesk) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.vk.keyboard import data_of
 from handlers.model import Event, Inbound
 from storage.values import Attachment, Channel, Platform
 
@@ -230,6 +231,18 @@ def button_command(event: JSON) -> str | None:
     return command if isinstance(command, str) else None
 
 
+def button_data(event: JSON) -> str | None:
+    """The data of the desk's own button a message_new (a text button) or a message_event
+    (a callback button) came from; None for any other message or payload."""
+    kind = event.get("type")
+    if kind == "message_new":
+        return data_of(_message(event).get("payload"))
+    obj = event.get("object")
+    if kind == "message_event" and isinstance(obj, dict):
+        return data_of(obj.get("payload"))
+    return None
+
+
 def is_start(event: JSON) -> bool:
     """The «Начать» button VK shows in a new conversation: it sends {"command":"start"}."""
     return button_command(event) == "start"
@@ -242,6 +255,8 @@ def to_inbound(event: JSON, group_id: int, authors: Mapping[int, Author]) -> Inb
         return _direct(event, authors)
     if kind in COMMENT_EVENTS:
         return _comment(event, group_id, authors)
+    if kind == "message_event":
+        return _press(event)
     return None
 
 
@@ -281,6 +296,27 @@ def _direct(event: JSON, authors: Mapping[int, Author]) -> Inbound | None:
         attachments=attachments_of(message),
         event=Event.EDITED if event.get("type") == "message_edit" else Event.NEW,
         sent_at=_sent_at(message),
+    )
+
+
+def _press(event: JSON) -> Inbound | None:
+    """A callback button pressed (message_event): a press with its data, not a message.
+
+    https://dev.vk.com/ru/api/community-events/json-schema#message_event: user_id, peer_id,
+    event_id (valid for a minute), payload, conversation_message_id. Data that is not the
+    desk's comes as an empty text, which the desk refuses.
+    """
+    obj: JSON = event.get("object") or {}
+    user, peer = _int(obj.get("user_id")), _int(obj.get("peer_id"))
+    if user is None or peer is None or user <= 0 or not obj.get("event_id"):
+        return None  # nobody to answer
+    cmid = _int(obj.get("conversation_message_id")) or 0
+    data = button_data(event) or ""
+    return Inbound(
+        platform=Platform.VK, channel=Channel.DIRECT, chat_id=str(peer),
+        author_id=str(user), author_name="", author_link=profile_link(user),
+        message_id=str(cmid), text=data,
+        key=f"{Platform.VK}:press:{peer}:{cmid}:{data}",
     )
 
 

@@ -1,8 +1,9 @@
 """Outbound messages as VK API calls, and VK's errors as delivery results.
 
-A private message goes with `messages.send`, an answer to a comment with `wall.createComment`
-under the citizen's comment, from the community. Both are made idempotent with numbers derived
-from the outbox row, so a retry after a lost answer sends nothing twice.
+A private message goes with `messages.send` (its buttons as an inline keyboard), an answer to
+a comment with `wall.createComment` under the citizen's comment, from the community. Both are
+made idempotent with numbers derived from the outbox row, so a retry after a lost answer sends
+nothing twice.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from bot.files import FetchFile, FileUnavailable
 from bot.telegram.split import split_plain
 from bot.vk.client import NETWORK_ERRORS, TOKEN_REJECTED, TRANSIENT_CODES, describe, error_code
 from bot.vk.convert import media_ref
+from bot.vk.keyboard import REFUSED, keyboard_of
 from handlers import render
 from handlers.texts import Texts
 from storage.base import Store
@@ -40,7 +42,8 @@ HALF = SLOTS // 2
 INT32_SPAN = 2**31 - 1  # random_id is int32; 0 turns VK's duplicate protection off
 SALT_STATE = "vk:random_salt"
 
-Send = Callable[[str, int, bool], Awaitable[int]]  # (text, slot, with attachments) → id
+# (text, slot, with attachments, is the last part) → the id VK gave it
+Send = Callable[[str, int, bool, bool], Awaitable[int]]
 
 
 def random_id(salt: int, outbox_id: int, slot: int) -> int:
@@ -107,13 +110,27 @@ class VKDelivery:
         salt = await self.salt()
         attachment, unrelayed = await self._attachments(out, peer)
 
-        async def send(text: str, slot: int, with_attachments: bool) -> int:
+        keyboard = keyboard_of(out)
+
+        async def send(text: str, slot: int, with_attachments: bool, last: bool) -> int:
             params: dict[str, Any] = {
                 "peer_id": peer, "message": text,
                 "random_id": random_id(salt, outbox_id, slot),
             }
             if with_attachments and attachment:
                 params["attachment"] = attachment
+            if keyboard and last:  # the buttons under the end of the text, as on Telegram
+                try:
+                    answer = await self.api.request(
+                        "messages.send", {**params, "keyboard": keyboard}
+                    )
+                    return int(answer["response"])
+                except VKAPIError as exc:
+                    if error_code(exc) not in REFUSED:
+                        raise
+                    # 911 or 912 (bot features off): nothing was sent; the same part, with
+                    # the same random_id, goes without the buttons.
+                    log.error("VK refused the keyboard (%s); sending without it", describe(exc))
             answer = await self.api.request("messages.send", params)
             return int(answer["response"])
 
@@ -125,8 +142,8 @@ class VKDelivery:
         salt = await self.salt()
         attachments, unrelayed = await self._attachments(out, None)
 
-        async def send(text: str, slot: int, with_attachments: bool) -> int:
-            nonlocal unrelayed
+        async def send(text: str, slot: int, with_attachments: bool, last: bool) -> int:
+            nonlocal unrelayed  # a comment never carries buttons: `last` is not needed
             params: dict[str, Any] = {
                 "owner_id": int(owner), "post_id": int(post), "message": text,
                 "from_group": self.group_id, "guid": comment_guid(salt, outbox_id, slot),
@@ -211,7 +228,7 @@ async def _send_text(send: Send, text: str) -> list[int]:
     ids: list[int] = []
     for index, part in enumerate(parts):
         try:
-            ids.append(await send(part, index, index == 0))
+            ids.append(await send(part, index, index == 0, index == len(parts) - 1))
         except VKAPIError as exc:
             if error_code(exc) != TOO_LONG:
                 raise
@@ -220,7 +237,9 @@ async def _send_text(send: Send, text: str) -> list[int]:
             if len(shorter) > HALF:
                 raise TextTooLong from None
             for offset, piece in enumerate(shorter):
-                ids.append(await send(piece, HALF + offset, index == 0 and offset == 0))
+                ids.append(await send(
+                    piece, HALF + offset, index == 0 and offset == 0, offset == len(shorter) - 1
+                ))
             return ids
     return ids
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,12 +24,14 @@ from bot.inbox import Failure, failed, malformed
 from bot.pump import Fetched, InboxPump, PlatformFailed
 from bot.stopping import unless_stopped
 from bot.vk.client import NETWORK_ERRORS, TOKEN_REJECTED, describe, error_code
-from bot.vk.convert import author_id, button_command, is_start, to_inbound
+from bot.vk.convert import author_id, button_command, button_data, is_start, to_inbound
 from bot.vk.names import AuthorNames
+from bot.vk.presses import answer_event
 from handlers import notices
 from handlers.commands import command_of
 from handlers.desk import FrontDesk
 from handlers.model import Event, Inbound
+from handlers.rating import is_rating
 from handlers.status import asks_status
 from storage.base import InboxItem, Store
 from storage.values import Channel
@@ -257,7 +259,13 @@ class VKPoller(InboxPump[dict[str, Any]]):
         # other, so nothing the citizen sent is lost.
         bare = inbound.channel is Channel.DIRECT and inbound.event is Event.NEW \
             and not inbound.attachments
-        if is_start(event) or (bare and command_of(inbound.text) == "help"):
+        data = button_data(event)
+        if event.get("type") == "message_event":  # a callback button: answered by snackbar
+            await answer_event(self.api, event, await self.desk.rate(inbound, inbox_id))
+        elif bare and data is not None and is_rating(data):
+            # A text button of the rating: its label is no message; the desk answers it.
+            await self.desk.rate(replace(inbound, text=data), inbox_id)
+        elif is_start(event) or (bare and command_of(inbound.text) == "help"):
             await self.desk.greet(inbound, inbox_id)
         elif bare and (asks_status(inbound.text) or button_command(event) == "status"):
             await self.desk.tell_status(inbound, inbox_id)

@@ -31,6 +31,18 @@ Conventions, all taken from VK:
   (``wall_reply_new`` is on by default, ``message_reply`` off), so a bot must skip its own echo.
   ``set_longpoll_events(wall_reply_new=False)`` turns the echo off.
 * The attachment placeholders are a 1x1 PNG; pass ``content=`` for real bytes.
+* ``keyboard`` on ``messages.send`` is checked as https://dev.vk.com/ru/api/bots/development/keyboard
+  describes it: a JSON object with ``buttons`` (rows of buttons, each with an ``action`` of a
+  known type; text and callback buttons with a ``label`` of at most 40 characters, a payload
+  of at most 255); inline at most 6 rows of 5, 10 buttons in all; otherwise at most 10 rows
+  of 5, 40 in all. A malformed keyboard is error 911 "Keyboard format is invalid"; with bot
+  features off in the community settings (``set_bot_features(False)``) any keyboard is error
+  912 "This is a chat bot feature, change this status in settings". Nothing is sent then.
+* A press on a keyboard button (``press_button``) comes back as VK sends it: a text button as
+  ``message_new`` whose text is the label and ``payload`` the button's payload string; a
+  callback button as ``message_event`` (user_id, peer_id, event_id, payload as an object,
+  conversation_message_id), answered with ``messages.sendMessageEventAnswer`` while its
+  event_id is valid (a minute).
 """
 
 from __future__ import annotations
@@ -97,8 +109,22 @@ ERROR_MESSAGES: dict[int, str] = {
     121: "Invalid hash",
     901: "Can't send messages for users without permission",
     902: "Can't send messages to this user due to their privacy settings",
+    911: "Keyboard format is invalid",
+    912: "This is a chat bot feature, change this status in settings",
     914: "Message is too long",
 }
+# https://dev.vk.com/ru/api/bots/development/keyboard
+KEYBOARD_LIMITS = {True: (6, 5, 10), False: (10, 5, 40)}  # inline: (rows, per row, buttons)
+BUTTON_LABEL_LIMIT = 40
+BUTTON_PAYLOAD_LIMIT = 255
+BUTTON_TYPES = frozenset(
+    {"text", "callback", "open_link", "location", "vkpay", "open_app", "intent_subscribe",
+     "intent_unsubscribe"}
+)
+BUTTON_COLORS = frozenset({"primary", "secondary", "negative", "positive"})
+#: How long the event_id of a message_event may be answered (seconds).
+EVENT_ANSWER_SECONDS = 60
+SNACKBAR_TEXT_LIMIT = 90
 
 _NO_TOKEN_MSG = "User authorization failed: no access_token passed."
 _BAD_GATEWAY_HTML = (
@@ -390,6 +416,9 @@ class FakeVK:
 
         self._users: dict[int, dict[str, Any]] = {}
         self._denied: set[int] = set()
+        self._bot_features = True
+        self._events_to_answer: dict[str, tuple[int, int, float]] = {}  # user, peer, since
+        self._event_answers: list[dict[str, Any]] = []
         self._message_seq = 0
         self._cmid: dict[int, int] = {}
         self._last_inbound: dict[int, int] = {}
@@ -426,6 +455,7 @@ class FakeVK:
             "users.get": self._users_get,
             "messages.send": self._messages_send,
             "messages.getConversationsById": self._messages_get_conversations_by_id,
+            "messages.sendMessageEventAnswer": self._messages_send_message_event_answer,
             "wall.createComment": self._wall_create_comment,
             "wall.getComments": self._wall_get_comments,
             "wall.getById": self._wall_get_by_id,
@@ -581,6 +611,10 @@ class FakeVK:
         if push_event:
             self.push_event("message_allow", {"user_id": user_id, "key": ""})
 
+    def set_bot_features(self, enabled: bool) -> None:
+        """Messages → Bot settings → «Bot features»: off, a keyboard is refused (912)."""
+        self._bot_features = enabled
+
     def set_longpoll_events(self, **events: bool) -> None:
         """Turn long poll event types on or off, like ``groups.setLongPollSettings``."""
         self._lp_events.update(events)
@@ -722,6 +756,64 @@ class FakeVK:
             self._last_inbound[peer] = message_id
         info = dict(_DEFAULT_CLIENT_INFO) if client_info is None else client_info
         return self.push_event("message_new", {"message": message, "client_info": info})
+
+    def message_event(
+        self,
+        user_id: int,
+        payload: dict[str, Any] | None,
+        *,
+        peer_id: int | None = None,
+        conversation_message_id: int | None = None,
+    ) -> dict[str, Any]:
+        """Push a ``message_event``: a callback button pressed; returns the event.
+
+        Its event_id may be answered with ``messages.sendMessageEventAnswer`` for a minute.
+        """
+        peer = user_id if peer_id is None else peer_id
+        event_id = os.urandom(6).hex()
+        self._events_to_answer[event_id] = (user_id, peer, time.monotonic())
+        obj: dict[str, Any] = {"user_id": user_id, "peer_id": peer, "event_id": event_id}
+        if payload is not None:
+            obj["payload"] = payload
+        if conversation_message_id is not None:
+            obj["conversation_message_id"] = conversation_message_id
+        return self.push_event("message_event", obj)
+
+    def press_button(
+        self, message: dict[str, Any], label: str, *, from_id: int | None = None
+    ) -> dict[str, Any]:
+        """Press the button ``label`` of the keyboard a sent message (a :meth:`sent_messages`
+        record) carries, as ``from_id`` (its peer by default); returns the event VK sends.
+
+        A text button sends a message_new with the label and the payload string; a callback
+        button a message_event with the payload as an object.
+        """
+        keyboard = json.loads(message.get("keyboard") or "{}")
+        found = [
+            button["action"] for row in keyboard.get("buttons", []) for button in row
+            if button.get("action", {}).get("label") == label
+        ]
+        if not found:
+            msg = f"no button {label!r} under message {message.get('id')}"
+            raise ValueError(msg)
+        action = found[0]
+        user = message["peer_id"] if from_id is None else from_id
+        payload = action.get("payload")
+        if action["type"] == "callback":
+            return self.message_event(
+                user, json.loads(payload) if payload else None, peer_id=message["peer_id"],
+                conversation_message_id=message["conversation_message_id"],
+            )
+        if action["type"] != "text":
+            msg = f"button {label!r} is a {action['type']} button"
+            raise ValueError(msg)
+        return self.message_new(user, label, peer_id=message["peer_id"], payload=payload)
+
+    @property
+    def event_answers(self) -> list[dict[str, Any]]:
+        """messages.sendMessageEventAnswer calls that succeeded: their parameters, with
+        ``event_data`` read as an object."""
+        return [dict(a) for a in self._event_answers]
 
     def wall_reply_new(
         self,
@@ -1171,6 +1263,7 @@ class FakeVK:
         if len(text) > MAX_MESSAGE_LENGTH:
             raise VKError(914)
         self._check_attachments(attachment)
+        self._check_keyboard(p.text("keyboard"))
         if not peer_ids:
             assert single is not None
             if single in self._denied:
@@ -1214,6 +1307,38 @@ class FakeVK:
             if record["random_id"] == random_id:
                 return record
         return None
+
+    def _messages_send_message_event_answer(self, p: _Reader) -> JSON:
+        event_id = p.require_text("event_id")
+        user_id, peer_id = p.require_integer("user_id"), p.require_integer("peer_id")
+        pressed = self._events_to_answer.get(event_id)
+        # VK documents that an event_id is valid for a minute; what it answers for one that
+        # is not is not published: error 100 here.
+        if pressed is None or time.monotonic() - pressed[2] > EVENT_ANSWER_SECONDS:
+            raise VKError.invalid("event_id is invalid or expired")
+        if pressed[:2] != (user_id, peer_id):
+            raise VKError.invalid("user_id or peer_id does not match the event")
+        raw = p.text("event_data")
+        data: Any = None
+        if raw is not None:
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                raise VKError.invalid("event_data is not JSON") from None
+            if not isinstance(data, dict) or data.get("type") not in {
+                "show_snackbar", "open_link", "open_app"
+            }:
+                raise VKError.invalid("event_data type is invalid")
+            text = data.get("text")
+            if data["type"] == "show_snackbar" and (
+                not isinstance(text, str) or not 0 < len(text) <= SNACKBAR_TEXT_LIMIT
+            ):
+                raise VKError.invalid("event_data text is invalid")
+        del self._events_to_answer[event_id]
+        self._event_answers.append(
+            {"event_id": event_id, "user_id": user_id, "peer_id": peer_id, "event_data": data}
+        )
+        return 1
 
     def _messages_get_conversations_by_id(self, p: _Reader) -> JSON:
         items = []
@@ -1452,6 +1577,48 @@ class FakeVK:
         if request.transport is not None:
             request.transport.close()
         return web.Response(status=504)
+
+    def _check_keyboard(self, raw: str | None) -> None:
+        """911 for a keyboard out of VK's format, 912 for any with bot features off."""
+        if raw is None:
+            return
+        if not self._bot_features:
+            raise VKError(912)
+        try:
+            keyboard = json.loads(raw)
+        except ValueError:
+            raise VKError(911) from None
+        rows = keyboard.get("buttons") if isinstance(keyboard, dict) else None
+        if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows):
+            raise VKError(911)
+        most_rows, per_row, most = KEYBOARD_LIMITS[keyboard.get("inline") is True]
+        if len(rows) > most_rows or any(len(r) > per_row for r in rows):
+            raise VKError(911)
+        if sum(len(r) for r in rows) > most:
+            raise VKError(911)
+        for button in (b for r in rows for b in r):
+            if not self._button_valid(button):
+                raise VKError(911)
+
+    @staticmethod
+    def _button_valid(button: Any) -> bool:
+        action = button.get("action") if isinstance(button, dict) else None
+        if not isinstance(action, dict) or action.get("type") not in BUTTON_TYPES:
+            return False
+        if "color" in button and button["color"] not in BUTTON_COLORS:
+            return False
+        payload = action.get("payload")
+        if payload is not None:
+            if not isinstance(payload, str) or len(payload) > BUTTON_PAYLOAD_LIMIT:
+                return False
+            try:
+                json.loads(payload)
+            except ValueError:
+                return False
+        if action["type"] not in {"text", "callback"}:
+            return True
+        label = action.get("label")
+        return isinstance(label, str) and 0 < len(label) <= BUTTON_LABEL_LIMIT
 
     def _check_attachments(self, attachment: str | None) -> None:
         for item in (attachment or "").split(","):
