@@ -20,6 +20,7 @@ from bench.bigstore import cached_store
 from bench.footprint import measure_store
 from bench.latency import bench_latency
 from bench.report import Results, load_average, refusal, render, tree
+from bench.routing import bench_routing
 from bench.soak import bench_soak
 from bench.storm import bench_storm
 from bench.throughput import bench_throughput
@@ -28,7 +29,7 @@ from bench.world import BenchError
 log = logging.getLogger("bench")
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
-BENCHES = ("throughput", "latency", "memory", "sweep", "storm", "soak", "backlog")
+BENCHES = ("throughput", "latency", "memory", "sweep", "storm", "soak", "backlog", "routing")
 BIG = 1_000_000
 
 
@@ -50,6 +51,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="soak: seconds before RSS is sampled (past every idle expiry)")
     parser.add_argument("--soak-seconds", type=float, default=180,
                         help="soak: seconds of RSS samples")
+    parser.add_argument("--routing-messages", type=int, default=3000,
+                        help="routing: messages routed to 20 departments of 50 words")
     parser.add_argument("--only", default=",".join(BENCHES),
                         help=f"comma-separated subset of {', '.join(BENCHES)}")
     parser.add_argument("--quick", action="store_true",
@@ -65,6 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.storm_citizens = min(args.storm_citizens, 100)
         args.soak_warm_up = min(args.soak_warm_up, 10)
         args.soak_seconds = min(args.soak_seconds, 20)
+        args.routing_messages = min(args.routing_messages, 1000)
     unknown = set(args.only.split(",")) - set(BENCHES)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
@@ -112,6 +116,7 @@ async def run(args: argparse.Namespace) -> Results:
             "storm": lambda: _storm(args, workdir, results),
             "soak": lambda: _soak(args, workdir, results),
             "backlog": lambda: _backlog(args, results),
+            "routing": lambda: _routing(args, results),
         }
         for name in BENCHES:
             if name not in chosen:
@@ -152,6 +157,10 @@ async def _soak(args: argparse.Namespace, workdir: Path, results: Results) -> No
 async def _backlog(args: argparse.Namespace, results: Results) -> None:
     sizes = (1_000, 10_000) if args.quick else (1_000, 100_000)
     results.backlog = [await bench_backlog(size) for size in sizes]
+
+
+async def _routing(args: argparse.Namespace, results: Results) -> None:
+    results.routing = bench_routing(args.routing_messages)  # CPU only: nothing to await
 
 
 def target(args: argparse.Namespace) -> Path | None:

@@ -36,6 +36,7 @@ class Results:
     storm: Storm | None = None
     soak: Soak | None = None
     backlog: list[dict[str, Any]] = field(default_factory=list)  # small backlog, then large
+    routing: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     load_before: str = ""
     load_after: str = ""
@@ -242,11 +243,30 @@ def _backlog_rows(results: Results) -> list[tuple[str, str, str, str]]:
     )]
 
 
+def _routing_rows(results: Results) -> list[tuple[str, str, str, str]]:
+    ro = results.routing
+    if ro is None:
+        return []
+    size = (f"{ro['departments']} departments × {ro['rules'] // ro['departments']} words, "
+            f"{ro['messages']:,} messages of {ro['words_mean']:.0f} words")
+    return [
+        (f"Routing, {size}, cold (lemma cache empty)",
+         f"mean {ro['cold_mean_us']:.0f} µs · p95 {ro['cold_p95_us']:.0f} µs per message "
+         f"({ro['forms']:,} word forms looked up in the dictionary)", "mean < 1 ms",
+         verdict(ro["cold_mean_us"] < 1000)),
+        (f"Routing, {size}, warm (every form cached)",
+         f"mean {ro['warm_mean_us']:.0f} µs · p95 {ro['warm_p95_us']:.0f} µs per message",
+         "mean < 1 ms", verdict(ro["warm_mean_us"] < 1000)),
+        ("Routing, once per process: the morphology loaded / the rules file read",
+         f"{ro['load_ms']:.0f} ms / {ro['build_ms']:.0f} ms", "", ""),
+    ]
+
+
 def render(results: Results) -> str:
     """The markdown table, then the machine and the notes."""
     rows = (_throughput_rows(results) + _latency_rows(results) + _footprint_rows(results)
             + _sweep_rows(results) + _storm_rows(results) + _soak_rows(results)
-            + _backlog_rows(results))
+            + _backlog_rows(results) + _routing_rows(results))
     lines = ["# Frontdesk benchmarks", "", "| Benchmark | Result | Target | |",
              "| --- | --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]

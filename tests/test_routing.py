@@ -109,6 +109,18 @@ def test_a_phrase_needs_its_words_within_four_words_in_any_order() -> None:
     assert rules.route("батареи") is None
 
 
+def test_a_phrase_sharing_its_common_word_with_others_needs_all_its_words() -> None:
+    rules = parse_rules('[[department]]\nkey = "a"\nname = "A"\n'
+                        'words = ["не топят", "не вывозят", "не горит"]\n'
+                        '[[department]]\nkey = "b"\nname = "B"\nwords = ["фонарь не горит"]\n',
+                        "r")
+    assert rules.route("у нас не убирают") is None
+    assert rules.route("топят хорошо") is None
+    assert key_of(rules.route("топят плохо, а точнее не топят")) == "a"
+    assert key_of(rules.route("фонарь не горит")) == "a"  # «не горит» ties «фонарь не горит»
+    assert rules.route("фонарь горит, а вот лифт у нас не работает") is None
+
+
 def test_the_department_meeting_most_rules_wins_and_a_tie_goes_to_the_first() -> None:
     tie = two("вода", "вода")
     assert key_of(tie.route("нет воды")) == "a"
