@@ -42,7 +42,7 @@ class RedactSecrets(logging.Filter):
 # successfully"): about 2,900 a day for a sweep every minute, with nothing to act on.
 QUIET_LIBRARIES = {
     "aiosqlite": logging.WARNING, "aiogram.event": logging.WARNING, "vkbottle": logging.WARNING,
-    "apscheduler": logging.WARNING,
+    "apscheduler": logging.WARNING, "pymorphy3": logging.WARNING,
 }
 
 

@@ -29,10 +29,12 @@ from aiogram.exceptions import (
     TelegramUnauthorizedError,
 )
 
-from bot.settings import Settings
+from bot.settings import Settings, departments
 
 if TYPE_CHECKING:
     from vkbottle import API
+
+    from handlers.routing import Department
 
 log = logging.getLogger(__name__)
 
@@ -123,7 +125,29 @@ class StartupChecks:
         if s.escalation_chat_id is not None and s.escalation_chat_id != s.staff_chat_id:
             roles.append(ChatRole("ESCALATION_CHAT_ID", s.escalation_chat_id,
                                   "the supervisors' chat", False))
+        # Staff in a department's chat answer by replying to its cards, which the bot sees
+        # in privacy mode too.
+        roles += [
+            ChatRole("DEPARTMENTS_FILE", int(d.chat_id), f"the chat of department «{d.name}»",
+                     False)
+            for d in self._departments() if d.chat_id and int(d.chat_id) != s.staff_chat_id
+        ]
         return roles
+
+    def _departments(self) -> list[Department]:
+        rules = departments(self.settings)
+        return list(rules.departments) if rules is not None else []
+
+    def _topics_need_a_forum(self, chat: Any) -> None:
+        """A department's topic is a forum topic of the staff chat: the chat must have them."""
+        with_topic = [d for d in self._departments() if d.topic is not None and not d.chat_id]
+        if with_topic and not getattr(chat, "is_forum", False):
+            d = with_topic[0]
+            raise StartupRefused(
+                f"DEPARTMENTS_FILE: department «{d.name}» names topic {d.topic}, but the staff "
+                f"chat {chat.id} has no topics: turn topics on in the group's settings, or "
+                "give the department a chat of its own"
+            )
 
     async def _telegram(self, findings: Findings) -> None:
         try:
@@ -167,6 +191,8 @@ class StartupChecks:
             ) from None
         if chat.type == "private":
             return
+        if name == "STAFF_CHAT_ID":
+            self._topics_need_a_forum(chat)
         if chat.type == "channel":
             raise StartupRefused(f"{name}: {chat_id} is a channel: {role.what} must be a group")
         status = member.status

@@ -56,6 +56,13 @@ class DeskConfig:
         department = rules.department(category) if rules is not None and category else None
         return department.name if department else None
 
+    def department_of_chat(self, chat_id: str) -> str | None:
+        """The name of the department whose own chat this is; None for any other chat."""
+        rules = self.departments
+        if rules is None or not chat_id or chat_id == self.staff_chat_id:
+            return None
+        return next((d.name for d in rules.departments if d.chat_id == chat_id), None)
+
     def staff_chats(self) -> frozenset[str]:
         """The staff chat and every department's own chat: where staff answer and act."""
         chats = {self.staff_chat_id}

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from dataclasses import replace
 
 from handlers.config import DeskConfig
 from handlers.outgoing import tell_staff
@@ -43,11 +44,14 @@ class DeliveryFeedback:
         self._refusing: set[str] = set()  # supervisors' chats already reported as refusing
 
     def staff_setting(self, chat_id: str) -> str | None:
-        """The setting naming a staff-side chat (the staff's, the supervisors'), if it is one."""
+        """The setting naming a staff-side chat (the staff's, the supervisors', a department's
+        own), if it is one."""
         if chat_id == self.config.staff_chat_id:
             return "STAFF_CHAT_ID"
         if chat_id and chat_id == self.config.escalation_chat_id:
             return "ESCALATION_CHAT_ID"
+        if self.config.department_of_chat(chat_id) is not None:
+            return "DEPARTMENTS_FILE"
         return None
 
     async def delivery_failed(self, outbound: Outbound, reason: str) -> None:
@@ -80,9 +84,14 @@ class DeliveryFeedback:
                 )
             else:
                 text = self.texts.get("staff-delivery-failed", number=ticket.id, reason=reason)
-            await tx.enqueue(tell_staff(
-                self.config.staff_chat_id, text, ticket_id=ticket.id, reply_to_card=True
-            ))
+            await tx.enqueue(self._under_card(ticket.category, ticket.id, text))
+
+    def _under_card(self, category: str | None, ticket_id: int, text: str) -> Outbound:
+        """A notice about a ticket where its department works: under its card."""
+        chat_id, topic = self.config.place(category)
+        return replace(
+            tell_staff(chat_id, text, ticket_id=ticket_id, reply_to_card=True), topic=topic
+        )
 
     async def _staff_side_failed(self, outbound: Outbound, reason: str) -> None:
         """A staff-side message Telegram will not take in any form: say so in the staff chat.
@@ -93,10 +102,7 @@ class DeliveryFeedback:
         if outbound.purpose is Purpose.STAFF_NOTICE and not outbound.html:
             log.error("a delivery notice could not be sent to the staff chat: %s", reason)
             return
-        chat = self.texts.get(
-            "chat-supervisors" if outbound.chat_id == self.config.escalation_chat_id
-            and outbound.chat_id != self.config.staff_chat_id else "chat-staff"
-        )
+        chat = self._chat_words(outbound.chat_id)
         if outbound.ticket_id is None:
             text = self.texts.get("staff-message-failed-any", chat=chat, reason=reason)
         else:
@@ -109,21 +115,33 @@ class DeliveryFeedback:
                 purpose=Purpose.STAFF_NOTICE, text=text, ticket_id=outbound.ticket_id,
             ))
 
+    def _chat_words(self, chat_id: str) -> str:
+        """A staff-side chat in words: the staff's, the supervisors', a department's."""
+        department = self.config.department_of_chat(chat_id)
+        if department is not None:
+            return self.texts.get("chat-department", department=department)
+        return self.texts.get(
+            "chat-supervisors" if chat_id == self.config.escalation_chat_id
+            and chat_id != self.config.staff_chat_id else "chat-staff"
+        )
+
     async def staff_chat_refused(self, outbound: Outbound, reason: str) -> None:
         """A staff-side chat refuses the bot; its messages wait for people to put it right.
 
-        The staff chat refusing can only be logged (see the sender). The supervisors' chat
-        refusing is told in the staff chat, once per chat while the desk runs.
+        The staff chat refusing can only be logged (see the sender). The supervisors' chat or
+        a department's refusing is told in the staff chat, once per chat while the desk runs.
         """
         chat_id = outbound.chat_id
         if chat_id == self.config.staff_chat_id or chat_id in self._refusing:
             return
         self._refusing.add(chat_id)
+        department = self.config.department_of_chat(chat_id)
+        key = "staff-supervisors-refused" if department is None else "staff-department-refused"
         if outbound.ticket_id is None:
-            text = self.texts.get("staff-supervisors-refused-any", reason=reason)
+            text = self.texts.get(f"{key}-any", reason=reason, department=department or "")
         else:
             text = self.texts.get(
-                "staff-supervisors-refused", number=outbound.ticket_id, reason=reason
+                key, number=outbound.ticket_id, reason=reason, department=department or ""
             )
         async with self.store.transaction() as tx:
             await tx.enqueue(tell_staff(
@@ -139,9 +157,9 @@ class DeliveryFeedback:
         staff_side = self.staff_setting(outbound.chat_id) is not None
         key = "staff-cannot-show" if staff_side else "staff-cannot-relay"
         async with self.store.transaction() as tx:
-            await tx.enqueue(tell_staff(
-                self.config.staff_chat_id,
+            ticket = await tx.ticket(outbound.ticket_id)
+            await tx.enqueue(self._under_card(
+                ticket.category if ticket else None, outbound.ticket_id,
                 self.texts.get(key, number=outbound.ticket_id, what=what),
-                ticket_id=outbound.ticket_id, reply_to_card=True,
             ))
 

@@ -195,3 +195,47 @@ async def test_move_without_departments_says_how_to_set_them(
         tg.push_update(tg.group_text(STAFF_CHAT, OPERATOR, "/move", reply_to=card))
         await tg.wait_for(lambda: any("DEPARTMENTS_FILE" in t for t in texts_in(tg, STAFF_CHAT)))
         assert len(tg.sent(CITIZEN)) == 1  # the command went nowhere else
+
+
+async def test_a_deleted_topic_sends_the_card_to_the_staff_chat_itself(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    desk, topic = await desk_with_departments(tg, tmp_path)
+    try:
+        tg.delete_topic(STAFF_CHAT, topic)
+        tg.push_update(tg.private_text(CITIZEN, "Батареи холодные уже неделю"))
+        card = await card_in(tg, STAFF_CHAT, 1)
+        # Telegram refused the topic; the card is in the General topic, where staff see it.
+        assert card.get("message_thread_id") is None
+        assert "Отдел: ЖКХ" in card["text"]
+        assert [r for r in tg.requests if r.method == "sendMessage"
+                and r.params.get("message_thread_id") == topic]  # tried there first
+        tg.push_update(tg.group_text(STAFF_CHAT, OPERATOR, "Мастер будет завтра", reply_to=card))
+        await tg.wait_for(lambda: any("Мастер будет завтра" in t for t in texts_in(tg, CITIZEN)))
+    finally:
+        await desk.stop()
+
+
+async def test_a_department_chat_that_drops_the_bot_is_told_in_the_staff_chat(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    desk, _ = await desk_with_departments(tg, tmp_path)
+    try:
+        tg.block_user(HEALTH_CHAT)  # the bot was removed from the department's group
+        tg.push_update(tg.private_text(CITIZEN, "Не могу попасть к врачу"))
+        tg.push_update(tg.private_text(CITIZEN + 1, "В поликлинике нет талонов"))
+        await tg.wait_for(lambda: [t for t in texts_in(tg, STAFF_CHAT)
+                                   if "чат отдела «Здравоохранение» не принимает" in t])
+        told = [t for t in texts_in(tg, STAFF_CHAT) if "«Здравоохранение» не принимает" in t]
+        assert len(told) == 1 and "/move" in told[0]  # once per chat, not per card
+        assert desk.app is not None
+        ticket = await desk.app.store.ticket(1)
+        # A department's chat refusing is no failure to reach the citizen.
+        assert ticket is not None and ticket.unreachable is None
+
+        # Back in the group, the waiting cards go out.
+        tg.unblock_user(HEALTH_CHAT)
+        await card_in(tg, HEALTH_CHAT, 1)
+        await card_in(tg, HEALTH_CHAT, 2)
+    finally:
+        await desk.stop()

@@ -271,3 +271,15 @@ def test_a_byte_order_mark_from_an_editor_is_accepted(tmp_path: Path) -> None:
     path = tmp_path / "departments.toml"
     path.write_bytes(HEAD.encode("utf-8-sig"))
     assert [d.key for d in load_rules(path).departments] == ["roads"]
+
+
+def test_the_readme_example_of_the_four_usual_departments_routes() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    start = readme.index("```toml\n[[department]]") + len("```toml\n")
+    rules = parse_rules(readme[start:readme.index("```", start)], "README.md")
+    assert [d.key for d in rules.departments] == ["housing", "roads", "health", "education"]
+    assert key_of(rules.route("Третий день не топят, в квартире холодно")) == "housing"
+    assert key_of(rules.route("Ямы на дороге к остановке")) == "roads"
+    assert key_of(rules.route("Не могу записаться к врачу")) == "health"
+    assert key_of(rules.route("Когда подойдёт наша очередь в садик?")) == "education"
+    assert rules.route("Спасибо за праздник") is None

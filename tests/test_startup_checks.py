@@ -103,6 +103,37 @@ async def test_supervisors_chat_is_checked_too(tg: FakeTelegram, tmp_path: Path)
     assert line.startswith("ESCALATION_CHAT_ID: the bot is not a member of the supervisors' chat")
 
 
+def department_rules(tmp_path: Path, where: str) -> str:
+    path = tmp_path / "departments.toml"
+    path.write_text(f'[[department]]\nkey = "health"\nname = "Здравоохранение"\n{where}\n'
+                    'words = ["врач"]\n', encoding="utf-8")
+    return str(path)
+
+
+async def test_a_department_chat_is_checked_too(tg: FakeTelegram, tmp_path: Path) -> None:
+    rules = department_rules(tmp_path, f'chat = "{SUPERVISORS}"')
+    line = await refused(tg, tmp_path, departments_file=rules)
+    assert line.startswith(
+        f"DEPARTMENTS_FILE: Telegram knows no chat {SUPERVISORS} with this bot in it"
+    )
+    assert "add the bot to the chat of department «Здравоохранение»" in line
+
+    tg.add_group(SUPERVISORS, "Здравоохранение")  # the bot added: the desk starts
+    async with Desk(tg.base_url, tmp_path / "desk.sqlite3", departments_file=rules):
+        await tg.wait_for(lambda: tg.getupdates_calls)
+
+
+async def test_a_department_topic_needs_a_forum_staff_chat(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    line = await refused(tg, tmp_path, departments_file=department_rules(tmp_path, "topic = 5"))
+    assert line == (
+        "DEPARTMENTS_FILE: department «Здравоохранение» names topic 5, but the staff chat "
+        f"{STAFF_CHAT} has no topics: turn topics on in the group's settings, or give the "
+        "department a chat of its own"
+    )
+
+
 async def test_privacy_mode_on_without_admin_warns_and_tells_staff_once(
     tg: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

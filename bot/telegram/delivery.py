@@ -141,6 +141,13 @@ class TelegramDelivery:
             return DeliveryResult.failed(reason, chat_refused=True)
         if out.edits is not None:
             return await self._not_edited(out, parts, exc)
+        if out.topic is not None and "message thread not found" in exc.message:
+            # The department's forum topic was deleted: the card goes to the staff chat's
+            # General topic, where staff see it, rather than nowhere.
+            log.error("forum topic %s of chat %s is gone (%s); sending to the chat itself",
+                      out.topic, out.chat_id, reason)
+            parts.again()
+            return await self._attempt(replace(out, topic=None), parts)
         if out.buttons and _BUTTONS_REFUSED.search(exc.message):
             # Buttons Telegram will not take (an operator's empty label, say): the message
             # goes without them, so the card and its replies still work.

@@ -1465,6 +1465,15 @@ class FakeTelegram:
     def reopen_topic(self, chat_id: int, thread_id: int = 1) -> None:
         self._closed_topics.discard((chat_id, thread_id))
 
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """An admin deletes a forum topic with its messages: posting with its
+        message_thread_id gets 400 "message thread not found" (tdlib/telegram-bot-api#854)."""
+        self._topics.get(chat_id, {}).pop(thread_id, None)
+        messages = self._messages.get(chat_id, {})
+        for message_id in [i for i, m in messages.items()
+                           if i == thread_id or m.get("message_thread_id") == thread_id]:
+            del messages[message_id]
+
     def remove_message(self, chat_id: int, message_id: int) -> None:
         """Someone deletes a message: replies to it and copies of it fail from now on."""
         if self._messages.get(chat_id, {}).pop(message_id, None) is None:
