@@ -132,7 +132,10 @@ class DeliveryFeedback:
         a department's refusing is told in the staff chat, once per chat while the desk runs.
         """
         chat_id = outbound.chat_id
-        if chat_id == self.config.staff_chat_id or chat_id in self._refusing:
+        if chat_id == self.config.staff_chat_id:
+            await self._topic_closed(outbound, reason)
+            return
+        if chat_id in self._refusing:
             return
         self._refusing.add(chat_id)
         department = self.config.department_of_chat(chat_id)
@@ -148,6 +151,23 @@ class DeliveryFeedback:
                 self.config.staff_chat_id, text, ticket_id=outbound.ticket_id,
                 reply_to_card=outbound.ticket_id is not None,
             ))
+
+    async def _topic_closed(self, outbound: Outbound, reason: str) -> None:
+        """A department's forum topic of the staff chat was closed: its cards wait, and the
+        staff chat itself hears of it, once per topic while the desk runs."""
+        key = f"{outbound.chat_id}:{outbound.topic}"
+        if outbound.topic is None or "TOPIC_CLOSED" not in reason or key in self._refusing:
+            return  # the staff chat itself refusing can only be logged
+        self._refusing.add(key)
+        rules = self.config.departments
+        names = [d.name for d in (rules.departments if rules else ()) if d.topic == outbound.topic
+                 and not d.chat_id]
+        text = self.texts.get(
+            "staff-topic-closed", department=names[0] if names else str(outbound.topic),
+            reason=reason,
+        )
+        async with self.store.transaction() as tx:
+            await tx.enqueue(tell_staff(self.config.staff_chat_id, text))
 
     async def cannot_relay(self, outbound: Outbound, what: str) -> None:
         """Part of a message could not go: say so at once, naming the ticket."""

@@ -239,3 +239,21 @@ async def test_a_department_chat_that_drops_the_bot_is_told_in_the_staff_chat(
         await card_in(tg, HEALTH_CHAT, 2)
     finally:
         await desk.stop()
+
+
+async def test_a_closed_department_topic_is_told_in_the_staff_chat_once(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    desk, topic = await desk_with_departments(tg, tmp_path)
+    try:
+        tg.close_topic(STAFF_CHAT, topic)
+        tg.push_update(tg.private_text(CITIZEN, "Не топят"))
+        tg.push_update(tg.private_text(CITIZEN + 1, "Батареи холодные"))
+        await tg.wait_for(lambda: [t for t in texts_in(tg, STAFF_CHAT)
+                                   if t.startswith("Тема отдела «ЖКХ» в этом чате закрыта")])
+        assert len([t for t in texts_in(tg, STAFF_CHAT) if "«ЖКХ» в этом чате закрыта" in t]) == 1
+        tg.reopen_topic(STAFF_CHAT, topic)
+        first, second = await card_in(tg, STAFF_CHAT, 1), await card_in(tg, STAFF_CHAT, 2)
+        assert first.get("message_thread_id") == second.get("message_thread_id") == topic
+    finally:
+        await desk.stop()

@@ -75,6 +75,7 @@ staff-supervisors-refused-any = The supervisors' chat refuses the bot's messages
 chat-department = the chat of department “{ $department }”
 staff-department-refused = №{ $number }: the chat of department “{ $department }” refuses the bot's messages ({ $reason }). Its cards wait until the bot is back there or given the rights; the message can be moved to another department: /move as a reply to this message.
 staff-department-refused-any = The chat of department “{ $department }” refuses the bot's messages ({ $reason }). Messages to it wait until the bot is back there or given the rights (DEPARTMENTS_FILE).
+staff-topic-closed = The topic of department “{ $department }” in this chat is closed ({ $reason }): its cards wait until it is reopened.
 staff-reply-to-card = To answer or run a command, reply to the message's card.
 staff-merged-choose = This message of the bot names several numbers. Start your answer with the number, e.g.: №{ $number } your answer.
 staff-help =
