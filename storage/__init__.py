@@ -2,6 +2,7 @@
 
 from storage.base import (
     InboxItem,
+    Incident,
     IntakeState,
     MessageRecord,
     NewTicket,
@@ -22,6 +23,6 @@ def store_from_url(url: str) -> Store:
 
 
 __all__ = [
-    "InboxItem", "IntakeState", "MessageRecord", "NewTicket", "OutboxItem", "SqliteStore", "Store",
-    "StoreError", "Ticket", "store_from_url",
+    "InboxItem", "Incident", "IntakeState", "MessageRecord", "NewTicket", "OutboxItem",
+    "SqliteStore", "Store", "StoreError", "Ticket", "store_from_url",
 ]

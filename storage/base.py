@@ -52,10 +52,32 @@ class Ticket:
     category: str | None = None  # the department's key; None: the staff chat's own
     holder_id: str | None = None  # who took it («Взять»): a staff member's platform id
     holder_name: str | None = None
+    incident_id: int | None = None  # the incident it belongs to: suggested, open or closed
 
     @property
     def is_open(self) -> bool:
         return self.status == "open"
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One problem many citizens wrote about, numbered `№И-<id>`."""
+
+    id: int
+    state: str  # suggested, open, dismissed, closed
+    title: str
+    category: str | None
+    created_at: datetime
+    confirmed_at: datetime | None
+    answered_at: datetime | None
+    closed_at: datetime | None
+    card_chat_id: str | None
+    card_message_id: str | None
+
+    @property
+    def is_live(self) -> bool:
+        """Suggested or open: new tickets may still join it."""
+        return self.state in ("suggested", "open")
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,6 +212,36 @@ class Transaction(Protocol):
     async def get_state(self, key: str) -> str | None: ...
     async def set_state(self, key: str, value: str) -> None: ...
 
+    # incidents: one problem, many reporters
+    async def create_incident(
+        self, title: str, category: str | None, ticket_ids: Sequence[int], at: datetime
+    ) -> Incident:
+        """A suggested incident of these tickets: those in no other incident and not set
+        apart by staff join it."""
+        ...
+    async def incident(self, incident_id: int) -> Incident | None: ...
+    async def incident_by_ref(
+        self, platform: Platform, chat_id: str, message_id: str
+    ) -> Incident | None: ...
+    async def incident_tickets(self, incident_id: int) -> list[Ticket]:
+        """Its tickets, lowest number first."""
+        ...
+    async def set_incident_state(self, incident_id: int, state: str, at: datetime) -> None:
+        """open (confirmed), closed, or dismissed: then its tickets leave it and are set
+        apart."""
+        ...
+    async def incident_answered(self, incident_id: int, at: datetime) -> None: ...
+    async def set_incident_title(self, incident_id: int, title: str) -> None: ...
+    async def join_incident(self, ticket_id: int, incident_id: int | None) -> None:
+        """The ticket joins the incident; None takes it out of its one and sets it apart."""
+        ...
+    async def live_incidents(self) -> list[Incident]:
+        """Suggested and open incidents, oldest first."""
+        ...
+    async def apart(self, ticket_ids: Sequence[int]) -> set[int]:
+        """Which of these tickets staff set apart from incidents."""
+        ...
+
 
 class Store(Protocol):
     """The ticket store: SQLite by default; one interface for every backend.
@@ -252,6 +304,10 @@ class Store(Protocol):
         """Tickets opened, first answered, or last given an interim answer in [start, end)."""
         ...
     async def open_tickets(self) -> list[Ticket]: ...
+    async def recent_reports(self, since: datetime, limit: int) -> list[tuple[Ticket, str]]:
+        """Open tickets opened since then, newest first, with their first message's text:
+        what incident detection remembers across a restart."""
+        ...
     async def ratings_between(
         self, start: datetime, end: datetime
     ) -> list[tuple[str | None, int]]:

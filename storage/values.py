@@ -39,6 +39,7 @@ class Purpose(StrEnum):
     ESCALATION = "escalation"
     DIGEST = "digest"
     CARD_EDIT = "card_edit"  # new buttons on a card already sent (`Outbound.edits`)
+    INCIDENT_CARD = "incident_card"  # staff's card of an incident (`Outbound.incident`)
 
 
 # Staff-side messages that name their row's ticket: a reply to any of them reaches that
@@ -86,6 +87,8 @@ class Outbound:
     # The desk's own message in chat_id whose buttons this row replaces; where the edit
     # cannot be made (the message is gone, too old), `text` goes as a new message instead.
     edits: str | None = None
+    # The incident a staff-side message is about: a reply to it reaches the incident.
+    incident: int | None = None
 
     def to_json(self) -> str:
         # By hand: dataclasses.asdict deep-copies every field and costs more than the rest.
@@ -102,7 +105,7 @@ class Outbound:
             ],
             "refers": list(self.refers),
             "buttons": [[list(button) for button in row] for row in self.buttons],
-            "topic": self.topic, "edits": self.edits,
+            "topic": self.topic, "edits": self.edits, "incident": self.incident,
         }
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 

@@ -207,6 +207,8 @@ async def _refer(tx: SqliteTransaction, out: Outbound, message_ids: Sequence[str
     """
     if not message_ids:
         return
+    if out.incident is not None:
+        await _refer_incident(tx, out, message_ids)
     tickets = set(out.refers)
     if out.ticket_id is not None and out.purpose in TICKET_REFS:
         tickets.add(out.ticket_id)
@@ -222,4 +224,21 @@ async def _refer(tx: SqliteTransaction, out: Outbound, message_ids: Sequence[str
             "UPDATE tickets SET card_chat_id = ?, card_message_id = ? "
             "WHERE id = ? AND card_message_id IS NULL",
             (out.chat_id, message_ids[0], out.ticket_id),
+        )
+
+
+async def _refer_incident(
+    tx: SqliteTransaction, out: Outbound, message_ids: Sequence[str]
+) -> None:
+    """A staff reply to any part of a message about an incident reaches the incident; the
+    latest card is kept on it, to be edited."""
+    await tx._db.executemany(
+        "INSERT INTO incident_refs (platform, chat_id, message_id, incident_id) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        [(out.platform.value, out.chat_id, m, out.incident) for m in message_ids],
+    )
+    if out.purpose is Purpose.INCIDENT_CARD:
+        await tx._do(
+            "UPDATE incidents SET card_chat_id = ?, card_message_id = ? WHERE id = ?",
+            (out.chat_id, message_ids[0], out.incident),
         )

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from storage.base import (
+    Incident,
     MessageRecord,
     Ticket,
 )
@@ -23,7 +24,14 @@ TICKET_COLUMNS = (
     "thread_id, reply_to, link, summary, status, opened_at, waiting_since, deadline_at, "
     "first_answer_at, last_answer_at, closed_at, escalation_level, next_escalation_at, "
     "card_chat_id, card_message_id, unreachable, interim_at, interim_count, category, "
-    "holder_id, holder_name"
+    "holder_id, holder_name, incident_id"
+)
+# The same columns of a table aliased `t`, for joins.
+T_TICKET_COLUMNS = ", ".join("t." + c.strip() for c in TICKET_COLUMNS.split(","))
+
+INCIDENT_COLUMNS = (
+    "id, state, title, category, created_at, confirmed_at, answered_at, closed_at, "
+    "card_chat_id, card_message_id"
 )
 
 # Through the index on next_escalation_at: the sweep's cost follows the due tickets only.
@@ -58,7 +66,16 @@ def ticket_of(row: sqlite3.Row | tuple[Any, ...]) -> Ticket:
         closed_at=dt(r[18]), escalation_level=r[19], next_escalation_at=dt(r[20]),
         card_chat_id=r[21], card_message_id=r[22], unreachable=r[23],
         interim_at=dt(r[24]), interim_count=r[25], category=r[26], holder_id=r[27],
-        holder_name=r[28],
+        holder_name=r[28], incident_id=r[29],
+    )
+
+
+def incident_of(row: sqlite3.Row | tuple[Any, ...]) -> Incident:
+    r = tuple(row)
+    return Incident(
+        id=r[0], state=r[1], title=r[2], category=r[3],
+        created_at=datetime.fromtimestamp(r[4], UTC), confirmed_at=dt(r[5]),
+        answered_at=dt(r[6]), closed_at=dt(r[7]), card_chat_id=r[8], card_message_id=r[9],
     )
 
 

@@ -15,6 +15,7 @@ from storage.sqlite.outbox import SqliteOutbox
 from storage.sqlite.rows import (
     DUE_ESCALATIONS,
     MESSAGES_OF_TICKET,
+    T_TICKET_COLUMNS,
     TICKET_COLUMNS,
     message_of,
     ticket_of,
@@ -62,6 +63,16 @@ class SqliteStore(SqliteInbox, SqliteOutbox):
             f"SELECT {TICKET_COLUMNS} FROM tickets WHERE status = 'open' ORDER BY id"
         )
         return [ticket_of(r) for r in rows]
+
+    async def recent_reports(self, since: datetime, limit: int) -> list[tuple[Ticket, str]]:
+        """Open tickets opened since then, newest first, each with its first message's text."""
+        rows = await self._fetchall(
+            f"SELECT {T_TICKET_COLUMNS}, (SELECT m.text FROM messages m WHERE m.ticket_id = t.id "
+            "AND m.direction = 'in' ORDER BY m.id LIMIT 1) FROM tickets t "
+            "WHERE t.opened_at >= ? AND t.status = 'open' ORDER BY t.opened_at DESC LIMIT ?",
+            (since.timestamp(), limit),
+        )
+        return [(ticket_of(r[:-1]), r[-1] or "") for r in rows]
 
     async def ratings_between(
         self, start: datetime, end: datetime

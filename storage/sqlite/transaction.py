@@ -16,6 +16,7 @@ from storage.base import (
     Ticket,
 )
 from storage.sqlite.changes import TicketChanges
+from storage.sqlite.incidents import IncidentChanges
 from storage.sqlite.rows import (
     DUE_ESCALATIONS,
     MESSAGES_OF_TICKET,
@@ -33,7 +34,7 @@ from storage.values import (
 log = logging.getLogger(__name__)
 
 
-class SqliteTransaction(TicketChanges):
+class SqliteTransaction(TicketChanges, IncidentChanges):
     """A write transaction on the store's one connection."""
 
     def __init__(self, db: aiosqlite.Connection) -> None:

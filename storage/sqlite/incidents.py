@@ -1,0 +1,136 @@
+"""What happens to an incident, as statements: suggested, confirmed, dismissed, joined, closed.
+
+`SqliteTransaction` brings the connection they run on; the incident a staff message is about
+is recorded with the outbox (`outbox._refer`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from storage.base import Incident, Ticket
+from storage.sqlite.rows import (
+    INCIDENT_COLUMNS,
+    TICKET_COLUMNS,
+    incident_of,
+    ticket_of,
+    ts,
+)
+from storage.values import Platform
+
+_STATES = frozenset({"open", "closed", "dismissed"})
+
+
+class IncidentChanges:
+    """The incident half of a transaction."""
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        raise NotImplementedError
+
+    async def _do(self, sql: str, params: Sequence[Any] = ()) -> None:
+        raise NotImplementedError
+
+    async def create_incident(
+        self, title: str, category: str | None, ticket_ids: Sequence[int], at: datetime
+    ) -> Incident:
+        row = await self._one(
+            "INSERT INTO incidents (state, title, category, created_at) "
+            f"VALUES ('suggested', ?, ?, ?) RETURNING {INCIDENT_COLUMNS}",
+            (title, category, ts(at)),
+        )
+        incident = incident_of(row)
+        for ticket_id in ticket_ids:
+            await self._join(ticket_id, incident.id)
+        return incident
+
+    async def incident(self, incident_id: int) -> Incident | None:
+        row = await self._one(
+            f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?", (incident_id,)
+        )
+        return incident_of(row) if row else None
+
+    async def incident_by_ref(
+        self, platform: Platform, chat_id: str, message_id: str
+    ) -> Incident | None:
+        row = await self._one(
+            f"SELECT {', '.join('i.' + c.strip() for c in INCIDENT_COLUMNS.split(','))} "
+            "FROM incident_refs r JOIN incidents i ON i.id = r.incident_id "
+            "WHERE r.platform = ? AND r.chat_id = ? AND r.message_id = ?",
+            (platform.value, chat_id, message_id),
+        )
+        return incident_of(row) if row else None
+
+    async def incident_tickets(self, incident_id: int) -> list[Ticket]:
+        rows = await self._all(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE incident_id = ? ORDER BY id",
+            (incident_id,),
+        )
+        return [ticket_of(r) for r in rows]
+
+    async def set_incident_state(self, incident_id: int, state: str, at: datetime) -> None:
+        if state not in _STATES:
+            raise ValueError(f"not an incident state to set: {state!r}")
+        column = {"open": "confirmed_at", "closed": "closed_at", "dismissed": "closed_at"}[state]
+        await self._do(
+            f"UPDATE incidents SET state = ?, {column} = COALESCE({column}, ?) WHERE id = ?",
+            (state, ts(at), incident_id),
+        )
+        if state == "dismissed":
+            await self._do(
+                "INSERT INTO incident_apart (ticket_id) "
+                "SELECT id FROM tickets WHERE incident_id = ? ON CONFLICT DO NOTHING",
+                (incident_id,),
+            )
+            await self._do(
+                "UPDATE tickets SET incident_id = NULL WHERE incident_id = ?", (incident_id,)
+            )
+
+    async def incident_answered(self, incident_id: int, at: datetime) -> None:
+        await self._do(
+            "UPDATE incidents SET answered_at = COALESCE(answered_at, ?) WHERE id = ?",
+            (ts(at), incident_id),
+        )
+
+    async def set_incident_title(self, incident_id: int, title: str) -> None:
+        await self._do("UPDATE incidents SET title = ? WHERE id = ?", (title, incident_id))
+
+    async def join_incident(self, ticket_id: int, incident_id: int | None) -> None:
+        if incident_id is not None:
+            await self._join(ticket_id, incident_id)
+            return
+        await self._do("UPDATE tickets SET incident_id = NULL WHERE id = ?", (ticket_id,))
+        await self._do(
+            "INSERT INTO incident_apart (ticket_id) VALUES (?) ON CONFLICT DO NOTHING",
+            (ticket_id,),
+        )
+
+    async def _join(self, ticket_id: int, incident_id: int) -> None:
+        """Into the incident, unless in another one or set apart by staff."""
+        await self._do(
+            "UPDATE tickets SET incident_id = ? WHERE id = ? AND incident_id IS NULL "
+            "AND id NOT IN (SELECT ticket_id FROM incident_apart)",
+            (incident_id, ticket_id),
+        )
+
+    async def live_incidents(self) -> list[Incident]:
+        rows = await self._all(
+            f"SELECT {INCIDENT_COLUMNS} FROM incidents "
+            "WHERE state IN ('suggested', 'open') ORDER BY id"
+        )
+        return [incident_of(r) for r in rows]
+
+    async def apart(self, ticket_ids: Sequence[int]) -> set[int]:
+        if not ticket_ids:
+            return set()
+        marks = ", ".join("?" * len(ticket_ids))
+        rows = await self._all(
+            f"SELECT ticket_id FROM incident_apart WHERE ticket_id IN ({marks})",
+            tuple(ticket_ids),
+        )
+        return {int(r[0]) for r in rows}
+
