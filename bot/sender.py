@@ -115,9 +115,12 @@ class Sender:
 
         Paced, a group takes one message every few seconds and queued cards are merged, so
         the chat is one queue. Unpaced (local servers), a staff chat's cards of different
-        tickets need not wait for each other; each ticket's messages still go in order.
+        tickets need not wait for each other; each ticket's messages still go in order. A
+        forum topic is a queue of its own: one closed by its admins holds only its rows.
         """
-        key = (out.platform.value, out.chat_id)
+        key: tuple[str, ...] = (out.platform.value, out.chat_id)
+        if out.topic is not None:
+            key = (*key, f"topic:{out.topic}")
         if self.pacer.enabled or not out.chat_id.startswith("-"):
             return key
         return (*key, str(out.ticket_id or ""))
@@ -156,7 +159,8 @@ class Sender:
             return [first]
         group = [first]
         size = html_visible_length(out.text)
-        while queue and _mergeable(queue[0].outbound):
+        # One message is in one forum topic: rows for another topic of the chat wait.
+        while queue and _mergeable(queue[0].outbound) and queue[0].outbound.topic == out.topic:
             extra = html_visible_length(queue[0].outbound.text) + len(SEPARATOR)
             if size + extra > TEXT_LIMIT:
                 break
@@ -249,6 +253,7 @@ def _mergeable(out: Outbound) -> bool:
     return (
         out.platform is Platform.TELEGRAM and out.html and out.purpose in MERGEABLE
         and out.copy_from is None and not out.attachments and out.chat_id.startswith("-")
+        and out.edits is None
     )
 
 
@@ -262,4 +267,5 @@ def _merged(group: list[OutboxItem]) -> Outbound:
         purpose=purpose,
         text=SEPARATOR.join(o.text for o in outs),
         html=True,
+        topic=outs[0].topic,
     )

@@ -36,7 +36,8 @@ class Holders(Room):
         if edit is None:
             return told
         await tx.enqueue(edit)
-        return None
+        # Taken from someone: said in words as well, so that they hear of it.
+        return told if ticket.holder_name else None
 
     def card_buttons(self, ticket: Ticket) -> buttons.Buttons:
         """The buttons of a ticket's card as it stands: who holds it, «Отдел» where there

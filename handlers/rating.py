@@ -123,7 +123,8 @@ class Ratings(Room):
         """
         answers = [m for m in await tx.messages(ticket.id) if m.direction == "out"]
         lines = [self.texts.get(
-            "rating-low", number=ticket.id, score=score, citizen=ticket.citizen_name or "—"
+            "rating-low", number=ticket.id, score=score,
+            citizen=render.clean(ticket.citizen_name).strip() or "—"
         )]
         if answers:
             last = answers[-1]

@@ -47,6 +47,7 @@ class Purpose(StrEnum):
 # `Outbound.refers`, whatever the purpose).
 TICKET_REFS = frozenset({
     Purpose.CARD, Purpose.FOLLOW_UP, Purpose.ESCALATION, Purpose.STAFF_NOTICE,
+    Purpose.CARD_EDIT,  # where the edit could not be made, its words say it as a message
 })
 # Messages to a ticket's citizen: one delivered shows the citizen can be reached again.
 TO_CITIZEN = frozenset({

@@ -257,3 +257,49 @@ async def test_a_closed_department_topic_is_told_in_the_staff_chat_once(
         assert first.get("message_thread_id") == second.get("message_thread_id") == topic
     finally:
         await desk.stop()
+
+
+async def paced_desk(tg: FakeTelegram, tmp_path: Path) -> tuple[Desk, int]:
+    """PACING=on, as in production: queued cards of one chat are merged."""
+    topic = tg.add_topic(STAFF_CHAT, "ЖКХ")
+    desk = Desk(tg.base_url, tmp_path / "d.sqlite3", pacing=True,
+                departments_file=str(rules_file(tmp_path, topic)))
+    await desk.start()
+    return desk, topic
+
+
+async def test_in_a_storm_merged_cards_stay_in_their_topic(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    desk, topic = await paced_desk(tg, tmp_path)
+    try:
+        for n in range(4):
+            tg.push_update(tg.private_text(CITIZEN + n, f"Не топят в доме {n + 1}а"))
+        tg.push_update(tg.private_text(CITIZEN + 9, "Спасибо за ёлку на площади"))
+        await tg.wait_for(lambda: all(
+            any(f"№{n} " in (r["message"].get("text") or "") for r in tg.sent(STAFF_CHAT))
+            for n in range(1, 6)), timeout=20)
+        where = {n: r["message"].get("message_thread_id") for r in tg.sent(STAFF_CHAT)
+                 for n in range(1, 6) if f"№{n} " in (r["message"].get("text") or "")}
+        assert where == {1: topic, 2: topic, 3: topic, 4: topic, 5: None}
+    finally:
+        await desk.stop()
+
+
+async def test_a_closed_topic_holds_only_its_own_cards(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    desk, topic = await paced_desk(tg, tmp_path)
+    try:
+        tg.close_topic(STAFF_CHAT, topic)
+        tg.push_update(tg.private_text(CITIZEN, "Не топят"))
+        await tg.wait_for(lambda: [t for t in texts_in(tg, STAFF_CHAT)
+                                   if t.startswith("Тема отдела «ЖКХ» в этом чате закрыта")])
+        tg.push_update(tg.private_text(CITIZEN + 1, "Спасибо за ёлку на площади"))
+        general = await card_in(tg, STAFF_CHAT, 2)  # not held behind the closed topic
+        assert general.get("message_thread_id") is None and "№1 " not in general["text"]
+        tg.reopen_topic(STAFF_CHAT, topic)
+        held = await card_in(tg, STAFF_CHAT, 1)
+        assert held.get("message_thread_id") == topic
+    finally:
+        await desk.stop()

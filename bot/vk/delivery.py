@@ -25,7 +25,7 @@ from bot.vk.keyboard import REFUSED, keyboard_of
 from handlers import render
 from handlers.texts import Texts
 from storage.base import Store
-from storage.values import Attachment, Channel, Outbound
+from storage.values import Attachment, Channel, Outbound, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -129,8 +129,12 @@ class VKDelivery:
                     if error_code(exc) not in REFUSED:
                         raise
                     # 911 or 912 (bot features off): nothing was sent; the same part, with
-                    # the same random_id, goes without the buttons.
+                    # the same random_id, goes without the buttons, and without the question
+                    # they answer (a closing message's last paragraph): a typed answer to it
+                    # would be a new message, not a rating.
                     log.error("VK refused the keyboard (%s); sending without it", describe(exc))
+                    if out.purpose is Purpose.CLOSING and "\n\n" in text:
+                        params["message"] = text.rsplit("\n\n", 1)[0]
             answer = await self.api.request("messages.send", params)
             return int(answer["response"])
 

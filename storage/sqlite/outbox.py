@@ -203,7 +203,7 @@ async def _refer(tx: SqliteTransaction, out: Outbound, message_ids: Sequence[str
     """Record the tickets these messages name, so a staff reply to any of them reaches them.
 
     A row's own ticket when its purpose names it (storage.values.TICKET_REFS), and every
-    ticket in `refers`; the first card of a ticket is kept on the ticket as well.
+    ticket in `refers`; the latest card of a ticket is kept on the ticket as well.
     """
     if not message_ids:
         return
@@ -220,10 +220,11 @@ async def _refer(tx: SqliteTransaction, out: Outbound, message_ids: Sequence[str
         [(out.platform.value, out.chat_id, m, t) for t in sorted(tickets) for m in message_ids],
     )
     if out.purpose is Purpose.CARD and out.ticket_id is not None:
+        # The latest card is the ticket's (a move posts it anew), and of a card sent in
+        # parts the last, which carries the buttons an edit replaces.
         await tx._do(
-            "UPDATE tickets SET card_chat_id = ?, card_message_id = ? "
-            "WHERE id = ? AND card_message_id IS NULL",
-            (out.chat_id, message_ids[0], out.ticket_id),
+            "UPDATE tickets SET card_chat_id = ?, card_message_id = ? WHERE id = ?",
+            (out.chat_id, message_ids[-1], out.ticket_id),
         )
 
 

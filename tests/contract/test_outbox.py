@@ -189,22 +189,24 @@ async def test_a_message_naming_several_tickets_refers_to_each(store: Store) -> 
     assert await refers_to(store, "9002") == [second.id]
 
 
-async def test_the_first_card_is_kept_on_the_ticket_and_a_later_one_does_not_replace_it(
-    store: Store,
-) -> None:
+async def test_the_latest_card_is_kept_on_the_ticket_by_its_last_part(store: Store) -> None:
     made = await open_ticket(store)
     [follow_up] = await enqueue(store, to_staff(Purpose.FOLLOW_UP, made.id))
     await store.outbox_sent(await the_row(store, follow_up), ["10"])
     assert (await ticket(store, made.id)).card_message_id is None  # not a card
     [card] = await enqueue(store, to_staff(Purpose.CARD, made.id))
-    await store.outbox_sent(await the_row(store, card), ["11", "12"])
+    # Sent in parts over two tries: the buttons are under the last part.
+    await store.outbox_retry(await the_row(store, card), FAR, "timeout", ["11"])
+    assert (await ticket(store, made.id)).card_message_id == "11"
+    await store.outbox_sent(await the_row(store, card), ["12"])
     kept = await ticket(store, made.id)
-    assert (kept.card_chat_id, kept.card_message_id) == (STAFF, "11")
+    assert (kept.card_chat_id, kept.card_message_id) == (STAFF, "12")
+    # A card posted anew (a move to another department) is the ticket's card from then on.
     [again] = await enqueue(store, to_staff(Purpose.CARD, made.id, chat_id="-100999"))
     await store.outbox_sent(await the_row(store, again), ["20"])
     after = await ticket(store, made.id)
-    assert (after.card_chat_id, after.card_message_id) == (STAFF, "11")
-    assert await refers_to(store, "20", chat_id="-100999") == [made.id]  # still a reference
+    assert (after.card_chat_id, after.card_message_id) == ("-100999", "20")
+    assert await refers_to(store, "11") == [made.id]  # the old card still reaches it
 
 
 async def test_rows_merged_into_one_message_each_refer_to_their_ticket(store: Store) -> None:
@@ -218,7 +220,8 @@ async def test_rows_merged_into_one_message_each_refer_to_their_ticket(store: St
         assert await refers_to(store, part) == [first.id, second.id]
     for made in (first, second):
         carded = await ticket(store, made.id)
-        assert (carded.card_chat_id, carded.card_message_id) == (STAFF, "7000")
+        # The last part: the one buttons are under, had it any.
+        assert (carded.card_chat_id, carded.card_message_id) == (STAFF, "7001")
 
 
 async def test_a_message_delivered_to_the_citizen_clears_unreachable(store: Store) -> None:
@@ -282,7 +285,7 @@ async def test_a_retry_keeps_the_parts_already_sent_and_refers_to_them_at_once(
     await store.outbox_sent(fourth, ["7003"])
     assert await due(store) == []
     assert await refers_to(store, "7003") == [made.id]
-    assert (await ticket(store, made.id)).card_message_id == "7001"
+    assert (await ticket(store, made.id)).card_message_id == "7003"  # the last part
 
 
 async def test_a_failed_row_is_given_up_and_the_parts_it_sent_still_refer(store: Store) -> None:
@@ -298,4 +301,4 @@ async def test_a_failed_row_is_given_up_and_the_parts_it_sent_still_refer(store:
     assert await store.next_outbox_at() is None
     assert await refers_to(store, "801") == [made.id]
     assert await refers_to(store, "802") == [made.id]
-    assert (await ticket(store, made.id)).card_message_id == "801"
+    assert (await ticket(store, made.id)).card_message_id == "802"  # the last part that went
