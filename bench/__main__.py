@@ -18,6 +18,7 @@ from pathlib import Path
 from bench.backlog import bench_backlog
 from bench.bigstore import cached_store
 from bench.footprint import measure_store
+from bench.incidents import bench_incidents
 from bench.latency import bench_latency
 from bench.report import Results, load_average, refusal, render, tree
 from bench.routing import bench_routing
@@ -29,7 +30,10 @@ from bench.world import BenchError
 log = logging.getLogger("bench")
 
 RESULTS = Path(__file__).resolve().parent / "results.md"
-BENCHES = ("throughput", "latency", "memory", "sweep", "storm", "soak", "backlog", "routing")
+BENCHES = (
+    "throughput", "latency", "memory", "sweep", "storm", "soak", "backlog", "routing",
+    "incidents",
+)
 BIG = 1_000_000
 
 
@@ -53,6 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="soak: seconds of RSS samples")
     parser.add_argument("--routing-messages", type=int, default=3000,
                         help="routing: messages routed to 20 departments of 50 words")
+    parser.add_argument("--incident-reports", type=int, default=10_000,
+                        help="incidents: tickets in the window a new ticket is compared with")
     parser.add_argument("--only", default=",".join(BENCHES),
                         help=f"comma-separated subset of {', '.join(BENCHES)}")
     parser.add_argument("--quick", action="store_true",
@@ -69,6 +75,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.soak_warm_up = min(args.soak_warm_up, 10)
         args.soak_seconds = min(args.soak_seconds, 20)
         args.routing_messages = min(args.routing_messages, 1000)
+        args.incident_reports = min(args.incident_reports, 2000)
     unknown = set(args.only.split(",")) - set(BENCHES)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
@@ -117,6 +124,7 @@ async def run(args: argparse.Namespace) -> Results:
             "soak": lambda: _soak(args, workdir, results),
             "backlog": lambda: _backlog(args, results),
             "routing": lambda: _routing(args, results),
+            "incidents": lambda: _incidents(args, results),
         }
         for name in BENCHES:
             if name not in chosen:
@@ -161,6 +169,10 @@ async def _backlog(args: argparse.Namespace, results: Results) -> None:
 
 async def _routing(args: argparse.Namespace, results: Results) -> None:
     results.routing = bench_routing(args.routing_messages)  # CPU only: nothing to await
+
+
+async def _incidents(args: argparse.Namespace, results: Results) -> None:
+    results.incidents = bench_incidents(args.incident_reports)  # CPU only: nothing to await
 
 
 def target(args: argparse.Namespace) -> Path | None:

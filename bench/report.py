@@ -37,6 +37,7 @@ class Results:
     soak: Soak | None = None
     backlog: list[dict[str, Any]] = field(default_factory=list)  # small backlog, then large
     routing: dict[str, Any] | None = None
+    incidents: dict[str, Any] | None = None
     notes: list[str] = field(default_factory=list)
     load_before: str = ""
     load_after: str = ""
@@ -243,6 +244,18 @@ def _backlog_rows(results: Results) -> list[tuple[str, str, str, str]]:
     )]
 
 
+def _incident_rows(results: Results) -> list[tuple[str, str, str, str]]:
+    inc = results.incidents
+    if inc is None:
+        return []
+    return [(f"Incident detection, a new ticket against {inc['reports']:,} in the window "
+             f"({inc['incidents']} incidents)",
+             f"mean {inc['mean_ms']:.2f} ms · p95 {inc['p95_ms']:.2f} ms per new ticket; "
+             f"{inc['alike_mean']:.0f} alike on average, {inc['top_same']:.0%} of the top 30 "
+             f"its own incident's; index {inc['index_mb']:.0f} MB", "p95 < 5 ms",
+             verdict(inc["p95_ms"] < 5))]
+
+
 def _routing_rows(results: Results) -> list[tuple[str, str, str, str]]:
     ro = results.routing
     if ro is None:
@@ -266,7 +279,8 @@ def render(results: Results) -> str:
     """The markdown table, then the machine and the notes."""
     rows = (_throughput_rows(results) + _latency_rows(results) + _footprint_rows(results)
             + _sweep_rows(results) + _storm_rows(results) + _soak_rows(results)
-            + _backlog_rows(results) + _routing_rows(results))
+            + _backlog_rows(results) + _routing_rows(results)
+            + _incident_rows(results))
     lines = ["# Frontdesk benchmarks", "", "| Benchmark | Result | Target | |",
              "| --- | --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]

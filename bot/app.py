@@ -65,6 +65,8 @@ def desk_config(settings: Settings, texts: Texts) -> DeskConfig:
         hours_text=hours_text(texts, settings),
         staff_user_ids=frozenset(str(i) for i in settings.staff_user_ids),
         flood_limit=settings.flood_limit,
+        incident_reports=settings.incident_reports,
+        incident_window=settings.incident_window,
         escalation_repeat=settings.escalation_repeat,
         escalation_chat_id=(
             "" if settings.escalation_chat_id is None else str(settings.escalation_chat_id)

@@ -135,6 +135,14 @@ class Settings(BaseSettings):
         "route a message there; a relative path is in the project's folder; empty: every card "
         "goes to the staff chat",
     )
+    incident_reports: int = Field(
+        default=5, ge=0, description="alike messages within INCIDENT_WINDOW that make staff a "
+        "suggestion to merge them into one incident (one card, one answer to all); 0: off",
+    )
+    incident_window: timedelta = Field(
+        timedelta(hours=3), description="how far back a new message is compared with others "
+        "for incidents (seconds or HH:MM:SS)",
+    )
     timezone: str = Field(
         "Europe/Moscow", description="time zone of the administration: deadlines and digests "
         "are in local time",
@@ -209,7 +217,7 @@ class Settings(BaseSettings):
 
     _durations = field_validator(
         "escalation_after", "escalation_check_interval", "escalation_repeat",
-        "shutdown_timeout", "delivery_give_up_after", mode="before",
+        "shutdown_timeout", "delivery_give_up_after", "incident_window", mode="before",
     )(parse_duration)
     _ids = field_validator("staff_user_ids", mode="before")(split_ids)
     _database = field_validator("database_url")(project_sqlite_url)
@@ -250,7 +258,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "escalation_after", "escalation_check_interval", "escalation_repeat",
-        "delivery_give_up_after",
+        "delivery_give_up_after", "incident_window",
     )
     @classmethod
     def _positive(cls, value: timedelta) -> timedelta:

@@ -18,7 +18,7 @@ INTERIM_DAYS = (3, 5, 7, 10)
 TEMPLATE_BUTTONS = 20  # at most this many template buttons under a list
 HOLDER_LABEL = 24  # characters of a holder's name on the «Взять» button
 _PRESSED = re.compile(
-    r"/(?:take|close|block|templates|interim(?: [0-9]{1,2})?|template [0-9]{1,3}"
+    r"/(?:take|close|block|merge|apart|templates|interim(?: [0-9]{1,2})?|template [0-9]{1,3}"
     r"|move(?: [a-z0-9_-]{1,32})?)"
 )
 
@@ -57,6 +57,19 @@ def card(texts: Texts, *, holder: str | None = None, moves: bool = False) -> But
             (texts.get("button-block"), data_of("/block")),
         ),
     )
+
+
+def suggestion(texts: Texts) -> Buttons:
+    """Under an incident suggestion: «Объединить», «Это разные»."""
+    return ((
+        (texts.get("button-merge"), data_of("/merge")),
+        (texts.get("button-apart"), data_of("/apart")),
+    ),)
+
+
+def incident(texts: Texts) -> Buttons:
+    """Under an open incident's card: «Закрыть» (all its tickets)."""
+    return (((texts.get("button-close-incident"), data_of("/close")),),)
 
 
 def departments(choices: list[tuple[str, str]]) -> Buttons:

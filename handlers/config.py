@@ -38,6 +38,8 @@ class DeskConfig:
     feedback_url: str = ""  # its page on Gosuslugi's feedback platform
     privacy_policy_url: str = ""
     departments: Rules | None = None  # the operator's rules file; None: one staff chat
+    incident_reports: int = 0  # alike tickets that make an incident suggestion; 0: none
+    incident_window: timedelta = timedelta(hours=3)  # how far back tickets are compared
 
     def place(self, category: str | None) -> tuple[str, int | None]:
         """Where a department's cards go: its own chat, or a forum topic of the staff chat

@@ -15,13 +15,13 @@ ticket has reached by now, never one per missed step.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from handlers.config import DeskConfig, WorkingClock
 from handlers.render import clean
 from handlers.texts import Texts, escape
-from storage.base import Store, Ticket, Transaction
+from storage.base import Incident, Store, Ticket, Transaction
 from storage.values import Outbound, Platform, Purpose
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,58 @@ def next_step(
     )
 
 
+async def as_incidents(
+    tx: Transaction, texts: Texts, config: DeskConfig, due: list[Ticket], steps: list[Step],
+) -> list[Step]:
+    """Tickets of a confirmed incident escalate as one item: the first of them to reach a
+    level says so for the incident (a reply to it reaches every reporter); the others
+    climb their ladders silently."""
+    tickets = {t.id: t for t in due}
+    incidents: dict[int, Incident | None] = {}
+    result = []
+    for step in steps:
+        ticket = tickets[step.ticket_id]
+        if step.message is None or ticket.incident_id is None:
+            result.append(step)
+            continue
+        if ticket.incident_id not in incidents:
+            incidents[ticket.incident_id] = await tx.incident(ticket.incident_id)
+        incident = incidents[ticket.incident_id]
+        if incident is None or incident.state != "open":
+            result.append(step)  # suggested: each ticket still has its own card
+            continue
+        key = f"incident-escalated:{incident.id}:{step.level}"
+        message = None
+        if await tx.get_state(key) is None:
+            await tx.set_state(key, ticket.summary[:100])
+            waiting = [t for t in await tx.incident_tickets(incident.id) if t.waiting_since]
+            message = incident_escalation(texts, config, incident, step.level, len(waiting))
+        result.append(replace(step, message=message))
+    return result
+
+
+def incident_escalation(
+    texts: Texts, config: DeskConfig, incident: Incident, level: int, waiting: int
+) -> Outbound:
+    """One step of an incident's ladder: under its card, then to the supervisors."""
+    args = {"incident": f"И-{incident.id}", "title": escape(incident.title),
+            "count": waiting, "level": level}
+    if level == 1:
+        chat_id = incident.card_chat_id or config.place(incident.category)[0]
+        return Outbound(
+            platform=Platform.TELEGRAM, chat_id=chat_id, purpose=Purpose.ESCALATION,
+            text=texts.get("escalation-incident-1", **args), html=True,
+            incident=incident.id, reply_to=incident.card_message_id,
+        )
+    url = card_link(incident.card_chat_id, incident.card_message_id)
+    card = texts.get("escalation-incident-link", url=url, **args) if url else ""
+    return Outbound(
+        platform=Platform.TELEGRAM, chat_id=config.escalation_chat_id or config.staff_chat_id,
+        purpose=Purpose.ESCALATION, html=True, incident=incident.id,
+        text=texts.get("escalation-incident-2", card=card, **args),
+    )
+
+
 async def _apply(tx: Transaction, steps: list[Step]) -> int:
     await tx.enqueue_many([step.message for step in steps if step.message is not None])
     await tx.set_escalations([(step.ticket_id, step.level, step.next_at) for step in steps])
@@ -158,7 +210,8 @@ async def escalate_ticket(
         ticket = await tx.ticket(ticket_id)
         if ticket is None or ticket.next_escalation_at is None or ticket.next_escalation_at > now:
             return False
-        return await _apply(tx, [next_step(texts, calendar, config, ticket, now)]) > 0
+        steps = [next_step(texts, calendar, config, ticket, now)]
+        return await _apply(tx, await as_incidents(tx, texts, config, [ticket], steps)) > 0
 
 
 async def escalate_due(
@@ -180,6 +233,6 @@ async def escalate_due(
                 except Exception:  # one broken ticket must not hold back the others
                     log.exception("escalation of ticket %s failed; next sweep tries again",
                                   ticket.id)
-            escalated += await _apply(tx, steps)
+            escalated += await _apply(tx, await as_incidents(tx, texts, config, due, steps))
         if len(due) < SWEEP_BATCH or not steps:
             return escalated

@@ -5,15 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 
 from handlers import buttons, render
+from handlers.incidents import Incidents
 from handlers.model import Inbound
 from handlers.outgoing import replying_to, under_card
-from handlers.premises import Room
+from handlers.premises import Premises, Room
 from storage.base import MessageRecord, NewTicket, Ticket, Transaction
 from storage.values import Channel, Outbound, Platform, Purpose
 
 
 class Filing(Room):
     """Writes tickets and messages, and what staff and the citizen are sent about them."""
+
+    def __init__(self, premises: Premises) -> None:
+        super().__init__(premises)
+        self.incidents = Incidents(premises)
 
     def deadline(self, start: datetime) -> datetime:
         """When a ticket waiting on staff from `start` is due: ESCALATION_AFTER working time."""
@@ -43,6 +48,8 @@ class Filing(Room):
             category=department.key if department else None,
         ))
         await self.record(tx, ticket.id, inbound, now)
+        if await self.incidents.joined(tx, ticket, inbound, now) is not None:
+            return ticket  # acknowledged as the incident's reporter; no card of its own
         local_deadline = self.texts.moment(deadline.astimezone(self.config.timezone))
         ack_key = "ack-received-comment" if inbound.channel is Channel.COMMENT else "ack-received"
         ack = replying_to(

@@ -112,6 +112,7 @@ class Intake(Room):
 
     async def receive(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A citizen's message, edit or deletion."""
+        await self.filing.incidents.ensure_loaded()
         now = self.now()
         async with self.store.transaction() as tx:
             if inbox_id is not None:

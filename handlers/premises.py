@@ -9,10 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from handlers.config import DeskConfig, WorkingClock
 from handlers.texts import Texts
 from storage.base import Store
+
+if TYPE_CHECKING:
+    from handlers.similarity import RecentReports
 
 
 @dataclass(slots=True)
@@ -24,6 +28,7 @@ class Premises:
     calendar: WorkingClock
     config: DeskConfig
     now: Callable[[], datetime]
+    recent: RecentReports | None = None  # the tickets incident detection remembers
 
 
 class Room:

@@ -9,6 +9,7 @@ from handlers.actions import TicketActions
 from handlers.canned import CannedAnswers
 from handlers.commands import NUMBER, TICKET_COMMANDS, command_of, posted_as_chat, split_number
 from handlers.holders import Holders
+from handlers.incident_desk import IncidentDesk
 from handlers.interim import Interim
 from handlers.model import Event, Inbound
 from handlers.moves import Moves
@@ -29,6 +30,7 @@ class StaffDesk(Room):
         self.actions = TicketActions(premises)
         self.holders = Holders(premises)
         self.moves = Moves(premises, self.holders)
+        self.incidents = IncidentDesk(premises, self.actions, self._answer)
 
     async def staff_message(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A message in the staff chat: an answer, a command, or staff talk."""
@@ -106,6 +108,13 @@ class StaffDesk(Room):
                 reply_to=inbound.message_id, chat_id=inbound.chat_id,
             )
             return
+        incident = (
+            await tx.incident_by_ref(Platform.TELEGRAM, inbound.chat_id, inbound.reply_to)
+            if inbound.reply_to else None
+        )
+        if incident is not None:
+            await self.incidents.handle(tx, incident, inbound)
+            return
         tickets = (
             await tx.ticket_by_ref(Platform.TELEGRAM, inbound.chat_id, inbound.reply_to)
             if inbound.reply_to else []
@@ -167,8 +176,11 @@ class StaffDesk(Room):
             await self._answer(tx, ticket, inbound, text, html_text)
 
     async def _answer(
-        self, tx: Transaction, ticket: Ticket, inbound: Inbound, text: str, html_text: str
+        self, tx: Transaction, ticket: Ticket, inbound: Inbound, text: str, html_text: str,
+        *, source_key: str = "",
     ) -> None:
+        """Staff's answer to the citizen, kept on the ticket under `source_key` (the staff
+        message's own unless one message answers several tickets)."""
         now = self.now()
         is_telegram = ticket.platform is Platform.TELEGRAM
         await tx.enqueue(to_citizen(
@@ -182,7 +194,7 @@ class StaffDesk(Room):
         await tx.add_message(MessageRecord(
             ticket_id=ticket.id, direction="out", created_at=now, text=text,
             attachments=inbound.attachments, author=inbound.author_name,
-            source_key=inbound.source_key, platform_message_id=inbound.message_id,
+            source_key=source_key or inbound.source_key, platform_message_id=inbound.message_id,
         ))
         await tx.answered(ticket.id, now)
         if not ticket.is_open:

@@ -238,6 +238,9 @@ class Transaction(Protocol):
     async def live_incidents(self) -> list[Incident]:
         """Suggested and open incidents, oldest first."""
         ...
+    async def tickets(self, ticket_ids: Sequence[int]) -> list[Ticket]:
+        """These tickets, in one read; those not in the store left out."""
+        ...
     async def apart(self, ticket_ids: Sequence[int]) -> set[int]:
         """Which of these tickets staff set apart from incidents."""
         ...

@@ -188,6 +188,8 @@ WRONG = [
     ({"FLOOD_LIMIT": "0"}, "FLOOD_LIMIT: must be at least 1, not '0'"),
     ({"FLOOD_LIMIT": "many"}, "FLOOD_LIMIT: must be a whole number, not 'many'"),
     ({"DELIVERY_GIVE_UP_AFTER": "0"}, "DELIVERY_GIVE_UP_AFTER: must be longer than zero"),
+    ({"INCIDENT_REPORTS": "-1"}, "INCIDENT_REPORTS: must be at least 0, not '-1'"),
+    ({"INCIDENT_WINDOW": "0"}, "INCIDENT_WINDOW: must be longer than zero"),
     ({"SHUTDOWN_TIMEOUT": "-3"}, "SHUTDOWN_TIMEOUT: must not be negative"),
     ({"LOG_LEVEL": "loud"}, "LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR, not 'LOUD'"),
 ]

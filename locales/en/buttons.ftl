@@ -9,6 +9,10 @@ button-templates = Template
 button-interim = Deadline
 button-close = Close
 button-block = Block
+# Under an incident suggestion, and under an open incident's card.
+button-merge = Merge
+button-apart = Different
+button-close-incident = Close all
 # Under the /interim usage notice: a new deadline this many working days ahead.
 button-interim-days = { $days } d.
 # Alerts on a press that does nothing.

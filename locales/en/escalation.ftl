@@ -40,6 +40,17 @@ escalation-repeat =
     { $card }
 escalation-card-link = <a href="{ $url }">Open card №{ $number }</a>
 escalation-card-unlinked = Card №{ $number } is in the staff chat.
+escalation-incident-1 =
+    ⏰ <b>№{ $incident }</b> (mass incident: { $title }) waits for an answer: { $count } { $count ->
+        [one] message
+       *[other] messages
+    } unanswered. A reply to the card goes to all.
+escalation-incident-2 =
+    🔴 <b>№{ $incident }</b> (mass incident: { $title }) still has no answer (level { $level }): { $count } { $count ->
+        [one] message waits
+       *[other] messages wait
+    }. { $card }
+escalation-incident-link = <a href="{ $url }">Open the card №{ $incident }</a>
 escalation-mentions = On duty: { $mentions }
 
 ## /queue

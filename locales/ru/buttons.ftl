@@ -9,6 +9,10 @@ button-templates = Шаблон
 button-interim = Срок
 button-close = Закрыть
 button-block = Заблокировать
+# Under an incident suggestion, and under an open incident's card.
+button-merge = Объединить
+button-apart = Это разные
+button-close-incident = Закрыть все
 # Under the /interim usage notice: a new deadline this many working days ahead.
 button-interim-days = { $days } дн.
 # Alerts on a press that does nothing.

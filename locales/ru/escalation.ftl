@@ -40,6 +40,19 @@ escalation-repeat =
     { $card }
 escalation-card-link = <a href="{ $url }">Открыть карточку №{ $number }</a>
 escalation-card-unlinked = Карточка №{ $number } — в чате сотрудников.
+escalation-incident-1 =
+    ⏰ <b>№{ $incident }</b> (массовое: { $title }) ждёт ответа: { $count } { $count ->
+        [one] сообщение
+        [few] сообщения
+       *[many] сообщений
+    } без ответа. Ответ на карточку уйдёт всем.
+escalation-incident-2 =
+    🔴 <b>№{ $incident }</b> (массовое: { $title }) всё ещё без ответа (уровень { $level }): { $count } { $count ->
+        [one] сообщение
+        [few] сообщения
+       *[many] сообщений
+    } ждут. { $card }
+escalation-incident-link = <a href="{ $url }">Открыть карточку №{ $incident }</a>
 escalation-mentions = Дежурные: { $mentions }
 
 ## /queue

@@ -124,6 +124,15 @@ class IncidentChanges:
         )
         return [incident_of(r) for r in rows]
 
+    async def tickets(self, ticket_ids: Sequence[int]) -> list[Ticket]:
+        if not ticket_ids:
+            return []
+        marks = ", ".join("?" * len(ticket_ids))
+        rows = await self._all(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id IN ({marks})", tuple(ticket_ids)
+        )
+        return [ticket_of(r) for r in rows]
+
     async def apart(self, ticket_ids: Sequence[int]) -> set[int]:
         if not ticket_ids:
             return set()

@@ -137,3 +137,10 @@ async def test_recent_reports_are_the_open_tickets_since_with_their_first_text(
     assert [(t.id, text) for t, text in recent] == [(second.id, ""), (first.id, "Не топят")]
     assert [t.id for t, _ in await store.recent_reports(T0 - H, 1)] == [second.id]
     assert old.id in [t.id for t, _ in await store.recent_reports(T0 - 5 * H, 10)]
+
+
+async def test_tickets_are_read_together(store: Store) -> None:
+    ids = await three_tickets(store)
+    async with store.transaction() as tx:
+        assert sorted(t.id for t in await tx.tickets([ids[2], ids[0], 999])) == [ids[0], ids[2]]
+        assert await tx.tickets([]) == []

@@ -1,0 +1,178 @@
+"""Mass incidents at intake: many citizens writing about one problem become one incident.
+
+Each new ticket is compared with the tickets opened in the last INCIDENT_WINDOW
+(`handlers.similarity`: the same department, like words on Russian lemmas, the same place).
+When INCIDENT_REPORTS of them look alike, staff get one suggestion card with «Объединить» and
+«Это разные». Once staff confirm, a new ticket like its reporters joins the incident: its
+citizen gets the incident's acknowledgement and staff no card of its own, only a line under
+the incident's card. What staff do with an incident is `handlers.incident_desk`.
+
+The index of recent tickets lives in memory, filled from the store on the first message after
+a start, so its work per ticket stays bounded whatever the size of the store.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from handlers import buttons, render
+from handlers.model import Inbound
+from handlers.outgoing import replying_to
+from handlers.premises import Room
+from handlers.similarity import RecentReports, Report, report_of, summary
+from handlers.texts import escape
+from storage.base import Incident, Ticket, Transaction
+from storage.values import Channel, Outbound, Platform, Purpose
+
+log = logging.getLogger(__name__)
+
+LOOKED_AT = 30  # of the most alike recent tickets, this many are read from the store
+SAMPLES = 3  # citizens' texts quoted on a suggestion card
+SAMPLE_CHARS = 200
+NUMBERS_SHOWN = 50  # ticket numbers listed on a card; the rest counted
+RELOADED = 20_000  # recent tickets read back into the index after a start
+
+
+def incident_number(incident_id: int) -> str:
+    """How an incident is named in every message: «И-3», after «№»."""
+    return f"И-{incident_id}"
+
+
+class Incidents(Room):
+    """Detection at filing: joining a confirmed incident, or suggesting a new one."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.config.incident_reports > 0
+
+    @property
+    def recent(self) -> RecentReports:
+        if self.premises.recent is None:
+            self.premises.recent = RecentReports(window=self.config.incident_window)
+        return self.premises.recent
+
+    async def ensure_loaded(self) -> None:
+        """The index of recent tickets, read back from the store once after a start.
+
+        Outside any transaction: the store's reads wait for an open one to end.
+        """
+        if not self.enabled or self.premises.recent is not None:
+            return
+        recent = self.recent
+        since = self.now() - self.config.incident_window
+        for ticket, text in reversed(await self.store.recent_reports(since, RELOADED)):
+            recent.add(report_of(ticket.id, ticket.opened_at, ticket.category, text))
+
+    async def joined(
+        self, tx: Transaction, ticket: Ticket, inbound: Inbound, now: datetime
+    ) -> Incident | None:
+        """The confirmed incident a new ticket joins, its acknowledgement and the line under
+        the incident's card enqueued; None: the ticket is filed as any other."""
+        if not self.enabled:
+            return None
+        report = report_of(ticket.id, now, ticket.category, inbound.text)
+        alike = await self._alike(tx, report, now)
+        self.recent.add(report)
+        live = [incident for incident, _ in alike if incident is not None]
+        opened = next((i for i in live if i.state == "open"), None)
+        if opened is not None:
+            await tx.join_incident(ticket.id, opened.id)
+            await tx.enqueue(self._acknowledgement(inbound, ticket, opened))
+            await tx.enqueue(self._joined_line(opened, ticket))
+            return opened
+        suggested = next((i for i in live if i.state == "suggested"), None)
+        if suggested is not None:
+            await tx.join_incident(ticket.id, suggested.id)
+            return None
+        free = [t for incident, t in alike if incident is None]
+        if len(free) + 1 >= self.config.incident_reports:
+            await self._suggest(tx, [*free, ticket], now)
+        return None
+
+    async def _alike(
+        self, tx: Transaction, report: Report, now: datetime
+    ) -> list[tuple[Incident | None, Ticket]]:
+        """The open recent tickets alike with `report`, each with its live incident."""
+        found: list[tuple[Incident | None, Ticket]] = []
+        ids = self.recent.similar(report, now)[:LOOKED_AT]
+        apart = await tx.apart(ids)
+        stored = {t.id: t for t in await tx.tickets(ids)}
+        incidents: dict[int, Incident | None] = {}
+        for ticket_id in ids:  # most alike first
+            ticket = stored.get(ticket_id)
+            if ticket is None or ticket_id in apart:
+                self.recent.forget(ticket_id)
+                continue
+            if not ticket.is_open:
+                continue
+            incident = None
+            if ticket.incident_id is not None:
+                if ticket.incident_id not in incidents:
+                    incidents[ticket.incident_id] = await tx.incident(ticket.incident_id)
+                incident = incidents[ticket.incident_id]
+                if incident is not None and not incident.is_live:
+                    continue  # a closed incident's reporters are answered: they start anew
+            found.append((incident, ticket))
+        return found
+
+    async def _suggest(self, tx: Transaction, tickets: list[Ticket], now: datetime) -> None:
+        """A suggested incident of these tickets, and its card with the two buttons."""
+        tickets.sort(key=lambda t: t.id)
+        reports = [report_of(t.id, t.opened_at, t.category, t.summary) for t in tickets]
+        topic, place = summary(reports)
+        title = ", ".join(part for part in (topic, place) if part) or tickets[0].summary[:60]
+        category = next((t.category for t in tickets if t.category), None)
+        incident = await tx.create_incident(title, category, [t.id for t in tickets], now)
+        samples = [t.summary for t in tickets[-SAMPLES:]]
+        await tx.enqueue(self.suggestion_card(incident, tickets, samples))
+        log.info("incident №%s suggested over %d tickets", incident_number(incident.id),
+                 len(tickets))
+
+    def suggestion_card(
+        self, incident: Incident, tickets: list[Ticket], samples: list[str]
+    ) -> Outbound:
+        lines = [
+            self.texts.html("incident-suggested", count=len(tickets), title=incident.title),
+            self.texts.html("incident-numbers", numbers=numbers(tickets)),
+        ]
+        lines += [f"— {escape(_short(sample))}" for sample in samples if sample.strip()]
+        lines.append(self.texts.html("incident-suggested-hint"))
+        chat_id, topic = self.config.place(incident.category)
+        return Outbound(
+            platform=Platform.TELEGRAM, chat_id=chat_id, topic=topic,
+            purpose=Purpose.INCIDENT_CARD, text="\n".join(lines), html=True,
+            incident=incident.id, buttons=buttons.suggestion(self.texts),
+        )
+
+    def _acknowledgement(self, inbound: Inbound, ticket: Ticket, incident: Incident) -> Outbound:
+        key = "incident-ack-comment" if inbound.channel is Channel.COMMENT else "incident-ack"
+        return replying_to(
+            inbound, Purpose.ACK,
+            self.texts.get(key, number=ticket.id, title=incident.title), ticket.id,
+        )
+
+    def _joined_line(self, incident: Incident, ticket: Ticket) -> Outbound:
+        """Under the incident's card: one more reporter (merged with others in a storm)."""
+        chat_id = incident.card_chat_id or self.config.place(incident.category)[0]
+        text = self.texts.html(
+            "incident-joined", incident=incident_number(incident.id), number=ticket.id,
+            platform=render.platform_name(self.texts, ticket.platform),
+            summary=_short(ticket.summary, 80),
+        )
+        return Outbound(
+            platform=Platform.TELEGRAM, chat_id=chat_id, purpose=Purpose.STAFF_NOTICE,
+            text=text, html=True, incident=incident.id, reply_to=incident.card_message_id,
+        )
+
+
+def numbers(tickets: list[Ticket]) -> str:
+    """«№3, №7, №12» — the first NUMBERS_SHOWN, then how many more."""
+    shown = ", ".join(f"№{t.id}" for t in tickets[:NUMBERS_SHOWN])
+    rest = len(tickets) - NUMBERS_SHOWN
+    return f"{shown} (+{rest})" if rest > 0 else shown
+
+
+def _short(text: str, limit: int = SAMPLE_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,0 +1,40 @@
+## Mass incidents, English: one problem many citizens wrote about, answered once.
+## An incident is named №И-<n>; its tickets by their own №<n>.
+
+incident-suggested = <b>Looks like a mass incident: { $count } { $count ->
+        [one] message
+       *[other] messages
+    } — { $title }</b>
+incident-numbers = Messages: { $numbers }
+incident-suggested-hint = “Merge” — one card and one answer to all; new messages like these join by themselves. “Different” — keep the messages apart.
+incident-card = <b>№{ $incident } Mass incident: { $title }</b>
+    { $count } { $count ->
+        [one] message
+       *[other] messages
+    } (Telegram: { $telegram }, VK: { $vk })
+incident-card-hint = A reply to this card goes to everyone who wrote, where they wrote. “Close” closes every message and tells the citizens.
+incident-joined = №{ $incident }: one more message №{ $number } ({ $platform }): { $summary }
+incident-ack = Your message №{ $number } has been received. We know about this problem (“{ $title }”) and will tell you when it is solved.
+incident-ack-comment = Your comment is №{ $number }. We know about this problem (“{ $title }”) and will answer here when it is solved.
+incident-merged = №{ $incident }: { $count } { $count ->
+        [one] message
+       *[other] messages
+    } merged. The card is below: a reply to it goes to all.
+incident-apart = №{ $incident }: messages { $numbers } stay apart and will not be suggested for merging again.
+incident-closed = №{ $incident } closed: { $count } { $count ->
+        [one] message
+       *[other] messages
+    } closed, the citizens told.
+incident-answered = №{ $incident }: the answer went to { $count } { $count ->
+        [one] citizen
+       *[other] citizens
+    }.
+incident-answered-before = №{ $incident }: this answer was sent already.
+incident-is-suggested = №{ $incident } is not merged yet: press “Merge” or “Different”.
+incident-is-open = №{ $incident } is merged already.
+incident-is-dismissed = №{ $incident }: the messages were kept apart already.
+incident-is-closed = №{ $incident } is closed already.
+incident-answer-suggested = №{ $incident } is not merged yet; the answer went to nobody: press “Merge” first, or answer the messages' cards.
+incident-answer-dismissed = №{ $incident }: the messages were kept apart; the answer went to nobody: answer the messages' cards.
+incident-answer-closed = №{ $incident } is closed; the answer went to nobody.
+incident-command-unknown = №{ $incident }: { $command } does not work here. A reply to the card goes to all; /merge, /apart, /close.

@@ -1,0 +1,49 @@
+## Mass incidents, Russian: one problem many citizens wrote about, answered once.
+## An incident is named №И-<n>; its tickets by their own №<n>.
+
+# The desk's suggestion to staff, with «Объединить» and «Это разные» under it.
+incident-suggested = <b>Похоже на массовое: { $count } { $count ->
+        [one] сообщение
+        [few] сообщения
+       *[many] сообщений
+    } — { $title }</b>
+incident-numbers = Сообщения: { $numbers }
+incident-suggested-hint = «Объединить» — одна карточка и один ответ всем, новые такие сообщения присоединятся сами. «Это разные» — оставить сообщения отдельными.
+# The card of a confirmed incident; a reply to it goes to every reporter.
+incident-card = <b>№{ $incident } Массовое: { $title }</b>
+    { $count } { $count ->
+        [one] сообщение
+        [few] сообщения
+       *[many] сообщений
+    } (Telegram: { $telegram }, ВКонтакте: { $vk })
+incident-card-hint = Ответ на эту карточку уйдёт каждому, кто написал, — туда, где он писал. «Закрыть» закроет все сообщения и сообщит об этом гражданам.
+# Under the incident's card: one more citizen wrote about it.
+incident-joined = №{ $incident }: ещё сообщение №{ $number } ({ $platform }): { $summary }
+# To the citizen whose message joined a confirmed incident.
+incident-ack = Ваше сообщение №{ $number } получено. Мы знаем об этой проблеме («{ $title }») и сообщим, когда она будет решена.
+incident-ack-comment = Комментарию присвоен №{ $number }. Мы знаем об этой проблеме («{ $title }») и ответим здесь, когда она будет решена.
+# What staff are told back.
+incident-merged = №{ $incident }: объединено { $count } { $count ->
+        [one] сообщение
+        [few] сообщения
+       *[many] сообщений
+    }. Карточка — ниже: ответ на неё уйдёт всем.
+incident-apart = №{ $incident }: сообщения { $numbers } остаются отдельными и больше не будут предложены к объединению.
+incident-closed = №{ $incident } закрыто: { $count } { $count ->
+        [one] сообщение закрыто
+        [few] сообщения закрыты
+       *[many] сообщений закрыто
+    }, граждане уведомлены.
+incident-answered = №{ $incident }: ответ отправлен { $count } { $count ->
+        [one] гражданину
+       *[other] гражданам
+    }.
+incident-answered-before = №{ $incident }: этот ответ уже отправлен.
+incident-is-suggested = №{ $incident } ещё не объединено: нажмите «Объединить» или «Это разные».
+incident-is-open = №{ $incident } уже объединено.
+incident-is-dismissed = №{ $incident }: сообщения уже оставлены отдельными.
+incident-is-closed = №{ $incident } уже закрыто.
+incident-answer-suggested = №{ $incident } ещё не объединено, ответ никому не отправлен: сначала нажмите «Объединить», или отвечайте на карточки сообщений.
+incident-answer-dismissed = №{ $incident }: сообщения оставлены отдельными, ответ никому не отправлен: отвечайте на карточки сообщений.
+incident-answer-closed = №{ $incident } закрыто, ответ никому не отправлен.
+incident-command-unknown = №{ $incident }: команда { $command } здесь не работает. Ответ на карточку уйдёт всем; /merge, /apart, /close.

@@ -1,0 +1,128 @@
+"""Mass incidents end to end: citizens on Telegram and VK write about one problem, staff see
+one suggestion, merge it with a button, answer once, and close once; every reporter hears
+on the platform where they wrote.
+
+The real application, aiogram and vkbottle, against the local fake Bot API and VK servers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fakes.telegram import FakeTelegram
+from tests.fakes.vk import FakeVK
+from tests.harness import STAFF_CHAT, Desk
+from tests.test_e2e_telegram import texts_in
+from tests.test_e2e_vk import polling
+
+OPERATOR = 7301
+TG_CITIZENS = [5557001 + n for n in range(6)]
+VK_CITIZENS = [3001 + n for n in range(4)]
+TG_TEXTS = [
+    "Здравствуйте! На улице Ленина третий день не топят",
+    "ул. Ленина 5, батареи холодные. Когда дадут отопление?",
+    "НА ЛЕНИНА НЕТ ОТОПЛЕНИЯ",
+    "почему не топят дома на Ленина",
+    "Отключили отопление на улице Ленина, в квартире холодно",
+    "Ленина 7 — отопления нет с утра, дети мёрзнут",
+]
+VK_TEXTS = [
+    "Добрый день, на Ленина отопления нет",
+    "батареи ледяные ул Ленина 12",
+    "Когда включат отопление на улице Ленина?",
+    "ленина 3 не топят уже второй день",
+]
+UNRELATED = ["Яма на дороге у школы", "Спасибо за ёлку на площади",
+             "Когда откроют запись к врачу?"]
+
+
+@pytest.fixture
+async def vk() -> AsyncIterator[FakeVK]:
+    async with FakeVK() as fake:
+        for n, user in enumerate(VK_CITIZENS):
+            fake.add_user(user, "Житель", f"ВК{n}")
+        yield fake
+
+
+def staff_messages(tg: FakeTelegram) -> list[dict[str, Any]]:
+    return [r["message"] for r in tg.sent(STAFF_CHAT)]
+
+
+async def incident_card(tg: FakeTelegram, prefix: str) -> dict[str, Any]:
+    def find() -> dict[str, Any] | None:
+        found = [m for m in staff_messages(tg) if (m.get("text") or "").startswith(prefix)]
+        return found[-1] if found else None
+    card: dict[str, Any] = await tg.wait_for(find)
+    return card
+
+
+async def test_one_problem_on_both_platforms_is_one_incident_answered_once(
+    tg: FakeTelegram, vk: FakeVK, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    async with Desk(tg.base_url, tmp_path / "desk.sqlite3", vk_token=vk.token,
+                    vk_group_id=vk.group_id, vk_api_url=vk.api_url):
+        await polling(vk)
+        for n, text in enumerate(UNRELATED):
+            tg.push_update(tg.private_text(5558001 + n, text))
+        for user, text in zip(TG_CITIZENS[:3], TG_TEXTS[:3], strict=True):
+            tg.push_update(tg.private_text(user, text))
+        for user, text in zip(VK_CITIZENS[:2], VK_TEXTS[:2], strict=True):
+            vk.message_new(user, text)
+        suggestion = await incident_card(tg, "Похоже на массовое: 5 сообщений")
+        numbers = suggestion["text"].split("Сообщения: ")[1].split("\n")[0]
+        assert len(numbers.split(", ")) == 5  # the three unrelated ones stay apart
+        buttons = [b["callback_data"] for row in suggestion["reply_markup"]["inline_keyboard"]
+                   for b in row]
+        assert buttons == ["do:/merge", "do:/apart"]
+
+        tg.push_update(tg.callback_query(OPERATOR, "do:/merge",
+                                         message=suggestion["message_id"], chat_id=STAFF_CHAT))
+        opened = await incident_card(tg, "№И-1 Массовое: ")
+        assert "5 сообщений (Telegram: 3, ВКонтакте: 2)" in opened["text"]
+
+        # Later reporters on both platforms join: the incident's acknowledgement, no card.
+        cards_before = len([m for m in staff_messages(tg)
+                            if "Ответить до" in (m.get("text") or "")])
+        for user, text in zip(TG_CITIZENS[3:], TG_TEXTS[3:], strict=True):
+            tg.push_update(tg.private_text(user, text))
+        for user, text in zip(VK_CITIZENS[2:], VK_TEXTS[2:], strict=True):
+            vk.message_new(user, text)
+        for user in TG_CITIZENS[3:]:
+            await tg.wait_for(lambda user=user: any(
+                "Мы знаем об этой проблеме" in t for t in texts_in(tg, user)))
+        for user in VK_CITIZENS[2:]:
+            sent = await vk.wait_messages(1, peer_id=user)
+            assert "Мы знаем об этой проблеме" in sent[0]["message"]
+        assert len([m for m in staff_messages(tg)
+                    if "Ответить до" in (m.get("text") or "")]) == cards_before
+
+        # One reply to the incident's card reaches all ten, each where they wrote.
+        tg.push_update(tg.group_text(STAFF_CHAT, OPERATOR,
+                                     "Авария устранена, тепло дадут к 18:00",
+                                     reply_to=opened["message_id"]))
+        await incident_card(tg, "№И-1: ответ отправлен 10 гражданам.")
+        for user in TG_CITIZENS:
+            await tg.wait_for(lambda user=user: any(
+                "Авария устранена" in t for t in texts_in(tg, user)))
+        for user in VK_CITIZENS:
+            sent = await vk.wait_messages(2, peer_id=user)
+            assert "Авария устранена" in sent[-1]["message"]
+        assert len({m["random_id"] for m in vk.sent_messages()}) == len(vk.sent_messages())
+
+        # Closing the incident closes every ticket and tells every citizen once.
+        tg.push_update(tg.callback_query(OPERATOR, "do:/close",
+                                         message=opened["message_id"], chat_id=STAFF_CHAT))
+        await incident_card(tg, "№И-1 закрыто: 10 сообщений закрыто")
+        for user in TG_CITIZENS:
+            await tg.wait_for(lambda user=user: any(
+                t.startswith("Работа по сообщению №") for t in texts_in(tg, user)))
+        for user in VK_CITIZENS:
+            sent = await vk.wait_messages(3, peer_id=user)
+            assert sent[-1]["message"].startswith("Работа по сообщению №")
+    answers = [t for user in TG_CITIZENS for t in texts_in(tg, user) if "Авария устранена" in t]
+    assert len(answers) == len(TG_CITIZENS)  # nobody twice

@@ -1,0 +1,226 @@
+"""Mass incidents on the desk: suggested over alike tickets, merged or kept apart, joined by
+later reporters, answered once for all, closed for all.
+
+On an injected clock and the real store; end to end on both platforms in
+tests/test_e2e_incidents.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, timedelta
+
+import pytest
+
+from handlers.calendar import BusinessHours, WorkCalendar
+from handlers.config import DeskConfig
+from handlers.desk import FrontDesk
+from handlers.texts import Texts
+from storage import SqliteStore
+from storage.values import Outbound, Purpose
+from tests.conftest import MOSCOW, STAFF_CHAT, FixedClock
+from tests.test_escalation import citizen, deliver, moscow, staff
+
+HEATING = [
+    "Здравствуйте, на улице Ленина не топят третий день",
+    "ул. Ленина 5 батареи холодные, когда дадут отопление?",
+    "На Ленина нет отопления!!!",
+    "почему не топят дом на ленина 12",
+    "Отопление на улице Ленина отключили, холодно",
+    "Ленина 7 - отопления нет с утра",
+    "Батареи ледяные, ул Ленина, дети мёрзнут",
+]
+OTHER = [
+    "Яма на дороге у школы №3",
+    "Спасибо за ёлку на площади",
+    "Когда откроют запись к врачу в поликлинике?",
+]
+
+
+@pytest.fixture
+def config() -> DeskConfig:
+    return DeskConfig(
+        staff_chat_id=STAFF_CHAT, timezone=MOSCOW, escalation_after=timedelta(hours=8),
+        incident_reports=5,
+    )
+
+
+@pytest.fixture
+def front(
+    store: SqliteStore, texts: Texts, config: DeskConfig, clock: FixedClock,
+) -> FrontDesk:
+    calendar = WorkCalendar(BusinessHours.parse("Mon-Fri 09:00-18:00"), MOSCOW)
+    return FrontDesk(store, texts, calendar, config, now=clock)
+
+
+async def write(front: FrontDesk, clock: FixedClock, texts: list[str], first_user: int,
+                minute: int = 0) -> None:
+    for n, text in enumerate(texts):
+        clock.moment = moscow(26, 10, minute + n).astimezone(UTC)
+        await front.receive(citizen(text, user=first_user + n, message_id=first_user + n))
+
+
+def incident_cards(sent: list[Outbound]) -> list[Outbound]:
+    return [o for o in sent if o.purpose is Purpose.INCIDENT_CARD]
+
+
+async def suggested(front: FrontDesk, store: SqliteStore, clock: FixedClock) -> Outbound:
+    await write(front, clock, OTHER, 500)
+    await write(front, clock, HEATING[:5], 100, minute=10)
+    sent = await deliver(store)
+    [card] = incident_cards(sent)
+    return card
+
+
+async def card_message(store: SqliteStore, incident_id: int) -> str:
+    async with store.transaction() as tx:
+        incident = await tx.incident(incident_id)
+    assert incident is not None and incident.card_message_id is not None
+    return incident.card_message_id
+
+
+async def test_five_alike_make_one_suggestion_naming_exactly_them(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    card = await suggested(front, store, clock)
+    assert card.chat_id == STAFF_CHAT and card.incident is not None
+    assert card.text.startswith("<b>Похоже на массовое: 5 сообщений — ")
+    assert "Ленин" in card.text.split("\n")[0]
+    assert "Сообщения: №4, №5, №6, №7, №8" in card.text
+    assert [b[1] for b in card.buttons[0]] == ["do:/merge", "do:/apart"]
+    # Every ticket still has its own card until staff merge them.
+    async with store.transaction() as tx:
+        members = await tx.incident_tickets(card.incident)
+    assert [t.id for t in members] == [4, 5, 6, 7, 8]
+    assert all(t.card_message_id for t in members)
+
+
+async def test_a_sixth_joins_the_suggestion_with_its_own_card(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    card = await suggested(front, store, clock)
+    await write(front, clock, HEATING[5:6], 200, minute=30)
+    sent = await deliver(store)
+    assert not incident_cards(sent)  # no second suggestion
+    assert [o.purpose for o in sent if o.chat_id == STAFF_CHAT] == [Purpose.CARD]
+    ticket = await store.ticket(9)
+    assert ticket is not None and ticket.incident_id == card.incident
+
+
+async def test_merged_later_reporters_join_without_a_card_and_all_get_one_answer(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    card = await suggested(front, store, clock)
+    assert card.incident is not None
+    suggestion = await card_message(store, card.incident)
+    await front.receive(staff("/merge", suggestion))
+    sent = await deliver(store)
+    [opened] = incident_cards(sent)
+    assert opened.text.startswith(f"<b>№И-{card.incident} Массовое: ")
+    assert "5 сообщений (Telegram: 5, ВКонтакте: 0)" in opened.text
+    # The suggestion loses its buttons; the new card is the incident's from now on.
+    assert [o.edits for o in sent if o.purpose is Purpose.CARD_EDIT] == [suggestion]
+    assert await card_message(store, card.incident) != suggestion
+    # A later reporter: the incident's acknowledgement, no card, a line under the incident.
+    await write(front, clock, HEATING[6:7], 300, minute=40)
+    sent = await deliver(store)
+    [ack] = [o for o in sent if o.chat_id == "300"]
+    assert ack.text.startswith("Ваше сообщение №9 получено. Мы знаем об этой проблеме")
+    assert [o.purpose for o in sent if o.chat_id == STAFF_CHAT] == [Purpose.STAFF_NOTICE]
+    assert sent[-1].text.startswith(f"№И-{card.incident}: ещё сообщение №9")
+    # One reply to the incident's card answers all six, each once.
+    answer = staff("Аварийная бригада на месте, тепло дадут к 18:00",
+                   await card_message(store, card.incident), message_id=950)
+    await front.receive(answer)
+    await front.receive(answer)  # the same update handled twice
+    sent = await deliver(store)
+    to_citizens = [o for o in sent if o.purpose is Purpose.ANSWER]
+    assert sorted(o.chat_id for o in to_citizens) == ["100", "101", "102", "103", "104", "300"]
+    for answer_sent in to_citizens:
+        ticket = next(t for t in [await store.ticket(n) for n in range(4, 10)]
+                      if t is not None and t.chat_id == answer_sent.chat_id)
+        assert f"№{ticket.id}" in answer_sent.text.split("\n")[0]
+        assert answer_sent.text.endswith("Аварийная бригада на месте, тепло дадут к 18:00")
+    told = [o.text for o in sent if o.chat_id == STAFF_CHAT]
+    assert f"№И-{card.incident}: ответ отправлен 6 гражданам." in told
+    assert f"№И-{card.incident}: этот ответ уже отправлен." in told
+    for n in (4, 9):
+        ticket = await store.ticket(n)
+        assert ticket is not None and ticket.first_answer_at is not None
+
+
+async def test_closing_the_incident_closes_every_ticket_and_tells_every_citizen(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    card = await suggested(front, store, clock)
+    assert card.incident is not None
+    await front.receive(staff("/merge", await card_message(store, card.incident)))
+    await deliver(store)
+    opened = await card_message(store, card.incident)
+    await front.receive(staff("/close", opened, message_id=960))
+    sent = await deliver(store)
+    closings = [o for o in sent if o.purpose is Purpose.CLOSING]
+    assert sorted(o.chat_id for o in closings) == ["100", "101", "102", "103", "104"]
+    assert all(o.text.startswith("Работа по сообщению №") for o in closings)
+    assert f"№И-{card.incident} закрыто: 5 сообщений закрыто, граждане уведомлены." in [
+        o.text for o in sent if o.chat_id == STAFF_CHAT]
+    for n in range(4, 9):
+        ticket = await store.ticket(n)
+        assert ticket is not None and not ticket.is_open
+    # Closed: a new like message starts over as a ticket of its own, with a card.
+    await write(front, clock, HEATING[5:6], 400, minute=50)
+    sent = await deliver(store)
+    assert [o.purpose for o in sent if o.chat_id == STAFF_CHAT] == [Purpose.CARD]
+
+
+async def test_kept_apart_they_are_never_suggested_again(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    card = await suggested(front, store, clock)
+    assert card.incident is not None
+    await front.receive(staff("/apart", await card_message(store, card.incident)))
+    sent = await deliver(store)
+    assert f"№И-{card.incident}: сообщения №4, №5, №6, №7, №8 остаются отдельными" in \
+        " ".join(o.text for o in sent)
+    assert [o.buttons for o in sent if o.purpose is Purpose.CARD_EDIT] == [()]
+    # One more alike: with the five set apart, not enough for a new suggestion.
+    await write(front, clock, HEATING[5:7], 600, minute=30)
+    assert not incident_cards(await deliver(store))
+    # An answer to the dismissed card goes to nobody.
+    await front.receive(staff("Разберёмся", await card_message(store, card.incident), 970))
+    sent = await deliver(store)
+    assert not [o for o in sent if o.purpose is Purpose.ANSWER]
+
+
+async def test_answers_to_a_suggestion_go_to_nobody_until_merged(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    card = await suggested(front, store, clock)
+    assert card.incident is not None
+    await front.receive(staff("Уже чиним", await card_message(store, card.incident)))
+    sent = await deliver(store)
+    assert not [o for o in sent if o.purpose is Purpose.ANSWER]
+    assert any("ещё не объединено, ответ никому не отправлен" in o.text for o in sent)
+
+
+async def test_detection_is_off_with_zero(
+    store: SqliteStore, texts: Texts, clock: FixedClock
+) -> None:
+    config = DeskConfig(staff_chat_id=STAFF_CHAT, timezone=MOSCOW,
+                        escalation_after=timedelta(hours=8), incident_reports=0)
+    front = FrontDesk(store, texts, WorkCalendar(BusinessHours.parse("24/7"), MOSCOW), config,
+                      now=clock)
+    await write(front, clock, HEATING, 100)
+    assert not incident_cards(await deliver(store))
+
+
+async def test_after_a_restart_the_recent_tickets_are_remembered(
+    store: SqliteStore, texts: Texts, config: DeskConfig, clock: FixedClock
+) -> None:
+    calendar = WorkCalendar(BusinessHours.parse("Mon-Fri 09:00-18:00"), MOSCOW)
+    before = FrontDesk(store, texts, calendar, config, now=clock)
+    await write(before, clock, HEATING[:4], 100)
+    assert not incident_cards(await deliver(store))
+    after = FrontDesk(store, texts, calendar, config, now=clock)  # a new process, same store
+    await write(after, clock, HEATING[4:5], 200, minute=20)
+    [card] = incident_cards(await deliver(store))
+    assert "Сообщения: №1, №2, №3, №4, №5" in card.text
