@@ -253,7 +253,7 @@ def _mergeable(out: Outbound) -> bool:
     return (
         out.platform is Platform.TELEGRAM and out.html and out.purpose in MERGEABLE
         and out.copy_from is None and not out.attachments and out.chat_id.startswith("-")
-        and out.edits is None
+        and out.edits is None and out.incident is None
     )
 
 

@@ -18,8 +18,8 @@ INTERIM_DAYS = (3, 5, 7, 10)
 TEMPLATE_BUTTONS = 20  # at most this many template buttons under a list
 HOLDER_LABEL = 24  # characters of a holder's name on the «Взять» button
 _PRESSED = re.compile(
-    r"/(?:take|close|block|merge|apart|templates|interim(?: [0-9]{1,2})?|template [0-9]{1,3}"
-    r"|move(?: [a-z0-9_-]{1,32})?)"
+    r"/(?:take|close|block|merge|apart(?: [0-9]{1,9})?|templates|interim(?: [0-9]{1,2})?"
+    r"|template [0-9]{1,3}|move(?: [a-z0-9_-]{1,32})?)"
 )
 
 Buttons = tuple[tuple[tuple[str, str], ...], ...]
@@ -70,6 +70,11 @@ def suggestion(texts: Texts) -> Buttons:
 def incident(texts: Texts) -> Buttons:
     """Under an open incident's card: «Закрыть» (all its tickets)."""
     return (((texts.get("button-close-incident"), data_of("/close")),),)
+
+
+def joined(texts: Texts) -> Buttons:
+    """Under the line of a ticket that joined an incident: «Это другое» takes it out."""
+    return (((texts.get("button-not-incident"), data_of("/apart")),),)
 
 
 def departments(choices: list[tuple[str, str]]) -> Buttons:

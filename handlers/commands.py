@@ -10,7 +10,8 @@ _COMMAND = re.compile(r"^/([a-z_]+)(?:@\w+)?(?:\s|$)", re.IGNORECASE)
 NUMBER = re.compile(r"^\s*№\s*(\d+)\b\s*")
 # Commands given as a reply about one ticket (also after `№<n>` on a merged message).
 TICKET_COMMANDS = frozenset({
-    "take", "move", "close", "block", "unblock", "interim", "templates", "template",
+    "take", "move", "close", "block", "unblock", "interim", "templates", "template", "join",
+    "apart",
 })
 
 

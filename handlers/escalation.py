@@ -160,28 +160,36 @@ async def as_incidents(
         if incident is None or incident.state != "open":
             result.append(step)  # suggested: each ticket still has its own card
             continue
-        key = f"incident-escalated:{incident.id}:{step.level}"
+        # Once per level in each wait: each answer to the incident begins a new one.
+        episode = await tx.get_state(answers_key(incident.id)) or "0"
+        key = f"incident-escalated:{incident.id}:{episode}:{step.level}"
         message = None
         if await tx.get_state(key) is None:
-            await tx.set_state(key, ticket.summary[:100])
+            await tx.set_state(key, "1")
             waiting = [t for t in await tx.incident_tickets(incident.id) if t.waiting_since]
             message = incident_escalation(texts, config, incident, step.level, len(waiting))
         result.append(replace(step, message=message))
     return result
 
 
+def answers_key(incident_id: int) -> str:
+    """The state key counting the answers given to an incident."""
+    return f"incident-answers:{incident_id}"
+
+
 def incident_escalation(
     texts: Texts, config: DeskConfig, incident: Incident, level: int, waiting: int
 ) -> Outbound:
     """One step of an incident's ladder: under its card, then to the supervisors."""
-    args = {"incident": f"И-{incident.id}", "title": escape(incident.title),
+    args = {"incident": texts.get("incident-number", id=incident.id),
+            "title": escape(incident.title),
             "count": waiting, "level": level}
     if level == 1:
-        chat_id = incident.card_chat_id or config.place(incident.category)[0]
+        chat_id, topic = config.place(incident.category)
         return Outbound(
-            platform=Platform.TELEGRAM, chat_id=chat_id, purpose=Purpose.ESCALATION,
-            text=texts.get("escalation-incident-1", **args), html=True,
-            incident=incident.id, reply_to=incident.card_message_id,
+            platform=Platform.TELEGRAM, chat_id=incident.card_chat_id or chat_id, topic=topic,
+            purpose=Purpose.ESCALATION, text=texts.get("escalation-incident-1", **args),
+            html=True, incident=incident.id, reply_to=incident.card_message_id,
         )
     url = card_link(incident.card_chat_id, incident.card_message_id)
     card = texts.get("escalation-incident-link", url=url, **args) if url else ""

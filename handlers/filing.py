@@ -48,7 +48,7 @@ class Filing(Room):
             category=department.key if department else None,
         ))
         await self.record(tx, ticket.id, inbound, now)
-        if await self.incidents.joined(tx, ticket, inbound, now) is not None:
+        if await self.incidents.joined(tx, ticket, inbound, now, ack_at) is not None:
             return ticket  # acknowledged as the incident's reporter; no card of its own
         local_deadline = self.texts.moment(deadline.astimezone(self.config.timezone))
         ack_key = "ack-received-comment" if inbound.channel is Channel.COMMENT else "ack-received"

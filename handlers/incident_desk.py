@@ -15,8 +15,10 @@ from typing import Protocol
 from handlers import buttons
 from handlers.actions import TicketActions
 from handlers.commands import command_of
+from handlers.escalation import answers_key
 from handlers.incidents import Incidents, incident_number, numbers
 from handlers.model import Inbound
+from handlers.moves import Moves
 from handlers.outgoing import tell_staff
 from handlers.premises import Premises, Room
 from storage.base import Incident, Ticket, Transaction
@@ -36,17 +38,22 @@ INCIDENT_COMMANDS = frozenset({"merge", "apart", "close"})
 class IncidentDesk(Room):
     """A staff message replying to an incident's card, in its transaction."""
 
-    def __init__(self, premises: Premises, actions: TicketActions, answer: Answer) -> None:
+    def __init__(
+        self, premises: Premises, actions: TicketActions, moves: Moves, answer: Answer
+    ) -> None:
         super().__init__(premises)
         self.incidents = Incidents(premises)
         self.actions = actions
+        self.moves = moves
         self.answer = answer
 
     async def handle(self, tx: Transaction, incident: Incident, inbound: Inbound) -> None:
         command = command_of(inbound.text)
-        number = incident_number(incident.id)
+        number = incident_number(self.texts, incident.id)
         if command == "merge":
             told = await self._merge(tx, incident)
+        elif command == "apart" and len(inbound.text.split()) > 1:
+            told = await self._take_out(tx, incident, inbound)
         elif command == "apart":
             told = await self._apart(tx, incident)
         elif command == "close":
@@ -61,7 +68,7 @@ class IncidentDesk(Room):
         ))
 
     async def _merge(self, tx: Transaction, incident: Incident) -> str:
-        number = incident_number(incident.id)
+        number = incident_number(self.texts, incident.id)
         if incident.state != "suggested":
             return self.texts.get(f"incident-is-{incident.state}", incident=number)
         await tx.set_incident_state(incident.id, "open", self.now())
@@ -73,16 +80,63 @@ class IncidentDesk(Room):
         return self.texts.get("incident-merged", incident=number, count=len(tickets))
 
     async def _apart(self, tx: Transaction, incident: Incident) -> str:
-        number = incident_number(incident.id)
+        number = incident_number(self.texts, incident.id)
         if incident.state != "suggested":
             return self.texts.get(f"incident-is-{incident.state}", incident=number)
         tickets = await tx.incident_tickets(incident.id)
         await tx.set_incident_state(incident.id, "dismissed", self.now())
         await self._take_buttons_off(tx, incident)
-        return self.texts.get("incident-apart", incident=number, numbers=numbers(tickets))
+        return self.texts.get(
+            "incident-apart", incident=number, numbers=numbers(self.texts, tickets)
+        )
+
+    async def _take_out(self, tx: Transaction, incident: Incident, inbound: Inbound) -> str:
+        """`/apart 17` replying to the incident's card: ticket №17 leaves it."""
+        word = inbound.text.split()[1].lstrip("№")
+        ticket = await tx.ticket(int(word)) if word.isdigit() and len(word) < 10 else None
+        if ticket is None or ticket.incident_id != incident.id:
+            return self.texts.get("incident-not-its", number=word,
+                                  incident=incident_number(self.texts, incident.id))
+        return await self.take_out(tx, ticket, inbound.author_name)
+
+    async def take_out(self, tx: Transaction, ticket: Ticket, author: str) -> str:
+        """The ticket leaves its incident for good («Это другое», `/apart`); one that had no
+        card of its own (it joined a confirmed incident) gets one."""
+        incident = await tx.incident(ticket.incident_id) if ticket.incident_id else None
+        if incident is None:
+            return self.texts.get("incident-none", number=ticket.id)
+        number = incident_number(self.texts, incident.id)
+        await tx.join_incident(ticket.id, None)
+        if ticket.is_open and ticket.card_message_id is None:
+            await tx.enqueue(await self.moves.new_card(
+                tx, ticket, self.texts.get("incident-moved-from", incident=number), author,
+            ))
+        return self.texts.get("incident-taken-out", incident=number, number=ticket.id)
+
+    async def join(self, tx: Transaction, ticket: Ticket, rest: str) -> str:
+        """`/join И-3` replying to a ticket's card: it joins open incident №И-3 (its card
+        stays); an answer to the incident reaches it too."""
+        words = rest.split()
+        wanted = words[1].upper().lstrip("№").removeprefix("И-").removeprefix("I-") \
+            if len(words) > 1 else ""
+        incident = await tx.incident(int(wanted)) if wanted.isdigit() and len(wanted) < 10 \
+            else None
+        if incident is None or incident.state != "open":
+            return self.texts.get("incident-join-which", number=ticket.id)
+        number = incident_number(self.texts, incident.id)
+        if not ticket.is_open:
+            return self.texts.get("incident-join-closed", number=ticket.id, incident=number)
+        if ticket.incident_id is not None:
+            return self.texts.get("incident-join-already", number=ticket.id,
+                                  incident=incident_number(self.texts, ticket.incident_id))
+        await tx.join_incident(ticket.id, incident.id)
+        joined = await tx.ticket(ticket.id)
+        if joined is None or joined.incident_id != incident.id:  # set apart by staff before
+            return self.texts.get("incident-join-apart", number=ticket.id, incident=number)
+        return self.texts.get("incident-joined-by-staff", number=ticket.id, incident=number)
 
     async def _close(self, tx: Transaction, incident: Incident) -> str:
-        number = incident_number(incident.id)
+        number = incident_number(self.texts, incident.id)
         if incident.state != "open":
             return self.texts.get(f"incident-is-{incident.state}", incident=number)
         tickets = [t for t in await tx.incident_tickets(incident.id) if t.is_open]
@@ -95,7 +149,7 @@ class IncidentDesk(Room):
     async def _answer_all(self, tx: Transaction, incident: Incident, inbound: Inbound) -> str:
         """One answer to every open ticket of the incident; a message handled twice
         answers nobody twice (recorded by its key)."""
-        number = incident_number(incident.id)
+        number = incident_number(self.texts, incident.id)
         if incident.state != "open":
             return self.texts.get(f"incident-answer-{incident.state}", incident=number)
         key = f"incident-answer:{inbound.source_key}"
@@ -105,9 +159,26 @@ class IncidentDesk(Room):
         for ticket in tickets:
             await self.answer(tx, ticket, inbound, inbound.text, inbound.html_text,
                               source_key=f"{inbound.source_key}#{ticket.id}")
-        await tx.set_state(key, str(len(tickets)))
+        await tx.set_state(key, str(incident.id))
+        answers = answers_key(incident.id)
+        await tx.set_state(answers, str(int(await tx.get_state(answers) or "0") + 1))
         await tx.incident_answered(incident.id, self.now())
         return self.texts.get("incident-answered", incident=number, count=len(tickets))
+
+    async def answered_by(
+        self, tx: Transaction, inbound: Inbound
+    ) -> list[tuple[Ticket, str]]:
+        """The tickets one staff message answered as an incident's answer, each with the key
+        the answer is kept under on it; none for any other message."""
+        value = await tx.get_state(f"incident-answer:{inbound.source_key}")
+        if value is None or not value.isdigit():
+            return []
+        found = []
+        for ticket in await tx.incident_tickets(int(value)):
+            key = f"{inbound.source_key}#{ticket.id}"
+            if await tx.ticket_by_message(key) is not None:
+                found.append((ticket, key))
+        return found
 
     async def _take_buttons_off(self, tx: Transaction, incident: Incident) -> None:
         if incident.card_chat_id and incident.card_message_id:
@@ -122,10 +193,10 @@ class IncidentDesk(Room):
             platform: sum(1 for t in tickets if t.platform is platform) for platform in Platform
         }
         lines = [
-            self.texts.html("incident-card", incident=incident_number(incident.id),
+            self.texts.html("incident-card", incident=incident_number(self.texts, incident.id),
                             title=incident.title, count=len(tickets),
                             telegram=by_platform[Platform.TELEGRAM], vk=by_platform[Platform.VK]),
-            self.texts.html("incident-numbers", numbers=numbers(tickets)),
+            self.texts.html("incident-numbers", numbers=numbers(self.texts, tickets)),
             self.texts.html("incident-card-hint"),
         ]
         chat_id, topic = self.config.place(incident.category)

@@ -13,7 +13,9 @@ a start, so its work per ticket stays bounded whatever the size of the store.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from dataclasses import replace
 from datetime import datetime
 
 from handlers import buttons, render
@@ -21,22 +23,25 @@ from handlers.model import Inbound
 from handlers.outgoing import replying_to
 from handlers.premises import Room
 from handlers.similarity import RecentReports, Report, report_of, summary
-from handlers.texts import escape
+from handlers.texts import Texts
 from storage.base import Incident, Ticket, Transaction
 from storage.values import Channel, Outbound, Platform, Purpose
 
 log = logging.getLogger(__name__)
+
+_LOADING = asyncio.Lock()
 
 LOOKED_AT = 30  # of the most alike recent tickets, this many are read from the store
 SAMPLES = 3  # citizens' texts quoted on a suggestion card
 SAMPLE_CHARS = 200
 NUMBERS_SHOWN = 50  # ticket numbers listed on a card; the rest counted
 RELOADED = 20_000  # recent tickets read back into the index after a start
+JOIN_AFTER = 3  # tickets of a confirmed incident a new one must be alike with to join it
 
 
-def incident_number(incident_id: int) -> str:
+def incident_number(texts: Texts, incident_id: int) -> str:
     """How an incident is named in every message: «И-3», after «№»."""
-    return f"И-{incident_id}"
+    return texts.get("incident-number", id=incident_id)
 
 
 class Incidents(Room):
@@ -59,28 +64,35 @@ class Incidents(Room):
         """
         if not self.enabled or self.premises.recent is not None:
             return
-        recent = self.recent
-        since = self.now() - self.config.incident_window
-        for ticket, text in reversed(await self.store.recent_reports(since, RELOADED)):
-            recent.add(report_of(ticket.id, ticket.opened_at, ticket.category, text))
+        async with _LOADING:  # a second message waits for the first one's load
+            if self.premises.recent is not None:
+                return
+            recent = RecentReports(window=self.config.incident_window)
+            since = self.now() - self.config.incident_window
+            # A failed read leaves no index, so the next message tries again.
+            for ticket, text in reversed(await self.store.recent_reports(since, RELOADED)):
+                recent.add(report_of(ticket.id, ticket.opened_at, ticket.category, text))
+            self.premises.recent = recent
 
     async def joined(
-        self, tx: Transaction, ticket: Ticket, inbound: Inbound, now: datetime
+        self, tx: Transaction, ticket: Ticket, inbound: Inbound, now: datetime,
+        ack_at: datetime | None = None,
     ) -> Incident | None:
-        """The confirmed incident a new ticket joins, its acknowledgement and the line under
-        the incident's card enqueued; None: the ticket is filed as any other."""
+        """The confirmed incident a new ticket joins, its acknowledgement (at `ack_at`, if
+        given) and the line under the incident's card enqueued; None: the ticket is filed
+        as any other."""
         if not self.enabled:
             return None
         report = report_of(ticket.id, now, ticket.category, inbound.text)
         alike = await self._alike(tx, report, now)
         self.recent.add(report)
-        live = [incident for incident, _ in alike if incident is not None]
-        opened = next((i for i in live if i.state == "open"), None)
+        opened = _joinable(alike)
         if opened is not None:
             await tx.join_incident(ticket.id, opened.id)
-            await tx.enqueue(self._acknowledgement(inbound, ticket, opened))
-            await tx.enqueue(self._joined_line(opened, ticket))
+            await tx.enqueue(self._acknowledgement(inbound, ticket, opened), not_before=ack_at)
+            await tx.enqueue_many(self._joined_line(opened, ticket, inbound))
             return opened
+        live = [incident for incident, _ in alike if incident is not None]
         suggested = next((i for i in live if i.state == "suggested"), None)
         if suggested is not None:
             await tx.join_incident(ticket.id, suggested.id)
@@ -126,17 +138,17 @@ class Incidents(Room):
         incident = await tx.create_incident(title, category, [t.id for t in tickets], now)
         samples = [t.summary for t in tickets[-SAMPLES:]]
         await tx.enqueue(self.suggestion_card(incident, tickets, samples))
-        log.info("incident №%s suggested over %d tickets", incident_number(incident.id),
-                 len(tickets))
+        log.info("incident %s suggested over %d tickets", incident.id, len(tickets))
 
     def suggestion_card(
         self, incident: Incident, tickets: list[Ticket], samples: list[str]
     ) -> Outbound:
         lines = [
             self.texts.html("incident-suggested", count=len(tickets), title=incident.title),
-            self.texts.html("incident-numbers", numbers=numbers(tickets)),
+            self.texts.html("incident-numbers", numbers=numbers(self.texts, tickets)),
         ]
-        lines += [f"— {escape(_short(sample))}" for sample in samples if sample.strip()]
+        lines += [self.texts.html("incident-sample", text=_short(sample))
+                  for sample in samples if sample.strip()]
         lines.append(self.texts.html("incident-suggested-hint"))
         chat_id, topic = self.config.place(incident.category)
         return Outbound(
@@ -152,25 +164,56 @@ class Incidents(Room):
             self.texts.get(key, number=ticket.id, title=incident.title), ticket.id,
         )
 
-    def _joined_line(self, incident: Incident, ticket: Ticket) -> Outbound:
-        """Under the incident's card: one more reporter (merged with others in a storm)."""
-        chat_id = incident.card_chat_id or self.config.place(incident.category)[0]
-        text = self.texts.html(
-            "incident-joined", incident=incident_number(incident.id), number=ticket.id,
-            platform=render.platform_name(self.texts, ticket.platform),
-            summary=_short(ticket.summary, 80),
+    def _joined_line(
+        self, incident: Incident, ticket: Ticket, inbound: Inbound
+    ) -> list[Outbound]:
+        """Under the incident's card: one more reporter, with all they wrote and their media.
+
+        The line is about the ticket, not the incident: a reply to it answers that citizen
+        alone, «Это другое» takes the ticket out.
+        """
+        chat_id, topic = self.config.place(incident.category)
+        chat_id = incident.card_chat_id or chat_id
+        header = self.texts.html(
+            "incident-joined", incident=incident_number(self.texts, incident.id),
+            number=ticket.id, platform=render.platform_name(self.texts, ticket.platform),
         )
-        return Outbound(
-            platform=Platform.TELEGRAM, chat_id=chat_id, purpose=Purpose.STAFF_NOTICE,
-            text=text, html=True, incident=incident.id, reply_to=incident.card_message_id,
+        line = Outbound(
+            platform=Platform.TELEGRAM, chat_id=chat_id, topic=topic,
+            purpose=Purpose.STAFF_NOTICE, ticket_id=ticket.id, html=True,
+            text=render.with_body(
+                header, render.message_html(self.texts, inbound.text, inbound.attachments)
+            ),
+            reply_to=incident.card_message_id, buttons=buttons.joined(self.texts),
         )
+        if not (inbound.attachments and inbound.platform is Platform.TELEGRAM):
+            return [line]
+        # The citizen's own message copied under it: their photo, document or voice.
+        return [line, replace(line, text="", html=False, buttons=(),
+                              copy_from=(inbound.chat_id, inbound.message_id))]
 
 
-def numbers(tickets: list[Ticket]) -> str:
+def _joinable(alike: list[tuple[Incident | None, Ticket]]) -> Incident | None:
+    """The confirmed incident a new ticket joins: the one most of the tickets it is alike
+    with belong to, if JOIN_AFTER of them do: one short member alike with anything about
+    heating must not pull every such message in."""
+    counts: dict[int, int] = {}
+    found: dict[int, Incident] = {}
+    for incident, _ in alike:
+        if incident is not None and incident.state == "open":
+            counts[incident.id] = counts.get(incident.id, 0) + 1
+            found[incident.id] = incident
+    if not counts:
+        return None
+    best = max(counts, key=lambda i: counts[i])
+    return found[best] if counts[best] >= JOIN_AFTER else None
+
+
+def numbers(texts: Texts, tickets: list[Ticket]) -> str:
     """«№3, №7, №12» — the first NUMBERS_SHOWN, then how many more."""
-    shown = ", ".join(f"№{t.id}" for t in tickets[:NUMBERS_SHOWN])
+    shown = ", ".join(texts.get("ticket-number", number=t.id) for t in tickets[:NUMBERS_SHOWN])
     rest = len(tickets) - NUMBERS_SHOWN
-    return f"{shown} (+{rest})" if rest > 0 else shown
+    return texts.get("incident-numbers-more", numbers=shown, count=rest) if rest > 0 else shown
 
 
 def _short(text: str, limit: int = SAMPLE_CHARS) -> str:

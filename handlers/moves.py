@@ -60,14 +60,16 @@ class Moves(Room):
         old_card = await self.holders.card_edit(tx, ticket, "", remove=True)
         if old_card is not None:
             await tx.enqueue(old_card)
-        await tx.enqueue(await self._new_card(tx, moved, current, inbound.author_name))
+        await tx.enqueue(await self.new_card(tx, moved, current, inbound.author_name))
         return self.texts.get(
             "move-done", number=ticket.id, department=self.name(category)
         ), ()
 
-    async def _new_card(
+    async def new_card(
         self, tx: Transaction, ticket: Ticket, moved_from: str, moved_by: str
     ) -> Outbound:
+        """The ticket's card posted anew where it belongs, with the conversation so far and
+        where it came from (a department, an incident) and who sent it."""
         chat_id, topic = self.config.place(ticket.category)
         text = render.moved_card_html(
             self.texts, ticket, await tx.messages(ticket.id), self.config.timezone,

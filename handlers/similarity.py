@@ -59,7 +59,7 @@ _STOP_WORDS = """
     а без бы в вам вас ваш ведь весь вместо вокруг вон вот во все всегда всё вы где да даже
     для до его ее если есть еще же за зачем здесь и из или иногда их к как какой кем ко когда
     кого кроме кто куда ли либо лишь между меня мне мной мой мочь мы на над надо наш не него
-    нее нельзя нет ни никак никакой никогда никто ничего ничто но ну о об обо около он она они
+    нее нельзя нет нету ни никак никакой никогда никто ничего ничто но ну о об обо около он она они
     оно опять от ото очень перед по под после потом потому почему почти при про раз с сам самый
     свой себя со совсем среди так также такой там твой те тем теперь то тоже только тот тут ты
     у уж уже хотя чем через что чтобы чей это этот я
@@ -91,6 +91,15 @@ KIN = {
     "вода": ("вода", "водоснабжение", "водопровод", "водоканал"),
     "газ": ("газ", "газоснабжение"),
 }
+
+
+# Words that make a message about an outage's heating, light or water something else than the
+# outage: thanks when it is back, its bill. Such a message keeps its other words.
+NOT_OUTAGE = frozenset({
+    "спасибо", "благодарить", "благодарность", "благодарный", "перерасчет", "плата",
+    "оплата", "оплачивать", "квитанция", "тариф", "начисление", "начислить", "долг",
+    "задолженность", "счетчик", "показание",
+})
 
 
 def skeleton(word: str) -> str:
@@ -415,13 +424,17 @@ def report_of(ticket_id: int, opened_at: datetime, category: str | None, text: s
     """
     places, consumed = _named(text)
     keys: dict[str, str] = {}
+    not_outage = False
     for word in words_of(text):
+        not_outage = not_outage or not NOT_OUTAGE.isdisjoint(lemmas(word))
         if word in consumed:
             continue
         for key in word_keys(word):
             keys.setdefault(match_key(key), key)
         if len(keys) >= MAX_KEYS:
             break
+    if not_outage:  # thanks for the heating, or a bill for it: not the outage itself
+        keys = {bones: key for bones, key in keys.items() if not bones.startswith("@")}
     return Report(ticket_id, opened_at, category, frozenset(keys.values()), places)
 
 
@@ -449,6 +462,9 @@ class _Seen:
         yield from (f"#{place}" for place in self.places)
 
 
+PLACE = 2  # what a named place both share weighs beside a shared key
+
+
 def _shared(a: _Seen, b: _Seen) -> int:
     """The weight of the keys two reports share if they are alike, else 0."""
     first, second = a.report.category, b.report.category
@@ -460,15 +476,18 @@ def _shared(a: _Seen, b: _Seen) -> int:
     if a.kin and b.kin and not (a.kin & common):
         return 0  # two outages, and not the same: «нет света», «не топят»
     shared = len(common) + (OUTAGE - 1) * len(a.kin & common)
-    fewer = min(a.weight, b.weight)
-    return shared if shared and (2 * shared >= fewer or shared >= ENOUGH) else 0
+    if common and a.places & b.places:
+        shared += PLACE  # the same complaint about the same named place
+    more = max(a.weight, b.weight)
+    return shared if shared and (2 * shared >= more or shared >= ENOUGH) else 0
 
 
 def alike(a: Report, b: Report) -> bool:
     """Whether two tickets look like the same problem: departments that do not differ, the
     same place if both name one, the same outage if both name one (a KIN group), and at least
-    half the weight of the keys of the one with fewer in common (or ENOUGH). A report without
-    keys is alike with none."""
+    half the weight of the keys of the one with more (or ENOUGH), a named place both share
+    counting as PLACE: a short «не топят» is not alike with every long letter that mentions
+    heating. A report without keys is alike with none."""
     return _shared(_Seen.of(a), _Seen.of(b)) > 0
 
 

@@ -30,7 +30,7 @@ class StaffDesk(Room):
         self.actions = TicketActions(premises)
         self.holders = Holders(premises)
         self.moves = Moves(premises, self.holders)
-        self.incidents = IncidentDesk(premises, self.actions, self._answer)
+        self.incidents = IncidentDesk(premises, self.actions, self.moves, self._answer)
 
     async def staff_message(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A message in the staff chat: an answer, a command, or staff talk."""
@@ -60,7 +60,11 @@ class StaffDesk(Room):
         """Staff corrected an answer already sent: the citizen gets the new text, marked."""
         ticket = await tx.ticket_by_message(inbound.source_key)
         if ticket is None:
-            return  # an edit of staff talk or of a command
+            # One answer to an incident's reporters: each of them gets the correction.
+            for answered, key in await self.incidents.answered_by(tx, inbound):
+                await self._correct(tx, answered, inbound, inbound.text, inbound.html_text,
+                                    source_key=key)
+            return  # else an edit of staff talk or of a command
         number, rest = split_number(inbound.text)
         text, html_text = inbound.text, inbound.html_text
         if number == ticket.id:  # the answer named its ticket first, on a merged message
@@ -73,7 +77,16 @@ class StaffDesk(Room):
                 key, number=ticket.id, command=text.strip().split(maxsplit=1)[0],
             ), ticket.id)
             return
-        await tx.mark_message(inbound.source_key, edited_at=self.now(), text=text)
+        await self._correct(tx, ticket, inbound, text, html_text, source_key=inbound.source_key)
+
+    async def _correct(
+        self, tx: Transaction, ticket: Ticket, inbound: Inbound, text: str, html_text: str,
+        *, source_key: str,
+    ) -> None:
+        """The corrected answer to the citizen, marked as such; the record changed."""
+        if text.lstrip().startswith("/"):
+            return  # an answer edited into a command goes nowhere
+        await tx.mark_message(source_key, edited_at=self.now(), text=text)
         await tx.enqueue(to_citizen(
             ticket, Purpose.ANSWER,
             answer_text(self.texts, ticket, "answer-corrected", text, html_text),
@@ -148,15 +161,13 @@ class StaffDesk(Room):
             await self._reply(tx, inbound, self.texts.get(
                 "staff-command-not-sent", number=ticket.id, command=word
             ), ticket.id)
-        elif command == "take":
-            told = await self.holders.take(tx, ticket, inbound)
+        elif command in {"take", "join", "apart", "close", "block", "unblock"}:
+            told = await self._act(tx, ticket, inbound, command, rest)
             if told:
                 await self._reply(tx, inbound, told, ticket.id)
         elif command == "move":
             told, under = await self.moves.move(tx, ticket, inbound, rest)
             await self._reply(tx, inbound, told, ticket.id, under)
-        elif command == "close":
-            await self._reply(tx, inbound, await self.actions.close(tx, ticket), ticket.id)
         elif command == "interim":
             told, under = await self.interim.give(tx, ticket, inbound, rest)
             await self._reply(tx, inbound, told, ticket.id, under)
@@ -169,11 +180,22 @@ class StaffDesk(Room):
                 await self._reply(tx, inbound, self.canned.usage(), ticket.id)
             else:
                 await self._answer(tx, ticket, inbound, canned, "")
-        elif command in {"block", "unblock"}:
-            told = await self.actions.block(tx, ticket, blocked=command == "block")
-            await self._reply(tx, inbound, told, ticket.id)
         else:
             await self._answer(tx, ticket, inbound, text, html_text)
+
+    async def _act(
+        self, tx: Transaction, ticket: Ticket, inbound: Inbound, command: str, rest: str
+    ) -> str | None:
+        """A command that only does something to the ticket; what staff are told, if any."""
+        if command == "take":
+            return await self.holders.take(tx, ticket, inbound)
+        if command == "join":
+            return await self.incidents.join(tx, ticket, rest)
+        if command == "apart":
+            return await self.incidents.take_out(tx, ticket, inbound.author_name)
+        if command == "close":
+            return await self.actions.close(tx, ticket)
+        return await self.actions.block(tx, ticket, blocked=command == "block")
 
     async def _answer(
         self, tx: Transaction, ticket: Ticket, inbound: Inbound, text: str, html_text: str,

@@ -7,6 +7,8 @@ tests/test_e2e_incidents.py.
 
 from __future__ import annotations
 
+import itertools
+from dataclasses import replace
 from datetime import UTC, timedelta
 
 import pytest
@@ -14,11 +16,14 @@ import pytest
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.config import DeskConfig
 from handlers.desk import FrontDesk
+from handlers.model import Event
 from handlers.texts import Texts
 from storage import SqliteStore
-from storage.values import Outbound, Purpose
+from storage.values import Attachment, Outbound, Purpose
 from tests.conftest import MOSCOW, STAFF_CHAT, FixedClock
-from tests.test_escalation import citizen, deliver, moscow, staff
+from tests.test_escalation import FAR, citizen, deliver, moscow, staff
+
+LINE_IDS = itertools.count(50_000)
 
 HEATING = [
     "Здравствуйте, на улице Ленина не топят третий день",
@@ -126,7 +131,8 @@ async def test_merged_later_reporters_join_without_a_card_and_all_get_one_answer
     [ack] = [o for o in sent if o.chat_id == "300"]
     assert ack.text.startswith("Ваше сообщение №9 получено. Мы знаем об этой проблеме")
     assert [o.purpose for o in sent if o.chat_id == STAFF_CHAT] == [Purpose.STAFF_NOTICE]
-    assert sent[-1].text.startswith(f"№И-{card.incident}: ещё сообщение №9")
+    assert sent[-1].text.startswith(f"<b>№И-{card.incident}: ещё сообщение №9</b>")
+    assert sent[-1].text.endswith(HEATING[6]) and sent[-1].ticket_id == 9
     # One reply to the incident's card answers all six, each once.
     answer = staff("Аварийная бригада на месте, тепло дадут к 18:00",
                    await card_message(store, card.incident), message_id=950)
@@ -224,3 +230,120 @@ async def test_after_a_restart_the_recent_tickets_are_remembered(
     await write(after, clock, HEATING[4:5], 200, minute=20)
     [card] = incident_cards(await deliver(store))
     assert "Сообщения: №1, №2, №3, №4, №5" in card.text
+
+
+async def merged(front: FrontDesk, store: SqliteStore, clock: FixedClock) -> int:
+    """A suggestion of five, merged: the incident's id."""
+    card = await suggested(front, store, clock)
+    assert card.incident is not None
+    await front.receive(staff("/merge", await card_message(store, card.incident)))
+    await deliver(store)
+    return card.incident
+
+
+async def test_a_ticket_taken_out_gets_its_own_card_and_no_answer_to_all(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    incident = await merged(front, store, clock)
+    await write(front, clock, HEATING[6:7], 300, minute=40)  # №9 joins without a card
+    [(line, line_id)] = [(o, i) for o, i in await deliver_with_ids(store)
+                         if o.chat_id == STAFF_CHAT]
+    assert line.buttons == ((("Это другое", "do:/apart"),),)
+    # The button under the line: №9 leaves the incident and gets a card of its own.
+    await front.receive(staff("/apart", line_id, message_id=980))
+    sent = await deliver(store)
+    [own] = [o for o in sent if o.purpose is Purpose.CARD]
+    assert own.ticket_id == 9 and own.text.startswith(f"№9 передано из «№И-{incident}»")
+    assert f"№И-{incident}: сообщение №9 вынесено" in " ".join(o.text for o in sent)
+    ticket = await store.ticket(9)
+    assert ticket is not None and ticket.incident_id is None
+    await front.receive(staff("Бригада выехала", await card_message(store, incident), 981))
+    answered = [o.chat_id for o in await deliver(store) if o.purpose is Purpose.ANSWER]
+    assert "300" not in answered and len(answered) == 5
+    # Not in it (any more): said so, nothing changes.
+    await front.receive(staff("/apart 9", await card_message(store, incident), 982))
+    assert f"№И-{incident}: сообщения №9 в нём нет." in [
+        o.text for o in await deliver(store)]
+
+
+async def test_join_adds_a_ticket_to_an_open_incident(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    await write(front, clock, ["На Ленина опять прорвало трубу"], 700, minute=0)
+    await deliver(store)
+    incident = await merged(front, store, clock)
+    card = (await store.ticket(1))
+    assert card is not None and card.card_message_id is not None
+    await front.receive(staff(f"/join И-{incident}", card.card_message_id, message_id=990))
+    assert f"№1 присоединено к №И-{incident}: ответ на карточку №И-{incident} дойдёт и до " \
+        "него." in [o.text for o in await deliver(store)]
+    await front.receive(staff(f"/join {incident}", card.card_message_id, message_id=991))
+    assert f"№1 уже в №И-{incident}." in [o.text for o in await deliver(store)]
+    await front.receive(staff("/join И-99", card.card_message_id, message_id=992))
+    assert "№1: укажите открытое массовое, например /join И-3." in [
+        o.text for o in await deliver(store)]
+    await front.receive(staff("Устраняем", await card_message(store, incident), 993))
+    answered = [o.chat_id for o in await deliver(store) if o.purpose is Purpose.ANSWER]
+    assert "700" in answered and len(answered) == 6
+
+
+
+async def deliver_with_ids(store: SqliteStore) -> list[tuple[Outbound, str]]:
+    """As `deliver`, with the message id each row was given."""
+    sent = []
+    for item in await store.due_outbox(FAR, 1000):
+        message_id = str(next(LINE_IDS))
+        await store.outbox_sent(item, [message_id])
+        sent.append((item.outbound, message_id))
+    return sent
+
+
+async def test_a_reply_to_a_joined_line_answers_that_citizen_alone(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    await merged(front, store, clock)
+    await write(front, clock, HEATING[6:7], 300, minute=40)
+    [(_, line_id)] = [(o, i) for o, i in await deliver_with_ids(store) if o.chat_id == STAFF_CHAT]
+    await front.receive(staff("Уточните номер квартиры", line_id, message_id=1001))
+    answered = [o.chat_id for o in await deliver(store) if o.purpose is Purpose.ANSWER]
+    assert answered == ["300"]
+
+
+async def test_an_edited_incident_answer_is_corrected_for_everyone_it_reached(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    incident = await merged(front, store, clock)
+    card = await card_message(store, incident)
+    await front.receive(staff("Тепло дадут к 18:00", card, message_id=1010))
+    await deliver(store)
+    edited = replace(staff("Тепло дадут к 21:00", card, message_id=1010), event=Event.EDITED)
+    await front.receive(edited)
+    corrections = [o for o in await deliver(store) if o.purpose is Purpose.ANSWER]
+    assert sorted(o.chat_id for o in corrections) == ["100", "101", "102", "103", "104"]
+    assert all(o.text.startswith("<b>Исправлено") or "Исправлено" in o.text.split("\n")[0]
+               for o in corrections)
+    assert all(o.text.endswith("Тепло дадут к 21:00") for o in corrections)
+
+
+async def test_a_joining_citizens_photo_is_shown_under_the_incident_card(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    incident = await merged(front, store, clock)
+    clock.moment = moscow(26, 10, 45).astimezone(UTC)
+    photo = replace(citizen("Батареи ледяные, ул Ленина, фото прилагаю", user=300,
+                            message_id=77),
+                    attachments=(Attachment("photo", "file-1"),))
+    await front.receive(photo)
+    sent = [o for o in await deliver(store) if o.chat_id == STAFF_CHAT]
+    assert [o.copy_from for o in sent] == [None, ("300", "77")]
+    assert all(o.reply_to == sent[0].reply_to and o.ticket_id == 9 for o in sent)
+    assert sent[0].reply_to == await card_message(store, incident)
+
+
+async def test_one_short_member_does_not_pull_other_messages_in(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    await merged(front, store, clock)
+    await write(front, clock, ["Когда будет перерасчет за отопление за октябрь?"], 800, 40)
+    sent = await deliver(store)
+    assert [o.purpose for o in sent if o.chat_id == STAFF_CHAT] == [Purpose.CARD]

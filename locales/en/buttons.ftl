@@ -13,6 +13,7 @@ button-block = Block
 button-merge = Merge
 button-apart = Different
 button-close-incident = Close all
+button-not-incident = Not this
 # Under the /interim usage notice: a new deadline this many working days ahead.
 button-interim-days = { $days } d.
 # Alerts on a press that does nothing.

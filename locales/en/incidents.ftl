@@ -1,5 +1,5 @@
 ## Mass incidents, English: one problem many citizens wrote about, answered once.
-## An incident is named №И-<n>; its tickets by their own №<n>.
+## An incident is named №I-<n>; its tickets by their own №<n>.
 
 incident-suggested = <b>Looks like a mass incident: { $count } { $count ->
         [one] message
@@ -13,7 +13,7 @@ incident-card = <b>№{ $incident } Mass incident: { $title }</b>
        *[other] messages
     } (Telegram: { $telegram }, VK: { $vk })
 incident-card-hint = A reply to this card goes to everyone who wrote, where they wrote. “Close” closes every message and tells the citizens.
-incident-joined = №{ $incident }: one more message №{ $number } ({ $platform }): { $summary }
+incident-joined = <b>№{ $incident }: one more message №{ $number }</b> ({ $platform }). A reply to this message goes to this citizen alone.
 incident-ack = Your message №{ $number } has been received. We know about this problem (“{ $title }”) and will tell you when it is solved.
 incident-ack-comment = Your comment is №{ $number }. We know about this problem (“{ $title }”) and will answer here when it is solved.
 incident-merged = №{ $incident }: { $count } { $count ->
@@ -38,3 +38,16 @@ incident-answer-suggested = №{ $incident } is not merged yet; the answer went 
 incident-answer-dismissed = №{ $incident }: the messages were kept apart; the answer went to nobody: answer the messages' cards.
 incident-answer-closed = №{ $incident } is closed; the answer went to nobody.
 incident-command-unknown = №{ $incident }: { $command } does not work here. A reply to the card goes to all; /merge, /apart, /close.
+incident-taken-out = №{ $incident }: message №{ $number } taken out and will not join again; an answer to the card №{ $incident } will not reach it.
+incident-moved-from = №{ $incident }
+incident-not-its = №{ $incident }: message №{ $number } is not in it.
+incident-join-which = №{ $number }: name an open mass incident, e.g. /join И-3.
+incident-join-closed = №{ $number } is closed: not joined to №{ $incident }.
+incident-join-already = №{ $number } is in №{ $incident } already.
+incident-join-apart = №{ $number } was taken out of incidents by staff: not joined to №{ $incident }.
+incident-joined-by-staff = №{ $number } joined №{ $incident }: an answer to the card №{ $incident } reaches it too.
+incident-number = I-{ $id }
+ticket-number = №{ $number }
+incident-numbers-more = { $numbers } and { $count } more
+incident-sample = — { $text }
+incident-none = №{ $number } is in no mass incident.

@@ -13,6 +13,7 @@ button-block = Заблокировать
 button-merge = Объединить
 button-apart = Это разные
 button-close-incident = Закрыть все
+button-not-incident = Это другое
 # Under the /interim usage notice: a new deadline this many working days ahead.
 button-interim-days = { $days } дн.
 # Alerts on a press that does nothing.

@@ -18,7 +18,7 @@ incident-card = <b>№{ $incident } Массовое: { $title }</b>
     } (Telegram: { $telegram }, ВКонтакте: { $vk })
 incident-card-hint = Ответ на эту карточку уйдёт каждому, кто написал, — туда, где он писал. «Закрыть» закроет все сообщения и сообщит об этом гражданам.
 # Under the incident's card: one more citizen wrote about it.
-incident-joined = №{ $incident }: ещё сообщение №{ $number } ({ $platform }): { $summary }
+incident-joined = <b>№{ $incident }: ещё сообщение №{ $number }</b> ({ $platform }). Ответ на это сообщение уйдёт только этому гражданину.
 # To the citizen whose message joined a confirmed incident.
 incident-ack = Ваше сообщение №{ $number } получено. Мы знаем об этой проблеме («{ $title }») и сообщим, когда она будет решена.
 incident-ack-comment = Комментарию присвоен №{ $number }. Мы знаем об этой проблеме («{ $title }») и ответим здесь, когда она будет решена.
@@ -47,3 +47,18 @@ incident-answer-suggested = №{ $incident } ещё не объединено, �
 incident-answer-dismissed = №{ $incident }: сообщения оставлены отдельными, ответ никому не отправлен: отвечайте на карточки сообщений.
 incident-answer-closed = №{ $incident } закрыто, ответ никому не отправлен.
 incident-command-unknown = №{ $incident }: команда { $command } здесь не работает. Ответ на карточку уйдёт всем; /merge, /apart, /close.
+# Staff take a ticket out of an incident (/apart 17, «Это другое») or add one (/join И-3).
+incident-taken-out = №{ $incident }: сообщение №{ $number } вынесено и больше не присоединится; ответ на карточку №{ $incident } до него не дойдёт.
+incident-moved-from = №{ $incident }
+incident-not-its = №{ $incident }: сообщения №{ $number } в нём нет.
+incident-join-which = №{ $number }: укажите открытое массовое, например /join И-3.
+incident-join-closed = №{ $number } закрыто: к №{ $incident } не присоединено.
+incident-join-already = №{ $number } уже в №{ $incident }.
+incident-join-apart = №{ $number } вынесено из массовых сотрудниками: к №{ $incident } не присоединено.
+incident-joined-by-staff = №{ $number } присоединено к №{ $incident }: ответ на карточку №{ $incident } дойдёт и до него.
+# How an incident and a ticket are named in lists.
+incident-number = И-{ $id }
+ticket-number = №{ $number }
+incident-numbers-more = { $numbers } и ещё { $count }
+incident-sample = — { $text }
+incident-none = №{ $number } не входит ни в одно массовое.
