@@ -3,6 +3,9 @@
 A digest goes out on working days only, so the one on a working day covers every calendar
 day since the previous working day began: on Tuesday, Monday; on Monday, Friday to Sunday;
 after the New Year holidays, all of them. No day is left out and none is counted twice.
+
+Mass incidents open at any time in the period, or closed in it, get a line each: how many
+wrote about it on each platform, when the first did, when staff answered them all.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from handlers.config import DeskConfig, WorkingClock
 from handlers.escalation import duration
+from handlers.incidents import incident_number
 from handlers.texts import Texts, escape
-from storage.base import Store, Ticket
+from storage.base import Incident, Store, Ticket
 from storage.values import Outbound, Platform, Purpose
 
 # The local date of the last digest sent, kept in the store's state table.
 STATE_KEY = "digest:last"
 OVERDUE_LIST_LIMIT = 20
+INCIDENT_LIST_LIMIT = 10
 # How far back to look for the previous working day before giving up on the calendar.
 _MAX_LOOKBACK_DAYS = 366
 
@@ -44,6 +49,8 @@ class DigestFigures:
     # (department, average rating, ratings) of the ratings given in the period.
     departments: tuple[tuple[str, int], ...] = ()
     ratings: tuple[tuple[str, float, int], ...] = ()
+    # Incidents of the period: (incident, Telegram tickets, VK tickets, the first's opening).
+    incidents: tuple[tuple[Incident, int, int, datetime], ...] = ()
 
 
 def by_department(
@@ -125,8 +132,37 @@ def _date(texts: Texts, day: date) -> str:
     return texts.get("esc-date", day=day.day, month=day.month)
 
 
-def digest_html(texts: Texts, figures: DigestFigures) -> str:
-    """The digest as staff-chat HTML."""
+def _moment(texts: Texts, moment: datetime, tz: tzinfo) -> str:
+    local = moment.astimezone(tz)
+    return texts.get("digest-moment", day=_date(texts, local.date()),
+                     time=f"{local.hour:02d}:{local.minute:02d}")
+
+
+def incident_lines(
+    texts: Texts, incidents: Sequence[tuple[Incident, int, int, datetime]], tz: tzinfo
+) -> list[str]:
+    """The period's incidents, one line each up to INCIDENT_LIST_LIMIT, the rest counted."""
+    if not incidents:
+        return []
+    lines = [texts.get("digest-incidents", count=len(incidents))]
+    for incident, telegram, vk, first in incidents[:INCIDENT_LIST_LIMIT]:
+        answer = (
+            texts.get("digest-incident-answered", at=_moment(texts, incident.answered_at, tz))
+            if incident.answered_at is not None else texts.get("digest-incident-unanswered")
+        )
+        lines.append(texts.get(
+            "digest-incident", incident=incident_number(texts, incident.id),
+            title=escape(incident.title), count=telegram + vk, telegram=telegram, vk=vk,
+            first=_moment(texts, first, tz), answer=answer,
+        ))
+    hidden = len(incidents) - INCIDENT_LIST_LIMIT
+    if hidden > 0:
+        lines.append(texts.get("digest-more", count=hidden))
+    return lines
+
+
+def digest_html(texts: Texts, figures: DigestFigures, *, tz: tzinfo) -> str:
+    """The digest as staff-chat HTML, its moments in the desk's time zone."""
     if figures.first_day == figures.last_day:
         title = texts.get("digest-title-day", day=_date(texts, figures.last_day))
     else:
@@ -159,6 +195,7 @@ def digest_html(texts: Texts, figures: DigestFigures) -> str:
                       department=escape(who), average=f"{average:.1f}", count=count)
             for who, average, count in figures.ratings
         )))
+    lines += incident_lines(texts, figures.incidents, tz)
     lines.append(texts.get(
         "digest-open-now", count=figures.open_now, waiting=figures.waiting_now
     ))
@@ -201,7 +238,10 @@ async def send_digest(
         await store.ratings_between(start, end), lambda key: department_name(texts, config, key),
         with_departments=config.departments is not None,
     )
-    figures = replace(figures, departments=departments, ratings=ratings)
+    figures = replace(
+        figures, departments=departments, ratings=ratings,
+        incidents=tuple(await store.incidents_between(start, end)),
+    )
     async with store.transaction() as tx:
         # Checked again under the write lock: the mark and the message commit together.
         if (await tx.get_state(STATE_KEY) or "") >= mark:
@@ -210,7 +250,7 @@ async def send_digest(
             platform=Platform.TELEGRAM,
             chat_id=config.staff_chat_id,
             purpose=Purpose.DIGEST,
-            text=digest_html(texts, figures),
+            text=digest_html(texts, figures, tz=config.timezone),
             html=True,
             # A reply starting with `№<n>` answers one of the overdue tickets it lists.
             refers=figures.overdue[:OVERDUE_LIST_LIMIT],

@@ -1,4 +1,8 @@
-"""`/queue` in the staff chat: the tickets waiting for an answer, oldest first."""
+"""`/queue` in the staff chat: the tickets waiting for an answer, oldest first.
+
+The tickets of a confirmed incident are one line, where its longest waiting ticket would be:
+one reply to its card answers them all. Those of a suggested one are listed as any other.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,19 @@ from datetime import datetime
 
 from handlers.config import DeskConfig, WorkingClock
 from handlers.escalation import duration
+from handlers.incidents import incident_number
 from handlers.render import clean
 from handlers.texts import Texts, escape
-from storage.base import Ticket, Transaction
+from storage.base import Incident, Ticket, Transaction
 from storage.values import Outbound, Platform, Purpose
 
-# Enough to act on in one look; the rest is counted. The sender splits long HTML anyway.
+# Enough to act on in one look (lines, an incident being one); the rest is counted. The
+# sender splits long HTML anyway.
 QUEUE_LIMIT = 50
 SUMMARY_LENGTH = 80
+
+# An open incident, how many of its tickets wait, and since when the longest has.
+WaitingIncident = tuple[Incident, int, datetime]
 
 
 def short(summary: str) -> str:
@@ -41,21 +50,51 @@ def queue_line(
     return line
 
 
-def queue_html(
-    texts: Texts, calendar: WorkingClock, tickets: list[Ticket], total: int, now: datetime,
-    *, config: DeskConfig | None = None,
+def incident_line(
+    texts: Texts, waiting: WaitingIncident, department: str | None = None
 ) -> str:
-    """The whole list as staff-chat HTML."""
-    if not tickets:
+    """A confirmed incident's waiting tickets as one line: its number, how many, its title."""
+    incident, count, _ = waiting
+    number = incident_number(texts, incident.id)
+    line = texts.html("queue-incident", incident=number, count=count, title=incident.title)
+    if department:
+        line += " · " + texts.html("queue-department", department=department)
+    return line
+
+
+def in_queue_order(
+    tickets: list[Ticket], incidents: list[WaitingIncident]
+) -> list[Ticket | WaitingIncident]:
+    """Tickets and incidents in one list, the longest waiting first; at the same moment an
+    incident before the tickets."""
+    def waited(entry: Ticket | WaitingIncident) -> tuple[datetime, int]:
+        if isinstance(entry, Ticket):
+            return entry.waiting_since or entry.opened_at, entry.id
+        return entry[2], 0
+
+    return sorted([*tickets, *incidents], key=waited)
+
+
+def queue_html(
+    texts: Texts, calendar: WorkingClock, entries: list[Ticket | WaitingIncident], total: int,
+    now: datetime, *, config: DeskConfig | None = None,
+) -> str:
+    """The whole list as staff-chat HTML; `total` and what is left over count tickets."""
+    if not entries:
         return texts.get("queue-empty")
     lines = [texts.get("queue-header", count=total)]
-    lines += [
-        queue_line(texts, calendar, ticket, now,
-                   config.department_name(ticket.category) if config else None)
-        for ticket in tickets
-    ]
-    if total > len(tickets):
-        lines.append(texts.get("queue-more", count=total - len(tickets)))
+    shown = 0
+    for entry in entries:
+        if isinstance(entry, Ticket):
+            department = config.department_name(entry.category) if config else None
+            lines.append(queue_line(texts, calendar, entry, now, department))
+            shown += 1
+        else:
+            department = config.department_name(entry[0].category) if config else None
+            lines.append(incident_line(texts, entry, department))
+            shown += entry[1]
+    if total > shown:
+        lines.append(texts.get("queue-more", count=total - shown))
     return "\n".join(lines)
 
 
@@ -66,15 +105,21 @@ async def show_queue(
     """Answer `/queue` in the staff chat (or the supervisors' chat it was asked in).
 
     The list names its tickets (`refers`): a reply starting with `№<n>` answers that one.
+    An incident's tickets are not named: its card is where one answer reaches them all.
     """
-    tickets = await tx.waiting_tickets(QUEUE_LIMIT)
-    total = await tx.waiting_count() if len(tickets) >= QUEUE_LIMIT else len(tickets)
+    tickets = await tx.waiting_outside_incidents(QUEUE_LIMIT)
+    incidents = await tx.waiting_incidents()
+    if len(tickets) >= QUEUE_LIMIT:
+        total = await tx.waiting_count()
+    else:
+        total = len(tickets) + sum(count for _, count, _ in incidents)
+    entries = in_queue_order(tickets, incidents)[:QUEUE_LIMIT]
     await tx.enqueue(Outbound(
         platform=Platform.TELEGRAM,
         chat_id=chat_id or config.staff_chat_id,
         purpose=Purpose.STAFF_NOTICE,
-        text=queue_html(texts, calendar, tickets, total, now, config=config),
+        text=queue_html(texts, calendar, entries, total, now, config=config),
         html=True,
         reply_to=reply_to,
-        refers=tuple(ticket.id for ticket in tickets),
+        refers=tuple(entry.id for entry in entries if isinstance(entry, Ticket)),
     ))

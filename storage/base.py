@@ -244,6 +244,14 @@ class Transaction(Protocol):
     async def apart(self, ticket_ids: Sequence[int]) -> set[int]:
         """Which of these tickets staff set apart from incidents."""
         ...
+    async def waiting_incidents(self) -> list[tuple[Incident, int, datetime]]:
+        """Open incidents with tickets waiting on staff, each with how many wait and since
+        when the longest has; the longest waiting first."""
+        ...
+    async def waiting_outside_incidents(self, limit: int) -> list[Ticket]:
+        """Waiting tickets in no open incident, oldest first, as `waiting_tickets`: those of
+        a suggested or closed one included."""
+        ...
 
 
 class Store(Protocol):
@@ -315,6 +323,13 @@ class Store(Protocol):
         self, start: datetime, end: datetime
     ) -> list[tuple[str | None, int]]:
         """(department, score) of the ratings given or changed in [start, end)."""
+        ...
+    async def incidents_between(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[Incident, int, int, datetime]]:
+        """Incidents open at any time in [start, end), those closed in it included, lowest
+        number first; each with its Telegram and VK tickets and when the first was opened.
+        Suggested and dismissed ones are not among them, nor one without tickets."""
         ...
 
     # small named values: polling positions and the like

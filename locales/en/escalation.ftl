@@ -60,6 +60,11 @@ queue-empty = The queue is empty: every message has been answered.
 queue-item-left = <b>№{ $number }</b> · { $left } left · { $summary }
 queue-item-overdue = <b>№{ $number }</b> · ⏰ overdue by { $overdue } · { $summary }
 queue-more = … and { $count } more
+# The tickets of a confirmed incident, as one line where its longest waiting one would be.
+queue-incident = <b>№{ $incident }</b> · mass incident: { $count } { $count ->
+        [one] message waits
+       *[other] messages wait
+    } · { $title }
 
 ## The daily digest
 
@@ -73,3 +78,12 @@ digest-open-now = Open now: { $count }, of them waiting for an answer: { $waitin
 digest-overdue-now = Overdue now: { $count }
 digest-overdue-list = { $numbers }
 digest-more = and { $count } more
+# The incidents open at any time in the period, those closed in it included.
+digest-incidents = Mass incidents: { $count }
+digest-incident = №{ $incident } { $title }: { $count } { $count ->
+        [one] message
+       *[other] messages
+    } (Telegram { $telegram }, VK { $vk }), first { $first }, { $answer }
+digest-incident-answered = answered { $at }
+digest-incident-unanswered = unanswered
+digest-moment = { $day }, { $time }

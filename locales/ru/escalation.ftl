@@ -62,6 +62,12 @@ queue-empty = Очередь пуста: на все сообщения есть
 queue-item-left = <b>№{ $number }</b> · осталось { $left } · { $summary }
 queue-item-overdue = <b>№{ $number }</b> · ⏰ просрочено на { $overdue } · { $summary }
 queue-more = … и ещё { $count }
+# The tickets of a confirmed incident, as one line where its longest waiting one would be.
+queue-incident = <b>№{ $incident }</b> · массовое: { $count } { $count ->
+        [one] сообщение ждёт
+        [few] сообщения ждут
+       *[many] сообщений ждут
+    } · { $title }
 
 ## The daily digest
 
@@ -75,3 +81,13 @@ digest-open-now = Открыто сейчас: { $count }, из них ждут 
 digest-overdue-now = Просрочено сейчас: { $count }
 digest-overdue-list = { $numbers }
 digest-more = и ещё { $count }
+# The incidents open at any time in the period, those closed in it included.
+digest-incidents = Массовые: { $count }
+digest-incident = №{ $incident } { $title }: { $count } { $count ->
+        [one] сообщение
+        [few] сообщения
+       *[many] сообщений
+    } (Telegram { $telegram }, ВКонтакте { $vk }), первое { $first }, { $answer }
+digest-incident-answered = ответ { $at }
+digest-incident-unanswered = без ответа
+digest-moment = { $day }, { $time }

@@ -7,7 +7,7 @@ is recorded with the outbox (`outbox._refer`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from storage.base import Incident, Ticket
@@ -143,3 +143,24 @@ class IncidentChanges:
         )
         return {int(r[0]) for r in rows}
 
+    async def waiting_incidents(self) -> list[tuple[Incident, int, datetime]]:
+        # From the open incidents to their tickets: closed incidents' tickets are not read.
+        rows = await self._all(
+            f"SELECT {INCIDENT_COLUMNS}, w.waiting, w.oldest FROM incidents JOIN ("
+            "SELECT incident_id, COUNT(*) AS waiting, MIN(waiting_since) AS oldest "
+            "FROM tickets WHERE incident_id IN (SELECT id FROM incidents WHERE state = 'open') "
+            "AND status = 'open' AND waiting_since IS NOT NULL GROUP BY incident_id"
+            ") w ON w.incident_id = incidents.id ORDER BY w.oldest, incidents.id"
+        )
+        return [
+            (incident_of(r[:-2]), int(r[-2]), datetime.fromtimestamp(r[-1], UTC)) for r in rows
+        ]
+
+    async def waiting_outside_incidents(self, limit: int) -> list[Ticket]:
+        rows = await self._all(
+            f"SELECT {TICKET_COLUMNS} FROM tickets WHERE waiting_since IS NOT NULL "
+            "AND status = 'open' AND (incident_id IS NULL OR incident_id NOT IN "
+            "(SELECT id FROM incidents WHERE state = 'open')) ORDER BY waiting_since, id LIMIT ?",
+            (limit,),
+        )
+        return [ticket_of(r) for r in rows]

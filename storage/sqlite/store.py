@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from storage.base import (
+    Incident,
     MessageRecord,
     Ticket,
 )
@@ -14,14 +15,20 @@ from storage.sqlite.inbox import SqliteInbox
 from storage.sqlite.outbox import SqliteOutbox
 from storage.sqlite.rows import (
     DUE_ESCALATIONS,
+    INCIDENT_COLUMNS,
     MESSAGES_OF_TICKET,
     T_TICKET_COLUMNS,
     TICKET_COLUMNS,
+    incident_of,
     message_of,
     ticket_of,
 )
+from storage.values import Platform
 
 log = logging.getLogger(__name__)
+
+# The incident columns of a table aliased `i`, for joins.
+_I_INCIDENT_COLUMNS = ", ".join("i." + c.strip() for c in INCIDENT_COLUMNS.split(","))
 
 
 class SqliteStore(SqliteInbox, SqliteOutbox):
@@ -83,6 +90,24 @@ class SqliteStore(SqliteInbox, SqliteOutbox):
             (start.timestamp(), end.timestamp()),
         )
         return [(row[0], int(row[1])) for row in rows]
+
+    async def incidents_between(
+        self, start: datetime, end: datetime
+    ) -> list[tuple[Incident, int, int, datetime]]:
+        # A closed incident was open from its confirmation to its closing; a dismissed one
+        # was never confirmed.
+        rows = await self._fetchall(
+            f"SELECT {_I_INCIDENT_COLUMNS}, COUNT(CASE WHEN t.platform = ? THEN 1 END), "
+            "COUNT(CASE WHEN t.platform = ? THEN 1 END), MIN(t.opened_at) "
+            "FROM incidents i JOIN tickets t ON t.incident_id = i.id "
+            "WHERE i.state IN ('open', 'closed') AND i.confirmed_at < ? "
+            "AND (i.closed_at IS NULL OR i.closed_at >= ?) GROUP BY i.id ORDER BY i.id",
+            (Platform.TELEGRAM.value, Platform.VK.value, end.timestamp(), start.timestamp()),
+        )
+        return [
+            (incident_of(r[:-3]), int(r[-3]), int(r[-2]), datetime.fromtimestamp(r[-1], UTC))
+            for r in rows
+        ]
 
     # state
 

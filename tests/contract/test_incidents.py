@@ -144,3 +144,74 @@ async def test_tickets_are_read_together(store: Store) -> None:
     async with store.transaction() as tx:
         assert sorted(t.id for t in await tx.tickets([ids[2], ids[0], 999])) == [ids[0], ids[2]]
         assert await tx.tickets([]) == []
+
+
+async def test_incidents_between_are_those_open_in_the_period_with_their_tickets(
+    store: Store,
+) -> None:
+    """Open at any time in [T0, T0 + 24h), closed in it included; suggested, dismissed, and
+    those confirmed after or closed before are not."""
+    start, end = T0, T0 + 24 * H
+    made = {}
+    async with store.transaction() as tx:
+        for name, citizens in (("before", "ab"), ("early", "cd"), ("closed", "e"),
+                               ("gone", "f"), ("later", "g"), ("dismissed", "h"),
+                               ("suggested", "i"), ("empty", "")):
+            ids = []
+            for n, who in enumerate(citizens):
+                platform = Platform.VK if n % 2 else Platform.TELEGRAM
+                opened = T0 - 2 * H + n * H
+                created = await tx.create_ticket(
+                    new_ticket(who, platform=platform, opened_at=opened))
+                ids.append(created.id)
+            made[name] = await tx.create_incident(name, None, ids, T0 - 2 * H)
+        moves = {
+            "before": [("open", T0 - H)],  # still open
+            "early": [("open", T0 + H), ("closed", T0 + 30 * H)],
+            "closed": [("open", T0 - 48 * H), ("closed", T0 + 2 * H)],
+            "gone": [("open", T0 - 48 * H), ("closed", T0 - H)],
+            "later": [("open", end)],
+            "dismissed": [("dismissed", T0 + H)],
+            "empty": [("open", T0)],
+        }
+        for name, steps in moves.items():
+            for state, at in steps:
+                await tx.set_incident_state(made[name].id, state, at)
+        await tx.incident_answered(made["early"].id, T0 + 3 * H)
+    found = await store.incidents_between(start, end)
+    assert [(i.id, i.state, telegram, vk, first) for i, telegram, vk, first in found] == [
+        (made["before"].id, "open", 1, 1, T0 - 2 * H),
+        (made["early"].id, "closed", 1, 1, T0 - 2 * H),
+        (made["closed"].id, "closed", 1, 0, T0 - 2 * H),
+    ]
+    assert found[1][0].answered_at == T0 + 3 * H and found[0][0].answered_at is None
+    # "empty", with no ticket to count, is not among them.
+    assert [i.id for i, *_ in await store.incidents_between(end, end + H)] == [
+        made["before"].id, made["early"].id, made["later"].id]
+    assert await store.incidents_between(T0 - 100 * H, T0 - 99 * H) == []
+
+
+async def test_waiting_incidents_count_their_waiting_tickets_apart_from_the_rest(
+    store: Store,
+) -> None:
+    """An open incident's waiting tickets are counted for it, not listed with the others;
+    a suggested one's are listed as any ticket."""
+    opened = [await open_ticket(store, new_ticket(str(n), opened_at=T0 + n * H))
+              for n in range(6)]
+    ids = [t.id for t in opened]
+    async with store.transaction() as tx:
+        confirmed = await tx.create_incident("a", None, ids[1:4], T0)
+        await tx.set_incident_state(confirmed.id, "open", T0 + 4 * H)
+        suggested = await tx.create_incident("b", None, ids[4:5], T0)
+        await tx.answered(ids[1], T0 + 5 * H)  # its longest waiting one was answered
+        [(incident, waiting, oldest)] = await tx.waiting_incidents()
+        assert (incident.id, incident.state, waiting, oldest) == (
+            confirmed.id, "open", 2, T0 + 2 * H)
+        alone = await tx.waiting_outside_incidents(10)
+        assert [t.id for t in alone] == [ids[0], ids[4], ids[5]]
+        assert alone[1].incident_id == suggested.id
+        assert [t.id for t in await tx.waiting_outside_incidents(2)] == [ids[0], ids[4]]
+        await tx.set_incident_state(confirmed.id, "closed", T0 + 6 * H)
+        assert await tx.waiting_incidents() == []
+        # A closed incident's ticket still waiting (reopened, say) is in the queue again.
+        assert ids[2] in [t.id for t in await tx.waiting_outside_incidents(10)]
