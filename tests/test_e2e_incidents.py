@@ -126,3 +126,76 @@ async def test_one_problem_on_both_platforms_is_one_incident_answered_once(
             assert sent[-1]["message"].startswith("Работа по сообщению №")
     answers = [t for user in TG_CITIZENS for t in texts_in(tg, user) if "Авария устранена" in t]
     assert len(answers) == len(TG_CITIZENS)  # nobody twice
+
+
+# Forty variants of one complaint, as citizens write them: inflections, typos, word order,
+# caps, with and without the house; and twenty messages about other things, some of them of
+# heating elsewhere or of hot water on the same street.
+STORM = [
+    "Здравствуйте! На улице Ленина третий день не топят", "ул. Ленина 5 батареи холодные",
+    "НА ЛЕНИНА НЕТ ОТОПЛЕНИЯ!!!", "почему не топят на ленина", "Ленина 7 отопления нет",
+    "Отключили отопление на улице Ленина, холодно", "батареи ледяные ул Ленина 12",
+    "Когда дадут отопление на Ленина?", "на Ленина отапление не работает", "Ленина 3 не топят",
+    "у нас на Ленина 9 холодные батареи, дети мерзнут", "Ленина 14: нет тепла, батареи еле тёплые",
+    "добрый вечер, ленина 2, отопления нету второй день", "не топят ленина 11 кв 5",
+    "Отопления нет! ул.Ленина 1", "ул Ленина, дом 8 - батареи холодные с утра",
+    "Холодные батареи на Ленина 10, сколько можно", "на улице Ленина не топят уже неделю",
+    "Ленина 4 батареи чуть теплые, в квартире 15 градусов", "почему отключили отопление на Ленина",
+    "Ленина 6: батарей холодные", "Когда включат отопление? Ленина 13",
+    "Не топят!!! Ленина 15", "ул. Ленина 16 отопление отключено", "На Ленина 17 холодно, не топят",
+    "Ленина 18 нет отопления с понедельника", "Батареи холодные, улица Ленина 19",
+    "ленина 20 отопление где", "Ленина 21 батареи ледяные, маленький ребёнок",
+    "В доме на Ленина 22 не работает отопление", "Отопление на Ленина 23 когда дадут?",
+    "Ленина 24 - холодные радиаторы", "на ленина 25 не топят совсем",
+    "Ленина 26, батареи не греют", "Почему на Ленина нет отопления третий день?",
+    "Ленина 27 отопления нет", "ул. Ленина 28, дома холодно, батареи холодные",
+    "Ленина 29 — не топят", "Помогите, на Ленина 30 не топят", "Ленина 31 батареи холодные!",
+]
+APART = [
+    "Яма на дороге у школы", "Спасибо за ёлку на площади", "Когда откроют запись к врачу?",
+    "Не топят на улице Гагарина 3", "Гагарина 5 батареи холодные", "На Мира 7 нет отопления",
+    "пр-т Мира 10 не топят", "Нет горячей воды на Ленина 5", "На Ленина горячей воды нет",
+    "Не вывозят мусор во дворе", "Автобус 12 не пришёл утром", "Снег во дворе не убирают",
+    "Сломан лифт в подъезде", "Когда отремонтируют крышу?", "Нет света на улице Садовой",
+    "Фонарь не горит у дома 4", "Спасибо за ремонт дороги", "Как записаться в детский сад?",
+    "Где получить справку о составе семьи?", "Когда будет перерасчёт за отопление?",
+]
+
+
+async def test_forty_alike_among_twenty_others_make_one_incident_of_just_them(
+    tg: FakeTelegram, vk: FakeVK, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Precision and recall of the suggestion, stated: the members of the one incident the
+    storm makes, against the forty that are one complaint."""
+    monkeypatch.chdir(tmp_path)
+    for n in range(40):
+        vk.add_user(6001 + n, "Житель", f"ВК{n}")
+    async with Desk(tg.base_url, tmp_path / "desk.sqlite3", vk_token=vk.token,
+                    vk_group_id=vk.group_id, vk_api_url=vk.api_url) as desk:
+        await polling(vk)
+        order = [("alike", n) for n in range(40)] + [("apart", n) for n in range(20)]
+        order.sort(key=lambda item: (item[1] * 7919 + (item[0] == "apart")) % 61)
+        for kind, n in order:
+            text = STORM[n] if kind == "alike" else APART[n]
+            if n % 2:
+                vk.message_new(6001 + n if kind == "alike" else 6101 + n, text)
+            else:
+                tg.push_update(tg.private_text(5570001 + n + (0 if kind == "alike" else 100),
+                                               text))
+        await tg.wait_for(lambda: len([m for m in staff_messages(tg)
+                                       if "Ответить до" in (m.get("text") or "")]) >= 50,
+                          timeout=60)
+        assert desk.app is not None
+        tickets = [await desk.app.store.ticket(n) for n in range(1, 61)]
+        alike = {t.id for t in tickets if t is not None and t.summary in STORM}
+        in_incident = {t.id for t in tickets if t is not None and t.incident_id is not None}
+        incidents = {t.incident_id for t in tickets if t is not None and t.incident_id}
+        precision = len(alike & in_incident) / len(in_incident)
+        recall = len(alike & in_incident) / len(alike)
+        assert len(incidents) == 1, incidents
+        assert precision >= 0.95 and recall >= 0.85, (
+            f"precision {precision:.2f}, recall {recall:.2f}; "
+            f"wrongly in: {[t.summary for t in tickets if t and t.id in in_incident - alike]}")
+        [suggestion] = [m for m in staff_messages(tg)
+                        if (m.get("text") or "").startswith("Похоже на массовое")]
+        assert "Ленин" in suggestion["text"].split("\n")[0]
