@@ -32,7 +32,8 @@ class Answer(Protocol):
         self, tx: Transaction, ticket: Ticket, inbound: Inbound, text: str, html_text: str,
         *, source_key: str = "",
     ) -> Awaitable[None]: ...
-INCIDENT_COMMANDS = frozenset({"merge", "apart", "close"})
+INCIDENT_COMMANDS = frozenset({"merge", "apart", "close", "title"})
+TITLE_CHARS = 100
 
 
 class IncidentDesk(Room):
@@ -58,6 +59,8 @@ class IncidentDesk(Room):
             told = await self._apart(tx, incident)
         elif command == "close":
             told = await self._close(tx, incident)
+        elif command == "title":
+            told = await self._retitle(tx, incident, inbound.text)
         elif inbound.text.lstrip().startswith("/"):
             word = inbound.text.strip().split(maxsplit=1)[0]
             told = self.texts.get("incident-command-unknown", incident=number, command=word)
@@ -134,6 +137,15 @@ class IncidentDesk(Room):
         if joined is None or joined.incident_id != incident.id:  # set apart by staff before
             return self.texts.get("incident-join-apart", number=ticket.id, incident=number)
         return self.texts.get("incident-joined-by-staff", number=ticket.id, incident=number)
+
+    async def _retitle(self, tx: Transaction, incident: Incident, text: str) -> str:
+        """`/title Нет отопления в Заречном`: the name reporters and the figures see."""
+        number = incident_number(self.texts, incident.id)
+        title = " ".join(text.split()[1:])[:TITLE_CHARS]
+        if not title:
+            return self.texts.get("incident-title-usage", incident=number)
+        await tx.set_incident_title(incident.id, title)
+        return self.texts.get("incident-titled", incident=number, title=title)
 
     async def _close(self, tx: Transaction, incident: Incident) -> str:
         number = incident_number(self.texts, incident.id)

@@ -72,37 +72,42 @@ async def test_killed_mid_answer_everyone_is_answered_and_nobody_twice_on_vk(
 ) -> None:
     db, log = tmp_path / "desk.sqlite3", tmp_path / "bot.log"
     bot = await spawn(tg, vk, db, log)
-    await tg.wait_for(lambda: tg.calls("getUpdates"), timeout=60)
-    await vk.wait_for(lambda: vk.longpoll_requests, timeout=60)
-    for n, (tg_citizen, vk_citizen) in enumerate(zip(TG_CITIZENS, VK_CITIZENS, strict=True)):
-        text = VARIANTS[n % len(VARIANTS)].format(n=n % 7 + 1)
-        tg.push_update(tg.private_text(tg_citizen, text))
-        vk.message_new(vk_citizen, text)
-    suggestion = await tg.wait_for(lambda: next(
-        (m for m in staff_texts(tg) if "Похоже на массовое" in (m.get("text") or "")), None),
-        timeout=60)
-    tg.push_update(tg.callback_query(OPERATOR, "do:/merge", message=suggestion["message_id"],
-                                     chat_id=STAFF_CHAT))
-    opened = await tg.wait_for(lambda: next(
-        (m for m in staff_texts(tg) if "№И-1 Массовое" in (m.get("text") or "")), None),
-        timeout=60)
-    # Let every acknowledgement and card go before VK starts losing its answers.
-    await tg.wait_for(lambda: all(texts_in(tg, c) for c in TG_CITIZENS), timeout=60)
-    await vk.wait_for(lambda: all(vk.sent_messages(c) for c in VK_CITIZENS), timeout=60)
+    try:
+        await tg.wait_for(lambda: tg.calls("getUpdates"), timeout=60)
+        await vk.wait_for(lambda: vk.longpoll_requests, timeout=60)
+        for n, (tg_citizen, vk_citizen) in enumerate(zip(TG_CITIZENS, VK_CITIZENS, strict=True)):
+            text = VARIANTS[n % len(VARIANTS)].format(n=n % 7 + 1)
+            tg.push_update(tg.private_text(tg_citizen, text))
+            vk.message_new(vk_citizen, text)
+        suggestion = await tg.wait_for(lambda: next(
+            (m for m in staff_texts(tg) if "Похоже на массовое" in (m.get("text") or "")), None),
+            timeout=60)
+        tg.push_update(tg.callback_query(OPERATOR, "do:/merge", message=suggestion["message_id"],
+                                         chat_id=STAFF_CHAT))
+        opened = await tg.wait_for(lambda: next(
+            (m for m in staff_texts(tg) if "№И-1 Массовое" in (m.get("text") or "")), None),
+            timeout=60)
+        # Let every acknowledgement and card go before VK starts losing its answers.
+        await tg.wait_for(lambda: all(texts_in(tg, c) for c in TG_CITIZENS), timeout=60)
+        await vk.wait_for(lambda: all(vk.sent_messages(c) for c in VK_CITIZENS), timeout=60)
 
-    vk.faults.timeout(600, method="messages.send", process=True)
-    tg.push_update(tg.group_text(STAFF_CHAT, OPERATOR, ANSWER, reply_to=opened["message_id"]))
-    await vk.wait_for(lambda: sum(answered_on_vk(vk).values()) >= 3, timeout=60)
-    await kill(tg, bot)
-    vk.faults.clear()
-    before = sum(answered_on_vk(vk).values())
-    assert before < len(VK_CITIZENS)  # killed mid-answer: work left
+        vk.faults.timeout(600, method="messages.send", process=True)
+        tg.push_update(tg.group_text(STAFF_CHAT, OPERATOR, ANSWER, reply_to=opened["message_id"]))
+        await vk.wait_for(lambda: sum(answered_on_vk(vk).values()) >= 3, timeout=60)
+        await kill(tg, bot)
+        vk.faults.clear()
+        before = sum(answered_on_vk(vk).values())
+        assert before < len(VK_CITIZENS)  # killed mid-answer: work left
 
-    bot = await spawn(tg, vk, db, log)
-    await tg.wait_for(lambda: all(answered_on_telegram(tg).values())
-                      and all(answered_on_vk(vk).values()), timeout=120)
-    bot.send_signal(signal.SIGTERM)
-    assert await asyncio.wait_for(bot.wait(), timeout=60) == 0
+        bot = await spawn(tg, vk, db, log)
+        await tg.wait_for(lambda: all(answered_on_telegram(tg).values())
+                          and all(answered_on_vk(vk).values()), timeout=120)
+        bot.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(bot.wait(), timeout=60) == 0
+    finally:
+        if bot.returncode is None:  # a failed step must not leave the desk running
+            bot.kill()
+            await bot.wait()
 
     on_vk, on_telegram = answered_on_vk(vk), answered_on_telegram(tg)
     assert set(on_vk.values()) == {1}  # random_id: VK took the repeats as the same message
@@ -114,10 +119,10 @@ async def test_killed_mid_answer_everyone_is_answered_and_nobody_twice_on_vk(
             "WHERE purpose = 'answer'"
         ).fetchone()
     assert rows == (40, 40, 40)  # one answer row per reporter, all of them sent
-    assert await_told(tg) == 1
+    assert times_told(tg) == 1
 
 
-def await_told(tg: FakeTelegram) -> int:
+def times_told(tg: FakeTelegram) -> int:
     """How many times staff were told the answer went out: once, not again on restart."""
     return sum(1 for m in staff_texts(tg)
                if (m.get("text") or "").startswith("№И-1: ответ отправлен 40 гражданам."))

@@ -347,3 +347,19 @@ async def test_one_short_member_does_not_pull_other_messages_in(
     await write(front, clock, ["Когда будет перерасчет за отопление за октябрь?"], 800, 40)
     sent = await deliver(store)
     assert [o.purpose for o in sent if o.chat_id == STAFF_CHAT] == [Purpose.CARD]
+
+
+async def test_staff_retitle_an_incident_and_new_reporters_hear_the_new_title(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    incident = await merged(front, store, clock)
+    card = await card_message(store, incident)
+    await front.receive(staff("/title", card, message_id=1020))
+    assert f"№И-{incident}: напишите название после команды" in " ".join(
+        o.text for o in await deliver(store))
+    await front.receive(staff("/title Авария на теплотрассе <ул. Ленина>", card, 1021))
+    told = " ".join(o.text for o in await deliver(store))
+    assert f"№И-{incident} теперь называется «Авария на теплотрассе &lt;ул. Ленина&gt;»" in told
+    await write(front, clock, HEATING[6:7], 300, minute=40)
+    [ack] = [o for o in await deliver(store) if o.chat_id == "300"]
+    assert "(«Авария на теплотрассе <ул. Ленина>»)" in ack.text  # plain text to the citizen

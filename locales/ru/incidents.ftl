@@ -46,7 +46,7 @@ incident-is-closed = №{ $incident } уже закрыто.
 incident-answer-suggested = №{ $incident } ещё не объединено, ответ никому не отправлен: сначала нажмите «Объединить», или отвечайте на карточки сообщений.
 incident-answer-dismissed = №{ $incident }: сообщения оставлены отдельными, ответ никому не отправлен: отвечайте на карточки сообщений.
 incident-answer-closed = №{ $incident } закрыто, ответ никому не отправлен.
-incident-command-unknown = №{ $incident }: команда { $command } здесь не работает. Ответ на карточку уйдёт всем; /merge, /apart, /close.
+incident-command-unknown = №{ $incident }: команда { $command } здесь не работает. Ответ на карточку уйдёт всем; /merge, /apart, /close, /title.
 # Staff take a ticket out of an incident (/apart 17, «Это другое») or add one (/join И-3).
 incident-taken-out = №{ $incident }: сообщение №{ $number } вынесено и больше не присоединится; ответ на карточку №{ $incident } до него не дойдёт.
 incident-moved-from = №{ $incident }
@@ -62,3 +62,6 @@ ticket-number = №{ $number }
 incident-numbers-more = { $numbers } и ещё { $count }
 incident-sample = — { $text }
 incident-none = №{ $number } не входит ни в одно массовое.
+# /title on an incident's card.
+incident-titled = №{ $incident } теперь называется «{ $title }»: так его увидят новые сообщившие, сводка и /queue.
+incident-title-usage = №{ $incident }: напишите название после команды, например /title Нет отопления на ул. Ленина.
