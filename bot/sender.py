@@ -135,7 +135,7 @@ class Sender:
 
     async def _work(self, key: tuple[str, ...], items: list[OutboxItem]) -> None:
         try:
-            queue = list(items)
+            queue = await self._latest_edits(items)
             while queue:
                 group = self._take_group(queue)
                 async with self._slots:
@@ -146,6 +146,28 @@ class Sender:
                     break
         finally:
             self._inflight.difference_update(i.id for i in items)
+
+    async def _latest_edits(self, items: list[OutboxItem]) -> list[OutboxItem]:
+        """The rows to send, of several edits of one incident card queued only the last.
+
+        Each says the whole card as it was when written, so the last says all: the others
+        are done without a request (a storm of reporters costs the group one edit, not one
+        each).
+        """
+        last: dict[str, int] = {}
+        for item in items:
+            out = item.outbound
+            if out.edits is not None and out.purpose is Purpose.INCIDENT_CARD:
+                last[out.edits] = item.id
+        superseded = [
+            item for item in items
+            if item.outbound.edits in last and item.outbound.purpose is Purpose.INCIDENT_CARD
+            and last[item.outbound.edits] != item.id
+        ]
+        if superseded:
+            await self.store.outbox_sent_many(superseded, [])
+        gone = {item.id for item in superseded}
+        return [item for item in items if item.id not in gone]
 
     def _take_group(self, queue: list[OutboxItem]) -> list[OutboxItem]:
         """The next row, merged with the ones queued behind it when the chat must wait.

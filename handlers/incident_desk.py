@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Protocol
 
-from handlers import buttons
 from handlers.actions import TicketActions
 from handlers.commands import command_of
 from handlers.escalation import answers_key
@@ -79,7 +78,7 @@ class IncidentDesk(Room):
         opened = await tx.incident(incident.id)
         assert opened is not None  # in this very transaction
         await self._take_buttons_off(tx, incident)
-        await tx.enqueue(self.open_card(opened, tickets))
+        await tx.enqueue(await self.incidents.card(tx, opened))
         return self.texts.get("incident-merged", incident=number, count=len(tickets))
 
     async def _apart(self, tx: Transaction, incident: Incident) -> str:
@@ -198,22 +197,3 @@ class IncidentDesk(Room):
                 platform=Platform.TELEGRAM, chat_id=incident.card_chat_id,
                 purpose=Purpose.CARD_EDIT, edits=incident.card_message_id,
             ))
-
-    def open_card(self, incident: Incident, tickets: list[Ticket]) -> Outbound:
-        """An open incident's card: its number, title, reporters by platform, «Закрыть»."""
-        by_platform = {
-            platform: sum(1 for t in tickets if t.platform is platform) for platform in Platform
-        }
-        lines = [
-            self.texts.html("incident-card", incident=incident_number(self.texts, incident.id),
-                            title=incident.title, count=len(tickets),
-                            telegram=by_platform[Platform.TELEGRAM], vk=by_platform[Platform.VK]),
-            self.texts.html("incident-numbers", numbers=numbers(self.texts, tickets)),
-            self.texts.html("incident-card-hint"),
-        ]
-        chat_id, topic = self.config.place(incident.category)
-        return Outbound(
-            platform=Platform.TELEGRAM, chat_id=chat_id, topic=topic,
-            purpose=Purpose.INCIDENT_CARD, text="\n".join(lines), html=True,
-            incident=incident.id, buttons=buttons.incident(self.texts),
-        )

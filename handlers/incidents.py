@@ -91,6 +91,8 @@ class Incidents(Room):
             await tx.join_incident(ticket.id, opened.id)
             await tx.enqueue(self._acknowledgement(inbound, ticket, opened), not_before=ack_at)
             await tx.enqueue_many(self._joined_line(opened, ticket, inbound))
+            if opened.card_message_id:  # the count on the card, edited
+                await tx.enqueue(await self.card(tx, opened, edit=True))
             return opened
         live = [incident for incident, _ in alike if incident is not None]
         suggested = next((i for i in live if i.state == "suggested"), None)
@@ -156,6 +158,36 @@ class Incidents(Room):
             purpose=Purpose.INCIDENT_CARD, text="\n".join(lines), html=True,
             incident=incident.id, buttons=buttons.suggestion(self.texts),
         )
+
+    async def card(self, tx: Transaction, incident: Incident, *, edit: bool = False) -> Outbound:
+        """An open incident's card: its number, title, reporters by platform, «Закрыть все».
+
+        With `edit`, the new text of the card already posted: edits queued for it are sent
+        as the latest one alone (`bot.sender`), within the group's limit.
+        """
+        counts, first = await tx.incident_reporters(incident.id, NUMBERS_SHOWN)
+        total = sum(counts.values())
+        shown = ", ".join(self.texts.get("ticket-number", number=n) for n in first)
+        if total > len(first):
+            shown = self.texts.get("incident-numbers-more", numbers=shown,
+                                   count=total - len(first))
+        lines = [
+            self.texts.html("incident-card", incident=incident_number(self.texts, incident.id),
+                            title=incident.title, count=total,
+                            telegram=counts.get(Platform.TELEGRAM.value, 0),
+                            vk=counts.get(Platform.VK.value, 0)),
+            self.texts.html("incident-numbers", numbers=shown),
+            self.texts.html("incident-card-hint"),
+        ]
+        chat_id, topic = self.config.place(incident.category)
+        card = Outbound(
+            platform=Platform.TELEGRAM, chat_id=chat_id, topic=topic,
+            purpose=Purpose.INCIDENT_CARD, text="\n".join(lines), html=True,
+            incident=incident.id, buttons=buttons.incident(self.texts),
+        )
+        if edit and incident.card_chat_id and incident.card_message_id:
+            return replace(card, chat_id=incident.card_chat_id, edits=incident.card_message_id)
+        return card
 
     def _acknowledgement(self, inbound: Inbound, ticket: Ticket, incident: Incident) -> Outbound:
         key = "incident-ack-comment" if inbound.channel is Channel.COMMENT else "incident-ack"

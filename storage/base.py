@@ -238,6 +238,12 @@ class Transaction(Protocol):
     async def live_incidents(self) -> list[Incident]:
         """Suggested and open incidents, oldest first."""
         ...
+    async def incident_reporters(
+        self, incident_id: int, shown: int
+    ) -> tuple[dict[str, int], list[int]]:
+        """Its tickets counted by platform ("telegram": 30, …) and the numbers of the first
+        `shown` of them: what its card says, without reading them all."""
+        ...
     async def tickets(self, ticket_ids: Sequence[int]) -> list[Ticket]:
         """These tickets, in one read; those not in the store left out."""
         ...

@@ -100,6 +100,9 @@ async def test_one_problem_on_both_platforms_is_one_incident_answered_once(
             assert "Мы знаем об этой проблеме" in sent[0]["message"]
         assert len([m for m in staff_messages(tg)
                     if "Ответить до" in (m.get("text") or "")]) == cards_before
+        # The incident's card counts them: edited, not posted again.
+        await tg.wait_for(lambda: "10 сообщений (Telegram: 6, ВКонтакте: 4)" in (
+            (tg.message(STAFF_CHAT, opened["message_id"]) or {}).get("text") or ""))
 
         # One reply to the incident's card reaches all ten, each where they wrote.
         tg.push_update(tg.group_text(STAFF_CHAT, OPERATOR,
@@ -199,3 +202,24 @@ async def test_forty_alike_among_twenty_others_make_one_incident_of_just_them(
         [suggestion] = [m for m in staff_messages(tg)
                         if (m.get("text") or "").startswith("Похоже на массовое")]
         assert "Ленин" in suggestion["text"].split("\n")[0]
+
+
+async def test_in_a_storm_the_card_is_edited_once_for_many_reporters(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    """PACING=on: queued edits of the incident's card go as the latest one alone."""
+    async with Desk(tg.base_url, tmp_path / "desk.sqlite3", pacing=True):
+        for user, text in zip(TG_CITIZENS[:5], TG_TEXTS[:5], strict=True):
+            tg.push_update(tg.private_text(user, text))
+        suggestion = await incident_card(tg, "Похоже на массовое: 5 сообщений")
+        tg.push_update(tg.callback_query(OPERATOR, "do:/merge",
+                                         message=suggestion["message_id"], chat_id=STAFF_CHAT))
+        opened = await incident_card(tg, "№И-1 Массовое: ")
+        late = [(5559001 + n, f"Ленина {n + 1}: не топят, батареи холодные") for n in range(8)]
+        for user, text in late:
+            tg.push_update(tg.private_text(user, text))
+        await tg.wait_for(lambda: "13 сообщений (Telegram: 13, ВКонтакте: 0)" in (
+            (tg.message(STAFF_CHAT, opened["message_id"]) or {}).get("text") or ""), timeout=60)
+        edits = [r for r in tg.calls("editMessageText")
+                 if r.params.get("message_id") == opened["message_id"]]
+        assert 1 <= len(edits) < len(late)

@@ -130,9 +130,15 @@ async def test_merged_later_reporters_join_without_a_card_and_all_get_one_answer
     sent = await deliver(store)
     [ack] = [o for o in sent if o.chat_id == "300"]
     assert ack.text.startswith("Ваше сообщение №9 получено. Мы знаем об этой проблеме")
-    assert [o.purpose for o in sent if o.chat_id == STAFF_CHAT] == [Purpose.STAFF_NOTICE]
-    assert sent[-1].text.startswith(f"<b>№И-{card.incident}: ещё сообщение №9</b>")
-    assert sent[-1].text.endswith(HEATING[6]) and sent[-1].ticket_id == 9
+    assert [o.purpose for o in sent if o.chat_id == STAFF_CHAT] == [
+        Purpose.STAFF_NOTICE, Purpose.INCIDENT_CARD]
+    [line] = [o for o in sent if o.purpose is Purpose.STAFF_NOTICE]
+    assert line.text.startswith(f"<b>№И-{card.incident}: ещё сообщение №9</b>")
+    assert line.text.endswith(HEATING[6]) and line.ticket_id == 9
+    # The card counts six now: its text edited in place.
+    [edit] = [o for o in sent if o.purpose is Purpose.INCIDENT_CARD]
+    assert edit.edits == await card_message(store, card.incident)
+    assert "6 сообщений (Telegram: 6, ВКонтакте: 0)" in edit.text
     # One reply to the incident's card answers all six, each once.
     answer = staff("Аварийная бригада на месте, тепло дадут к 18:00",
                    await card_message(store, card.incident), message_id=950)
@@ -247,7 +253,7 @@ async def test_a_ticket_taken_out_gets_its_own_card_and_no_answer_to_all(
     incident = await merged(front, store, clock)
     await write(front, clock, HEATING[6:7], 300, minute=40)  # №9 joins without a card
     [(line, line_id)] = [(o, i) for o, i in await deliver_with_ids(store)
-                         if o.chat_id == STAFF_CHAT]
+                         if o.purpose is Purpose.STAFF_NOTICE]
     assert line.buttons == ((("Это другое", "do:/apart"),),)
     # The button under the line: №9 leaves the incident and gets a card of its own.
     await front.receive(staff("/apart", line_id, message_id=980))
@@ -303,7 +309,8 @@ async def test_a_reply_to_a_joined_line_answers_that_citizen_alone(
 ) -> None:
     await merged(front, store, clock)
     await write(front, clock, HEATING[6:7], 300, minute=40)
-    [(_, line_id)] = [(o, i) for o, i in await deliver_with_ids(store) if o.chat_id == STAFF_CHAT]
+    [(_, line_id)] = [(o, i) for o, i in await deliver_with_ids(store)
+                      if o.purpose is Purpose.STAFF_NOTICE]
     await front.receive(staff("Уточните номер квартиры", line_id, message_id=1001))
     answered = [o.chat_id for o in await deliver(store) if o.purpose is Purpose.ANSWER]
     assert answered == ["300"]
@@ -334,7 +341,7 @@ async def test_a_joining_citizens_photo_is_shown_under_the_incident_card(
                             message_id=77),
                     attachments=(Attachment("photo", "file-1"),))
     await front.receive(photo)
-    sent = [o for o in await deliver(store) if o.chat_id == STAFF_CHAT]
+    sent = [o for o in await deliver(store) if o.purpose is Purpose.STAFF_NOTICE]
     assert [o.copy_from for o in sent] == [None, ("300", "77")]
     assert all(o.reply_to == sent[0].reply_to and o.ticket_id == 9 for o in sent)
     assert sent[0].reply_to == await card_message(store, incident)

@@ -33,7 +33,7 @@ from aiogram.types import (
 from bot.delivery import DeliveryResult
 from bot.telegram.split import CAPTION_LIMIT, html_visible_length, split_html, split_plain
 from storage.base import Store
-from storage.values import Channel, Outbound
+from storage.values import Channel, Outbound, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -176,6 +176,12 @@ class TelegramDelivery:
         too old or refused is told of in words under it instead."""
         if "message is not modified" in exc.message or not out.text:
             return DeliveryResult()  # as asked already, or nothing to say instead
+        if out.purpose is Purpose.INCIDENT_CARD:
+            # The card is gone or too old to edit: posted anew, it is the incident's card.
+            log.info("incident card %s not edited (%s); posting it anew", out.edits,
+                     _reason(exc))
+            parts.again()
+            return await self._attempt(replace(out, edits=None), parts)
         log.info("card %s not edited (%s); saying it instead", out.edits, _reason(exc))
         parts.again()
         return await self._attempt(
@@ -215,6 +221,9 @@ class TelegramDelivery:
 
     async def _send(self, out: Outbound, parts: _Parts) -> str | None:
         chat_id = int(out.chat_id)
+        if out.edits is not None and out.purpose is Purpose.INCIDENT_CARD:
+            await parts.send(functools.partial(self._edit_text, chat_id, out))
+            return None
         if out.edits is not None:
             await parts.send(functools.partial(self._edit_buttons, chat_id, out))
             return None
@@ -250,6 +259,16 @@ class TelegramDelivery:
             parts, chat_id, out.text, out.html, reply, markup=keyboard(out), topic=out.topic
         )
         return None
+
+    async def _edit_text(self, chat_id: int, out: Outbound) -> int:
+        """An incident's card says what it says now (editMessageText): one message, never
+        split, so the card's text is kept short enough by the desk."""
+        message_id = int(out.edits or 0)
+        await self.bot.edit_message_text(
+            chat_id=chat_id, message_id=message_id, text=out.text, parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(out), link_preview_options=_NO_PREVIEW,
+        )
+        return message_id
 
     async def _edit_buttons(self, chat_id: int, out: Outbound) -> int:
         message_id = int(out.edits or 0)

@@ -124,6 +124,19 @@ class IncidentChanges:
         )
         return [incident_of(r) for r in rows]
 
+    async def incident_reporters(
+        self, incident_id: int, shown: int
+    ) -> tuple[dict[str, int], list[int]]:
+        counts = await self._all(
+            "SELECT platform, COUNT(*) FROM tickets WHERE incident_id = ? GROUP BY platform",
+            (incident_id,),
+        )
+        first = await self._all(
+            "SELECT id FROM tickets WHERE incident_id = ? ORDER BY id LIMIT ?",
+            (incident_id, shown),
+        )
+        return {str(r[0]): int(r[1]) for r in counts}, [int(r[0]) for r in first]
+
     async def tickets(self, ticket_ids: Sequence[int]) -> list[Ticket]:
         if not ticket_ids:
             return []

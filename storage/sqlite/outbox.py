@@ -238,7 +238,7 @@ async def _refer_incident(
         "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [(out.platform.value, out.chat_id, m, out.incident) for m in message_ids],
     )
-    if out.purpose is Purpose.INCIDENT_CARD:
+    if out.purpose is Purpose.INCIDENT_CARD and out.edits is None:  # not an edit of it
         await tx._do(
             "UPDATE incidents SET card_chat_id = ?, card_message_id = ? WHERE id = ?",
             (out.chat_id, message_ids[0], out.incident),

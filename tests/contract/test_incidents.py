@@ -215,3 +215,13 @@ async def test_waiting_incidents_count_their_waiting_tickets_apart_from_the_rest
         assert await tx.waiting_incidents() == []
         # A closed incident's ticket still waiting (reopened, say) is in the queue again.
         assert ids[2] in [t.id for t in await tx.waiting_outside_incidents(10)]
+
+
+async def test_an_incidents_reporters_are_counted_by_platform(store: Store) -> None:
+    telegram = [await open_ticket(store, citizen) for citizen in ("41", "42")]
+    vk = await open_ticket(store, new_ticket("43", platform=Platform.VK))
+    async with store.transaction() as tx:
+        made = await tx.create_incident("a", None, [t.id for t in (*telegram, vk)], T0)
+        assert await tx.incident_reporters(made.id, 2) == (
+            {"telegram": 2, "vk": 1}, [telegram[0].id, telegram[1].id])
+        assert await tx.incident_reporters(made.id + 1, 2) == ({}, [])
