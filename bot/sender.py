@@ -211,6 +211,7 @@ class Sender:
             await self.store.outbox_sent_many(group, result.message_ids)
             if result.unrelayed:
                 await self.feedback.cannot_relay(out, result.unrelayed)
+            await self._answered_incident(out)
             return None
         if len(group) > 1:
             # A merged message (one part, so nothing of it went) goes again row by row.
@@ -235,12 +236,23 @@ class Sender:
             # restart rather than never.
             await self.feedback.delivery_failed(out, error)
             await self.store.outbox_failed(item, error, result.message_ids)
+            await self._answered_incident(out)
             return None
         delay = result.retry_after if result.retry_after is not None else backoff(item.attempts)
         until = self.now() + timedelta(seconds=delay)
         log.info("outbox row %s: %s; retry in %.1f s", item.id, error, delay)
         await self.store.outbox_retry(item, until, error, result.message_ids)
         return until
+
+    async def _answered_incident(self, out: Outbound) -> None:
+        """One answer of an incident's went or was given up: its card counts it. A failure
+        here only delays the count: the answer itself is recorded."""
+        if out.incident is None or out.purpose is not Purpose.ANSWER:
+            return
+        try:
+            await self.feedback.incident_progress(out.incident)
+        except Exception:
+            log.exception("the card of incident %s was not updated", out.incident)
 
     def _too_old(self, item: OutboxItem) -> bool:
         """Temporary errors end a row by time, not by attempts: an outage may last hours."""

@@ -10,9 +10,11 @@ from __future__ import annotations
 import html
 import logging
 import re
+import time
 from dataclasses import replace
 
 from handlers.config import DeskConfig
+from handlers.incidents import answer_rows_key, incident_card
 from handlers.outgoing import tell_staff
 from handlers.texts import Texts
 from storage.base import Store
@@ -24,6 +26,7 @@ log = logging.getLogger(__name__)
 _EACH_REPORTED = frozenset({Purpose.ANSWER, Purpose.CLOSING})
 _TAGS = re.compile(r"<[^<>]+>")
 EXCERPT = 80
+PROGRESS_EVERY = 2.0  # seconds between edits of an incident's card while its answer goes out
 
 
 def excerpt(outbound: Outbound) -> str:
@@ -42,6 +45,7 @@ class DeliveryFeedback:
         self.texts = texts
         self.config = config
         self._refusing: set[str] = set()  # supervisors' chats already reported as refusing
+        self._progress_at: dict[int, float] = {}  # incident → when its card was last edited
 
     def staff_setting(self, chat_id: str) -> str | None:
         """The setting naming a staff-side chat (the staff's, the supervisors', a department's
@@ -168,6 +172,25 @@ class DeliveryFeedback:
         )
         async with self.store.transaction() as tx:
             await tx.enqueue(tell_staff(self.config.staff_chat_id, text))
+
+    async def incident_progress(self, incident_id: int) -> None:
+        """An answer to one of an incident's reporters went, or failed for good: the card
+        says how many have gone, at most every PROGRESS_EVERY seconds and once at the end
+        (edits queued in between go as the latest alone)."""
+        moment = time.monotonic()
+        async with self.store.transaction() as tx:
+            incident = await tx.incident(incident_id)
+            since = await tx.get_state(answer_rows_key(incident_id))
+            if incident is None or not incident.card_message_id or not (since or "").isdigit():
+                return
+            rows, sent, failed = await tx.incident_answer_rows(incident_id, int(since or 0))
+            last = self._progress_at.get(incident_id, 0.0)
+            if sent + failed < rows and moment - last < PROGRESS_EVERY:
+                return
+            self._progress_at[incident_id] = moment
+            await tx.enqueue(
+                await incident_card(tx, self.texts, self.config, incident, edit=True)
+            )
 
     async def cannot_relay(self, outbound: Outbound, what: str) -> None:
         """Part of a message could not go: say so at once, naming the ticket."""

@@ -15,7 +15,7 @@ from typing import Protocol
 from handlers.actions import TicketActions
 from handlers.commands import command_of
 from handlers.escalation import answers_key
-from handlers.incidents import Incidents, incident_number, numbers
+from handlers.incidents import Incidents, answer_rows_key, incident_number, numbers
 from handlers.model import Inbound
 from handlers.moves import Moves
 from handlers.outgoing import tell_staff
@@ -29,8 +29,8 @@ class Answer(Protocol):
 
     def __call__(
         self, tx: Transaction, ticket: Ticket, inbound: Inbound, text: str, html_text: str,
-        *, source_key: str = "",
-    ) -> Awaitable[None]: ...
+        *, source_key: str = "", incident: int | None = None,
+    ) -> Awaitable[int]: ...
 INCIDENT_COMMANDS = frozenset({"merge", "apart", "close", "title"})
 TITLE_CHARS = 100
 
@@ -167,9 +167,15 @@ class IncidentDesk(Room):
         if await tx.get_state(key) is not None:
             return self.texts.get("incident-answered-before", incident=number)
         tickets = [t for t in await tx.incident_tickets(incident.id) if t.is_open]
-        for ticket in tickets:
+        rows = [
             await self.answer(tx, ticket, inbound, inbound.text, inbound.html_text,
-                              source_key=f"{inbound.source_key}#{ticket.id}")
+                              source_key=f"{inbound.source_key}#{ticket.id}",
+                              incident=incident.id)
+            for ticket in tickets
+        ]
+        if rows:  # the card counts this answer's rows as they go
+            await tx.set_state(answer_rows_key(incident.id), str(min(rows)))
+            await tx.enqueue(await self.incidents.card(tx, incident, edit=True))
         await tx.set_state(key, str(incident.id))
         answers = answers_key(incident.id)
         await tx.set_state(answers, str(int(await tx.get_state(answers) or "0") + 1))

@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from handlers import buttons, render
+from handlers.config import DeskConfig
 from handlers.model import Inbound
 from handlers.outgoing import replying_to
 from handlers.premises import Room
@@ -160,34 +161,8 @@ class Incidents(Room):
         )
 
     async def card(self, tx: Transaction, incident: Incident, *, edit: bool = False) -> Outbound:
-        """An open incident's card: its number, title, reporters by platform, «Закрыть все».
-
-        With `edit`, the new text of the card already posted: edits queued for it are sent
-        as the latest one alone (`bot.sender`), within the group's limit.
-        """
-        counts, first = await tx.incident_reporters(incident.id, NUMBERS_SHOWN)
-        total = sum(counts.values())
-        shown = ", ".join(self.texts.get("ticket-number", number=n) for n in first)
-        if total > len(first):
-            shown = self.texts.get("incident-numbers-more", numbers=shown,
-                                   count=total - len(first))
-        lines = [
-            self.texts.html("incident-card", incident=incident_number(self.texts, incident.id),
-                            title=incident.title, count=total,
-                            telegram=counts.get(Platform.TELEGRAM.value, 0),
-                            vk=counts.get(Platform.VK.value, 0)),
-            self.texts.html("incident-numbers", numbers=shown),
-            self.texts.html("incident-card-hint"),
-        ]
-        chat_id, topic = self.config.place(incident.category)
-        card = Outbound(
-            platform=Platform.TELEGRAM, chat_id=chat_id, topic=topic,
-            purpose=Purpose.INCIDENT_CARD, text="\n".join(lines), html=True,
-            incident=incident.id, buttons=buttons.incident(self.texts),
-        )
-        if edit and incident.card_chat_id and incident.card_message_id:
-            return replace(card, chat_id=incident.card_chat_id, edits=incident.card_message_id)
-        return card
+        """An open incident's card; see `incident_card`."""
+        return await incident_card(tx, self.texts, self.config, incident, edit=edit)
 
     def _acknowledgement(self, inbound: Inbound, ticket: Ticket, incident: Incident) -> Outbound:
         key = "incident-ack-comment" if inbound.channel is Channel.COMMENT else "incident-ack"
@@ -223,6 +198,49 @@ class Incidents(Room):
         # The citizen's own message copied under it: their photo, document or voice.
         return [line, replace(line, text="", html=False, buttons=(),
                               copy_from=(inbound.chat_id, inbound.message_id))]
+
+
+def answer_rows_key(incident_id: int) -> str:
+    """The state key of the first outbox row of the latest answer to an incident."""
+    return f"incident-answer-rows:{incident_id}"
+
+
+async def incident_card(
+    tx: Transaction, texts: Texts, config: DeskConfig, incident: Incident, *,
+    edit: bool = False,
+) -> Outbound:
+    """An open incident's card: its number, title, reporters by platform, how its latest
+    answer is going out, «Закрыть все».
+
+    With `edit`, the new text of the card already posted: edits queued for it are sent as
+    the latest one alone (`bot.sender`), within the group's limit.
+    """
+    counts, first = await tx.incident_reporters(incident.id, NUMBERS_SHOWN)
+    total = sum(counts.values())
+    shown = ", ".join(texts.get("ticket-number", number=n) for n in first)
+    if total > len(first):
+        shown = texts.get("incident-numbers-more", numbers=shown, count=total - len(first))
+    lines = [
+        texts.html("incident-card", incident=incident_number(texts, incident.id),
+                   title=incident.title, count=total,
+                   telegram=counts.get(Platform.TELEGRAM.value, 0),
+                   vk=counts.get(Platform.VK.value, 0)),
+        texts.html("incident-numbers", numbers=shown),
+    ]
+    since = await tx.get_state(answer_rows_key(incident.id))
+    if since is not None and since.isdigit():
+        rows, sent, failed = await tx.incident_answer_rows(incident.id, int(since))
+        lines.append(texts.html("incident-progress", sent=sent, count=rows, failed=failed))
+    lines.append(texts.html("incident-card-hint"))
+    chat_id, topic = config.place(incident.category)
+    card = Outbound(
+        platform=Platform.TELEGRAM, chat_id=chat_id, topic=topic,
+        purpose=Purpose.INCIDENT_CARD, text="\n".join(lines), html=True,
+        incident=incident.id, buttons=buttons.incident(texts),
+    )
+    if edit and incident.card_chat_id and incident.card_message_id:
+        return replace(card, chat_id=incident.card_chat_id, edits=incident.card_message_id)
+    return card
 
 
 def _joinable(alike: list[tuple[Incident | None, Ticket]]) -> Incident | None:

@@ -199,20 +199,21 @@ class StaffDesk(Room):
 
     async def _answer(
         self, tx: Transaction, ticket: Ticket, inbound: Inbound, text: str, html_text: str,
-        *, source_key: str = "",
-    ) -> None:
+        *, source_key: str = "", incident: int | None = None,
+    ) -> int:
         """Staff's answer to the citizen, kept on the ticket under `source_key` (the staff
-        message's own unless one message answers several tickets)."""
+        message's own unless one message answers several tickets, `incident`'s); the
+        outbox row it is."""
         now = self.now()
         is_telegram = ticket.platform is Platform.TELEGRAM
-        await tx.enqueue(to_citizen(
+        row = await tx.enqueue(replace(to_citizen(
             ticket, Purpose.ANSWER,
             answer_text(self.texts, ticket, "answer-header", text, html_text),
             html=is_telegram,
             copy_from=(inbound.chat_id, inbound.message_id)
             if is_telegram and inbound.attachments else None,
             attachments=() if is_telegram else inbound.attachments,
-        ))
+        ), incident=incident))
         await tx.add_message(MessageRecord(
             ticket_id=ticket.id, direction="out", created_at=now, text=text,
             attachments=inbound.attachments, author=inbound.author_name,
@@ -223,6 +224,7 @@ class StaffDesk(Room):
             await self._reply(
                 tx, inbound, self.texts.get("staff-answer-to-closed", number=ticket.id), ticket.id
             )
+        return row
 
     async def _reply(
         self, tx: Transaction, inbound: Inbound, text: str, ticket_id: int | None = None,

@@ -244,6 +244,10 @@ class Transaction(Protocol):
         """Its tickets counted by platform ("telegram": 30, …) and the numbers of the first
         `shown` of them: what its card says, without reading them all."""
         ...
+    async def incident_answer_rows(self, incident_id: int, since: int) -> tuple[int, int, int]:
+        """The answers to an incident's reporters from outbox row `since` on: how many in
+        all, sent, and given up."""
+        ...
     async def tickets(self, ticket_ids: Sequence[int]) -> list[Ticket]:
         """These tickets, in one read; those not in the store left out."""
         ...

@@ -102,6 +102,9 @@ async def test_killed_mid_answer_everyone_is_answered_and_nobody_twice_on_vk(
         bot = await spawn(tg, vk, db, log)
         await tg.wait_for(lambda: all(answered_on_telegram(tg).values())
                           and all(answered_on_vk(vk).values()), timeout=120)
+        card = opened["message_id"]
+        await tg.wait_for(lambda: "Ответ: отправлено 40 из 40." in (
+            (tg.message(STAFF_CHAT, card) or {}).get("text") or ""), timeout=30)
         bot.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(bot.wait(), timeout=60) == 0
     finally:

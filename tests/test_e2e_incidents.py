@@ -116,6 +116,9 @@ async def test_one_problem_on_both_platforms_is_one_incident_answered_once(
             sent = await vk.wait_messages(2, peer_id=user)
             assert "Авария устранена" in sent[-1]["message"]
         assert len({m["random_id"] for m in vk.sent_messages()}) == len(vk.sent_messages())
+        # The card tells how the answer went out, once all of it has.
+        await tg.wait_for(lambda: "Ответ: отправлено 10 из 10." in (
+            (tg.message(STAFF_CHAT, opened["message_id"]) or {}).get("text") or ""))
 
         # Closing the incident closes every ticket and tells every citizen once.
         tg.push_update(tg.callback_query(OPERATOR, "do:/close",

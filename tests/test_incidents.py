@@ -16,6 +16,7 @@ import pytest
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.config import DeskConfig
 from handlers.desk import FrontDesk
+from handlers.feedback import DeliveryFeedback
 from handlers.model import Event
 from handlers.texts import Texts
 from storage import SqliteStore
@@ -370,3 +371,23 @@ async def test_staff_retitle_an_incident_and_new_reporters_hear_the_new_title(
     await write(front, clock, HEATING[6:7], 300, minute=40)
     [ack] = [o for o in await deliver(store) if o.chat_id == "300"]
     assert "(«Авария на теплотрассе <ул. Ленина>»)" in ack.text  # plain text to the citizen
+
+
+async def test_the_card_counts_the_answer_out_and_what_did_not_arrive(
+    front: FrontDesk, store: SqliteStore, texts: Texts, config: DeskConfig, clock: FixedClock
+) -> None:
+    incident = await merged(front, store, clock)
+    await front.receive(staff("Тепло дадут к 18:00", await card_message(store, incident), 1030))
+    rows = await store.due_outbox(FAR, 1000)
+    answers = [i for i in rows if i.outbound.purpose is Purpose.ANSWER]
+    [first_edit] = [i.outbound for i in rows if i.outbound.purpose is Purpose.INCIDENT_CARD]
+    assert "Ответ: отправлено 0 из 5." in first_edit.text
+    feedback = DeliveryFeedback(store, texts, config)
+    for item in answers[:4]:
+        await store.outbox_sent(item, ["1"])
+    await store.outbox_failed(answers[4], "403 Forbidden: bot was blocked by the user")
+    await feedback.incident_progress(incident)
+    edits = [i.outbound for i in await store.due_outbox(FAR, 1000)
+             if i.outbound.purpose is Purpose.INCIDENT_CARD]
+    assert "Ответ: отправлено 4 из 5, не доставлено 1." in edits[-1].text
+    assert edits[-1].edits == await card_message(store, incident)

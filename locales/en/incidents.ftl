@@ -53,3 +53,7 @@ incident-sample = — { $text }
 incident-none = №{ $number } is in no mass incident.
 incident-titled = №{ $incident } is now called “{ $title }”: new reporters, the digest and /queue see it so.
 incident-title-usage = №{ $incident }: write the title after the command, e.g. /title No heating on Lenina street.
+incident-progress = Answer: { $sent } of { $count } sent{ $failed ->
+        [0] {""}
+       *[other] , { $failed } not delivered
+    }.

@@ -65,3 +65,8 @@ incident-none = №{ $number } не входит ни в одно массово
 # /title on an incident's card.
 incident-titled = №{ $incident } теперь называется «{ $title }»: так его увидят новые сообщившие, сводка и /queue.
 incident-title-usage = №{ $incident }: напишите название после команды, например /title Нет отопления на ул. Ленина.
+# On the incident's card while its answer goes out, and after.
+incident-progress = Ответ: отправлено { $sent } из { $count }{ $failed ->
+        [0] {""}
+       *[other] , не доставлено { $failed }
+    }.

@@ -137,6 +137,15 @@ class IncidentChanges:
         )
         return {str(r[0]): int(r[1]) for r in counts}, [int(r[0]) for r in first]
 
+    async def incident_answer_rows(self, incident_id: int, since: int) -> tuple[int, int, int]:
+        row = await self._one(
+            "SELECT COUNT(*), COALESCE(SUM(status = 'sent'), 0), "
+            "COALESCE(SUM(status = 'failed'), 0) FROM outbox "
+            "WHERE incident_id = ? AND id >= ? AND purpose = 'answer'",
+            (incident_id, since),
+        )
+        return int(row[0]), int(row[1]), int(row[2])
+
     async def tickets(self, ticket_ids: Sequence[int]) -> list[Ticket]:
         if not ticket_ids:
             return []

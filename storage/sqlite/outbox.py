@@ -207,7 +207,7 @@ async def _refer(tx: SqliteTransaction, out: Outbound, message_ids: Sequence[str
     """
     if not message_ids:
         return
-    if out.incident is not None:
+    if out.incident is not None and out.purpose not in TO_CITIZEN:  # staff-side only
         await _refer_incident(tx, out, message_ids)
     tickets = set(out.refers)
     if out.ticket_id is not None and out.purpose in TICKET_REFS:

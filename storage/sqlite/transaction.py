@@ -138,14 +138,14 @@ class SqliteTransaction(TicketChanges, IncidentChanges):
         if not outbounds:
             return
         now = ts(datetime.now(UTC))
-        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(outbounds))
+        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * len(outbounds))
         params: list[Any] = []
         for out in outbounds:
             params += [out.platform.value, out.chat_id, out.purpose.value, out.ticket_id,
-                       out.to_json(), now, now]
+                       out.to_json(), now, now, out.incident]
         await self._do(
             "INSERT INTO outbox (platform, chat_id, purpose, ticket_id, payload, not_before, "
-            f"created_at) VALUES {values}",
+            f"created_at, incident_id) VALUES {values}",
             params,
         )
 
@@ -153,10 +153,11 @@ class SqliteTransaction(TicketChanges, IncidentChanges):
         now = datetime.now(UTC)
         row = await self._one(
             "INSERT INTO outbox (platform, chat_id, purpose, ticket_id, payload, not_before, "
-            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "created_at, incident_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 outbound.platform.value, outbound.chat_id, outbound.purpose.value,
                 outbound.ticket_id, outbound.to_json(), ts(not_before or now), ts(now),
+                outbound.incident,
             ),
         )
         return int(row[0])
