@@ -200,6 +200,7 @@ class Sender:
             for each in group:
                 await self.feedback.delivery_failed(each.outbound, reason)
                 await self.store.outbox_failed(each, reason)
+                await self._answered_incident(each.outbound)
             return None
         await self.pacer.acquire(out.platform, out.chat_id)
         try:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Protocol
 
+from handlers import render
 from handlers.actions import TicketActions
 from handlers.commands import command_of
 from handlers.escalation import answers_key
@@ -140,10 +141,13 @@ class IncidentDesk(Room):
     async def _retitle(self, tx: Transaction, incident: Incident, text: str) -> str:
         """`/title Нет отопления в Заречном`: the name reporters and the figures see."""
         number = incident_number(self.texts, incident.id)
-        title = " ".join(text.split()[1:])[:TITLE_CHARS]
+        title = " ".join(render.clean(text).split()[1:])[:TITLE_CHARS].strip()
         if not title:
             return self.texts.get("incident-title-usage", incident=number)
         await tx.set_incident_title(incident.id, title)
+        renamed = await tx.incident(incident.id)
+        if renamed is not None and renamed.card_message_id:  # the card says it too
+            await tx.enqueue(await self.incidents.card(tx, renamed, edit=True))
         return self.texts.get("incident-titled", incident=number, title=title)
 
     async def _close(self, tx: Transaction, incident: Incident) -> str:
@@ -175,7 +179,8 @@ class IncidentDesk(Room):
         ]
         if rows:  # the card counts this answer's rows as they go
             await tx.set_state(answer_rows_key(incident.id), str(min(rows)))
-            await tx.enqueue(await self.incidents.card(tx, incident, edit=True))
+            if incident.card_message_id:
+                await tx.enqueue(await self.incidents.card(tx, incident, edit=True))
         await tx.set_state(key, str(incident.id))
         answers = answers_key(incident.id)
         await tx.set_state(answers, str(int(await tx.get_state(answers) or "0") + 1))

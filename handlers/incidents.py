@@ -236,7 +236,8 @@ async def incident_card(
     card = Outbound(
         platform=Platform.TELEGRAM, chat_id=chat_id, topic=topic,
         purpose=Purpose.INCIDENT_CARD, text="\n".join(lines), html=True,
-        incident=incident.id, buttons=buttons.incident(texts),
+        incident=incident.id,
+        buttons=buttons.incident(texts) if incident.state == "open" else (),  # closed: none
     )
     if edit and incident.card_chat_id and incident.card_message_id:
         return replace(card, chat_id=incident.card_chat_id, edits=incident.card_message_id)

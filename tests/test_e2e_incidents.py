@@ -226,3 +226,23 @@ async def test_in_a_storm_the_card_is_edited_once_for_many_reporters(
         edits = [r for r in tg.calls("editMessageText")
                  if r.params.get("message_id") == opened["message_id"]]
         assert 1 <= len(edits) < len(late)
+
+
+async def test_a_deleted_incident_card_is_posted_anew_once(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    async with Desk(tg.base_url, tmp_path / "desk.sqlite3"):
+        for user, text in zip(TG_CITIZENS[:5], TG_TEXTS[:5], strict=True):
+            tg.push_update(tg.private_text(user, text))
+        suggestion = await incident_card(tg, "Похоже на массовое: 5 сообщений")
+        tg.push_update(tg.callback_query(OPERATOR, "do:/merge",
+                                         message=suggestion["message_id"], chat_id=STAFF_CHAT))
+        opened = await incident_card(tg, "№И-1 Массовое: ")
+        tg.remove_message(STAFF_CHAT, opened["message_id"])  # someone deletes the card
+        for n in range(3):
+            tg.push_update(tg.private_text(5559001 + n, f"Ленина {n + 1}: не топят"))
+            await tg.wait_for(lambda n=n: any(
+                f"{6 + n} сообщений" in (m.get("text") or "") for m in staff_messages(tg)))
+        cards = [m for m in staff_messages(tg)
+                 if (m.get("text") or "").startswith("№И-1 Массовое")]
+        assert len(cards) == 2  # the deleted one and one posted anew, then edited

@@ -113,7 +113,8 @@ async def deliver(store: SqliteStore) -> list[Outbound]:
     """Pretend the sender delivered every pending row; returns what it sent."""
     sent = []
     for item in await store.due_outbox(FAR, 1000):
-        await store.outbox_sent(item, [str(next(_message_ids))])
+        # An edit is of the message it edits, as Telegram answers it; the rest are new.
+        await store.outbox_sent(item, [item.outbound.edits or str(next(_message_ids))])
         sent.append(item.outbound)
     return sent
 

@@ -391,3 +391,52 @@ async def test_the_card_counts_the_answer_out_and_what_did_not_arrive(
              if i.outbound.purpose is Purpose.INCIDENT_CARD]
     assert "Ответ: отправлено 4 из 5, не доставлено 1." in edits[-1].text
     assert edits[-1].edits == await card_message(store, incident)
+
+
+async def test_a_join_before_the_new_card_is_out_edits_no_other_message(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    card = await suggested(front, store, clock)
+    assert card.incident is not None
+    suggestion = await card_message(store, card.incident)
+    await front.receive(staff("/merge", suggestion))
+    # The new card is still queued (a paced staff chat, a storm) when a reporter joins.
+    await write(front, clock, HEATING[6:7], 300, minute=40)
+    rows = [i.outbound for i in await store.due_outbox(FAR, 1000)]
+    assert not [o for o in rows if o.purpose is Purpose.INCIDENT_CARD and o.edits]
+    await deliver(store)
+    assert await card_message(store, card.incident) != suggestion
+
+
+async def test_a_closed_incidents_card_gets_no_buttons_back_from_its_count(
+    front: FrontDesk, store: SqliteStore, texts: Texts, config: DeskConfig, clock: FixedClock
+) -> None:
+    incident = await merged(front, store, clock)
+    card = await card_message(store, incident)
+    await front.receive(staff("Тепло дадут к 18:00", card, 1050))
+    await front.receive(staff("/close", card, 1051))  # closed at once, answers still out
+    rows = await store.due_outbox(FAR, 1000)
+    for item in rows:
+        if item.outbound.purpose is not Purpose.ANSWER:
+            await store.outbox_sent(item, [item.outbound.edits or "1"])
+    feedback = DeliveryFeedback(store, texts, config)
+    for item in [i for i in rows if i.outbound.purpose is Purpose.ANSWER]:
+        await store.outbox_sent(item, ["1"])
+        await feedback.incident_progress(incident)
+    later = [i.outbound for i in await store.due_outbox(FAR, 1000)
+             if i.outbound.purpose is Purpose.INCIDENT_CARD]
+    assert later and not any(o.buttons for o in later)
+    assert "Ответ: отправлено 5 из 5." in later[-1].text
+
+
+async def test_a_new_title_is_cleaned_and_shown_on_the_card(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    incident = await merged(front, store, clock)
+    await front.receive(staff("/title \u202eЛенина\u0007 авария", await card_message(
+        store, incident), 1060))
+    [edit] = [o for o in await deliver(store) if o.purpose is Purpose.INCIDENT_CARD]
+    assert "Ленина авария" in edit.text and "\u202e" not in edit.text
+    async with store.transaction() as tx:
+        renamed = await tx.incident(incident)
+    assert renamed is not None and renamed.title == "Ленина авария"

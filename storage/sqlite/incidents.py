@@ -80,6 +80,11 @@ class IncidentChanges:
             f"UPDATE incidents SET state = ?, {column} = COALESCE({column}, ?) WHERE id = ?",
             (state, ts(at), incident_id),
         )
+        if state == "open":  # its card is posted anew: none to edit until that one is sent
+            await self._do(
+                "UPDATE incidents SET card_chat_id = NULL, card_message_id = NULL "
+                "WHERE id = ? AND state = 'open'", (incident_id,),
+            )
         if state == "dismissed":
             await self._do(
                 "INSERT INTO incident_apart (ticket_id) "

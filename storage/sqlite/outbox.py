@@ -238,7 +238,8 @@ async def _refer_incident(
         "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
         [(out.platform.value, out.chat_id, m, out.incident) for m in message_ids],
     )
-    if out.purpose is Purpose.INCIDENT_CARD and out.edits is None:  # not an edit of it
+    # A card posted (also one posted anew when its edit could not be made), not an edit.
+    if out.purpose is Purpose.INCIDENT_CARD and message_ids[0] != out.edits:
         await tx._do(
             "UPDATE incidents SET card_chat_id = ?, card_message_id = ? WHERE id = ?",
             (out.chat_id, message_ids[0], out.incident),
