@@ -32,7 +32,6 @@ class Answer(Protocol):
         self, tx: Transaction, ticket: Ticket, inbound: Inbound, text: str, html_text: str,
         *, source_key: str = "", incident: int | None = None,
     ) -> Awaitable[int]: ...
-INCIDENT_COMMANDS = frozenset({"merge", "apart", "close", "title"})
 TITLE_CHARS = 100
 
 
@@ -90,7 +89,7 @@ class IncidentDesk(Room):
         await tx.set_incident_state(incident.id, "dismissed", self.now())
         await self._take_buttons_off(tx, incident)
         return self.texts.get(
-            "incident-apart", incident=number, numbers=numbers(self.texts, tickets)
+            "incident-apart", incident=number, numbers=numbers(self.texts, [t.id for t in tickets])
         )
 
     async def _take_out(self, tx: Transaction, incident: Incident, inbound: Inbound) -> str:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -148,7 +149,8 @@ class Incidents(Room):
     ) -> Outbound:
         lines = [
             self.texts.html("incident-suggested", count=len(tickets), title=incident.title),
-            self.texts.html("incident-numbers", numbers=numbers(self.texts, tickets)),
+            self.texts.html("incident-numbers",
+                            numbers=numbers(self.texts, [t.id for t in tickets])),
         ]
         lines += [self.texts.html("incident-sample", text=_short(sample))
                   for sample in samples if sample.strip()]
@@ -217,15 +219,12 @@ async def incident_card(
     """
     counts, first = await tx.incident_reporters(incident.id, NUMBERS_SHOWN)
     total = sum(counts.values())
-    shown = ", ".join(texts.get("ticket-number", number=n) for n in first)
-    if total > len(first):
-        shown = texts.get("incident-numbers-more", numbers=shown, count=total - len(first))
     lines = [
         texts.html("incident-card", incident=incident_number(texts, incident.id),
                    title=incident.title, count=total,
                    telegram=counts.get(Platform.TELEGRAM.value, 0),
                    vk=counts.get(Platform.VK.value, 0)),
-        texts.html("incident-numbers", numbers=shown),
+        texts.html("incident-numbers", numbers=numbers(texts, first, total)),
     ]
     since = await tx.get_state(answer_rows_key(incident.id))
     if since is not None and since.isdigit():
@@ -260,10 +259,11 @@ def _joinable(alike: list[tuple[Incident | None, Ticket]]) -> Incident | None:
     return found[best] if counts[best] >= JOIN_AFTER else None
 
 
-def numbers(texts: Texts, tickets: list[Ticket]) -> str:
-    """«№3, №7, №12» — the first NUMBERS_SHOWN, then how many more."""
-    shown = ", ".join(texts.get("ticket-number", number=t.id) for t in tickets[:NUMBERS_SHOWN])
-    rest = len(tickets) - NUMBERS_SHOWN
+def numbers(texts: Texts, ids: Sequence[int], total: int | None = None) -> str:
+    """«№3, №7, №12» — the first NUMBERS_SHOWN of `total` (all of `ids` unless given), then
+    how many more."""
+    shown = ", ".join(texts.get("ticket-number", number=n) for n in ids[:NUMBERS_SHOWN])
+    rest = (len(ids) if total is None else total) - min(len(ids), NUMBERS_SHOWN)
     return texts.get("incident-numbers-more", numbers=shown, count=rest) if rest > 0 else shown
 
 
