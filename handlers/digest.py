@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from handlers.config import DeskConfig, WorkingClock
 from handlers.escalation import duration
-from handlers.incidents import incident_number
+from handlers.incident_card import incident_number
 from handlers.texts import Texts, escape
 from storage.base import Incident, Store, Ticket
 from storage.values import Outbound, Platform, Purpose

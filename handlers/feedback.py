@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 
 from handlers.config import DeskConfig
-from handlers.incidents import answer_rows_key, incident_card
+from handlers.incident_card import answer_rows_key, incident_card
 from handlers.outgoing import tell_staff
 from handlers.texts import Texts
 from storage.base import Store

@@ -16,7 +16,8 @@ from handlers import render
 from handlers.actions import TicketActions
 from handlers.commands import command_of
 from handlers.escalation import answers_key
-from handlers.incidents import Incidents, answer_rows_key, incident_number, numbers
+from handlers.incident_card import answer_rows_key, incident_number, numbers
+from handlers.incidents import Incidents
 from handlers.model import Inbound
 from handlers.moves import Moves
 from handlers.outgoing import tell_staff

@@ -10,7 +10,7 @@ from datetime import datetime
 
 from handlers.config import DeskConfig, WorkingClock
 from handlers.escalation import duration
-from handlers.incidents import incident_number
+from handlers.incident_card import incident_number
 from handlers.render import clean
 from handlers.texts import Texts, escape
 from storage.base import Incident, Ticket, Transaction
