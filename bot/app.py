@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +49,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Paced, an incident's card is edited for its count at most every 10 s: a storm costs the
+# staff chat a few edits, within the group's 20 messages a minute.
+CARD_EDIT_EVERY = timedelta(seconds=10)
+
 REQUEST_TIMEOUT = 15.0
 STARTUP_NOTICE_STATE = "startup:told-staff"
 
@@ -67,6 +72,7 @@ def desk_config(settings: Settings, texts: Texts) -> DeskConfig:
         flood_limit=settings.flood_limit,
         incident_reports=settings.incident_reports,
         incident_window=settings.incident_window,
+        card_edit_every=CARD_EDIT_EVERY if settings.pacing else timedelta(0),
         escalation_repeat=settings.escalation_repeat,
         escalation_chat_id=(
             "" if settings.escalation_chat_id is None else str(settings.escalation_chat_id)

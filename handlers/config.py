@@ -40,6 +40,9 @@ class DeskConfig:
     departments: Rules | None = None  # the operator's rules file; None: one staff chat
     incident_reports: int = 0  # alike tickets that make an incident suggestion; 0: none
     incident_window: timedelta = timedelta(hours=3)  # how far back tickets are compared
+    # Edits of an incident's card for its count and progress go at most this often (paced:
+    # a group takes 20 messages a minute, edits included); zero: at once.
+    card_edit_every: timedelta = timedelta(0)
 
     def place(self, category: str | None) -> tuple[str, int | None]:
         """Where a department's cards go: its own chat, or a forum topic of the staff chat

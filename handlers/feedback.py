@@ -13,8 +13,8 @@ import re
 import time
 from dataclasses import replace
 
-from handlers.config import DeskConfig
-from handlers.incident_card import answer_rows_key, incident_card
+from handlers.config import DeskConfig, utc_now
+from handlers.incident_card import answer_rows_key, enqueue_edit
 from handlers.outgoing import tell_staff
 from handlers.texts import Texts
 from storage.base import Store
@@ -188,9 +188,7 @@ class DeliveryFeedback:
             if sent + failed < rows and moment - last < PROGRESS_EVERY:
                 return
             self._progress_at[incident_id] = moment
-            await tx.enqueue(
-                await incident_card(tx, self.texts, self.config, incident, edit=True)
-            )
+            await enqueue_edit(tx, self.texts, self.config, incident, utc_now())
 
     async def cannot_relay(self, outbound: Outbound, what: str) -> None:
         """Part of a message could not go: say so at once, naming the ticket."""

@@ -16,7 +16,7 @@ from handlers import render
 from handlers.actions import TicketActions
 from handlers.commands import command_of
 from handlers.escalation import answers_key
-from handlers.incident_card import answer_rows_key, incident_number, numbers
+from handlers.incident_card import answer_rows_key, enqueue_edit, incident_number, numbers
 from handlers.incidents import Incidents
 from handlers.model import Inbound
 from handlers.moves import Moves
@@ -146,8 +146,8 @@ class IncidentDesk(Room):
             return self.texts.get("incident-title-usage", incident=number)
         await tx.set_incident_title(incident.id, title)
         renamed = await tx.incident(incident.id)
-        if renamed is not None and renamed.card_message_id:  # the card says it too
-            await tx.enqueue(await self.incidents.card(tx, renamed, edit=True))
+        if renamed is not None:  # the card says it too
+            await enqueue_edit(tx, self.texts, self.config, renamed, self.now())
         return self.texts.get("incident-titled", incident=number, title=title)
 
     async def _close(self, tx: Transaction, incident: Incident) -> str:
@@ -158,7 +158,9 @@ class IncidentDesk(Room):
         for ticket in tickets:
             await self.actions.close(tx, ticket)
         await tx.set_incident_state(incident.id, "closed", self.now())
-        await self._take_buttons_off(tx, incident)
+        closed = await tx.incident(incident.id)
+        if closed is not None:  # the card, closed: no buttons; after any queued edit of it
+            await enqueue_edit(tx, self.texts, self.config, closed, self.now())
         return self.texts.get("incident-closed", incident=number, count=len(tickets))
 
     async def _answer_all(self, tx: Transaction, incident: Incident, inbound: Inbound) -> str:
@@ -179,8 +181,7 @@ class IncidentDesk(Room):
         ]
         if rows:  # the card counts this answer's rows as they go
             await tx.set_state(answer_rows_key(incident.id), str(min(rows)))
-            if incident.card_message_id:
-                await tx.enqueue(await self.incidents.card(tx, incident, edit=True))
+            await enqueue_edit(tx, self.texts, self.config, incident, self.now())
         await tx.set_state(key, str(incident.id))
         answers = answers_key(incident.id)
         await tx.set_state(answers, str(int(await tx.get_state(answers) or "0") + 1))

@@ -19,7 +19,14 @@ from dataclasses import replace
 from datetime import datetime
 
 from handlers import buttons, render
-from handlers.incident_card import incident_card, incident_number, numbers
+from handlers.incident_card import (
+    enqueue_edit,
+    incident_card,
+    incident_number,
+    numbers,
+    short,
+    take_line,
+)
 from handlers.model import Inbound
 from handlers.outgoing import replying_to
 from handlers.premises import Room
@@ -33,7 +40,6 @@ _LOADING = asyncio.Lock()
 
 LOOKED_AT = 30  # of the most alike recent tickets, this many are read from the store
 SAMPLES = 3  # citizens' texts quoted on a suggestion card
-SAMPLE_CHARS = 200
 RELOADED = 20_000  # recent tickets read back into the index after a start
 JOIN_AFTER = 3  # tickets of a confirmed incident a new one must be alike with to join it
 
@@ -84,9 +90,9 @@ class Incidents(Room):
         if opened is not None:
             await tx.join_incident(ticket.id, opened.id)
             await tx.enqueue(self._acknowledgement(inbound, ticket, opened), not_before=ack_at)
-            await tx.enqueue_many(self._joined_line(opened, ticket, inbound))
-            if opened.card_message_id:  # the count on the card, edited
-                await tx.enqueue(await self.card(tx, opened, edit=True))
+            if await take_line(tx, opened.id, ticket.id, now):
+                await tx.enqueue_many(self._joined_line(opened, ticket, inbound))
+            await enqueue_edit(tx, self.texts, self.config, opened, now)  # the count
             return opened
         live = [incident for incident, _ in alike if incident is not None]
         suggested = next((i for i in live if i.state == "suggested"), None)
@@ -144,7 +150,7 @@ class Incidents(Room):
             self.texts.html("incident-numbers",
                             numbers=numbers(self.texts, [t.id for t in tickets])),
         ]
-        lines += [self.texts.html("incident-sample", text=_short(sample))
+        lines += [self.texts.html("incident-sample", text=short(sample))
                   for sample in samples if sample.strip()]
         lines.append(self.texts.html("incident-suggested-hint"))
         chat_id, topic = self.config.place(incident.category)
@@ -208,8 +214,3 @@ def _joinable(alike: list[tuple[Incident | None, Ticket]]) -> Incident | None:
         return None
     best = max(counts, key=lambda i: counts[i])
     return found[best] if counts[best] >= JOIN_AFTER else None
-
-
-def _short(text: str, limit: int = SAMPLE_CHARS) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -28,6 +28,7 @@ from tests.fakes.telegram import (
     TOKEN,
     EntityParseError,
     FakeTelegram,
+    FloodLimits,
     Upload,
     parse_entities,
 )
@@ -226,6 +227,22 @@ async def test_flood_limits_when_enforced() -> None:
             await bot.send_message(USER, "ещё одно")
         assert caught.value.retry_after >= 1
         await bot.send_message(USER + 1, "другому человеку можно")
+
+
+async def test_edits_share_a_groups_limit_with_sends() -> None:
+    """https://github.com/tdlib/td/issues/2592: "the limits for message editing are the same
+    as for message sending … they share the limit"."""
+    group = -1009900
+    async with FakeTelegram(enforce_limits=FloodLimits(per_group=(3, 60.0))) as tg, \
+            tg.bot() as bot:
+        tg.add_group(group, "Операторы")
+        card = await bot.send_message(group, "карточка")
+        await bot.edit_message_text("карточка: 2", chat_id=group, message_id=card.message_id)
+        await bot.send_message(group, "ещё")
+        with pytest.raises(TelegramRetryAfter):
+            await bot.edit_message_text("карточка: 3", chat_id=group,
+                                        message_id=card.message_id)
+        assert tg.message(group, card.message_id)["text"] == "карточка: 2"
 
 
 async def test_bot_cannot_write_first_to_a_user_who_never_wrote_to_it(

@@ -57,3 +57,11 @@ incident-progress = Answer: { $sent } of { $count } sent{ $failed ->
         [0] {""}
        *[other] , { $failed } not delivered
     }.
+# On the card, when a storm of reporters joined without a line each: how many, the latest.
+incident-folded = { $count } more { $count ->
+        [one] message
+       *[other] messages
+    } joined without a line of their own. The latest (to take one out: “/apart number” replying to the card):
+incident-folded-sample = — №{ $number }: { $text }
+# The card of a closed incident, instead of the hint.
+incident-card-closed = Closed: every message is closed and the citizens are told.

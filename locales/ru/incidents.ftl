@@ -70,3 +70,12 @@ incident-progress = Ответ: отправлено { $sent } из { $count }{ 
         [0] {""}
        *[other] , не доставлено { $failed }
     }.
+# On the card, when a storm of reporters joined without a line each: how many, the latest.
+incident-folded = Ещё { $count } { $count ->
+        [one] сообщение присоединилось
+        [few] сообщения присоединились
+       *[many] сообщений присоединилось
+    } без отдельной строки. Последние (вынести одно: «/apart номер» в ответ на карточку):
+incident-folded-sample = — №{ $number }: { $text }
+# The card of a closed incident, instead of the hint.
+incident-card-closed = Закрыто: все сообщения закрыты, гражданам сообщено.

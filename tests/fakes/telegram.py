@@ -25,7 +25,9 @@ What it models, and where it deliberately stops:
 - Files: uploads and file ids, ``getFile`` and downloads under ``/file/bot<token>/<path>``.
 - Faults: one-shot errors (:meth:`FakeTelegram.fail_next`), periods of 429, 5xx or hanging
   requests (:attr:`FakeTelegram.faults`), and Telegram's flood limits (:class:`FloodLimits`,
-  off unless ``enforce_limits``: a test about limits turns them on).
+  off unless ``enforce_limits``: a test about limits turns them on). Edits share a chat's
+  limit with sends: "the limits for message editing are the same as for message sending
+  … they share the limit" (Telegram's levlam, https://github.com/tdlib/td/issues/2592).
 
 Everything runs on the event loop of the test; call its methods from that loop only.
 """
@@ -2625,6 +2627,7 @@ class FakeTelegram:
         message = self._stored_message(chat["id"], params, "message to edit not found")
         if message["from"]["id"] != BOT_ID:
             raise _bad_request("message can't be edited")
+        self._check_flood(chat)
         if "text" not in message:
             raise _bad_request("there is no text in the message to edit")
         markup = params.get("reply_markup")
@@ -2653,6 +2656,7 @@ class FakeTelegram:
         message = self._stored_message(chat["id"], params, "message to edit not found")
         if message["from"]["id"] != BOT_ID:
             raise _bad_request("message can't be edited")
+        self._check_flood(chat)
         markup = params.get("reply_markup")
         if isinstance(markup, str):
             markup = json.loads(markup)

@@ -1,0 +1,166 @@
+"""An incident's card in a storm: reporters beyond the first few fold into it, and its edits
+go at most once a stretch, in order, the last one saying all.
+
+On an injected clock and the real store; the storm against the fake Bot API enforcing
+Telegram's limits is in tests/test_e2e_incidents.py and `make bench`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from handlers.calendar import BusinessHours, WorkCalendar
+from handlers.config import DeskConfig
+from handlers.desk import FrontDesk
+from handlers.incident_card import LATEST, LINES_EACH, Lines, edit_at
+from handlers.texts import Texts
+from storage import SqliteStore
+from storage.values import Outbound, Purpose
+from tests.conftest import MOSCOW, STAFF_CHAT, FixedClock
+from tests.test_escalation import citizen, deliver, moscow, staff
+from tests.test_incidents import card_message, merged
+
+STORM = 12
+
+
+@pytest.fixture
+def config() -> DeskConfig:
+    return DeskConfig(
+        staff_chat_id=STAFF_CHAT, timezone=MOSCOW, escalation_after=timedelta(hours=8),
+        incident_reports=5,
+    )
+
+
+def desk(store: SqliteStore, texts: Texts, config: DeskConfig, clock: FixedClock) -> FrontDesk:
+    calendar = WorkCalendar(BusinessHours.parse("Mon-Fri 09:00-18:00"), MOSCOW)
+    return FrontDesk(store, texts, calendar, config, now=clock)
+
+
+@pytest.fixture
+def front(store: SqliteStore, texts: Texts, config: DeskConfig, clock: FixedClock) -> FrontDesk:
+    return desk(store, texts, config, clock)
+
+
+def joined_lines(sent: list[Outbound]) -> list[Outbound]:
+    return [o for o in sent if o.purpose is Purpose.STAFF_NOTICE and "ещё сообщение" in o.text]
+
+
+def card_edits(sent: list[Outbound]) -> list[Outbound]:
+    return [o for o in sent if o.purpose is Purpose.INCIDENT_CARD and o.edits]
+
+
+async def storm(front: FrontDesk, clock: FixedClock, count: int, first_user: int,
+                texts: list[str] | None = None) -> None:
+    """`count` more citizens write about the heating on Lenina street, a second apart."""
+    for n in range(count):
+        clock.advance(seconds=1)
+        text = texts[n] if texts else f"Ленина {n + 1}: не топят, батареи холодные"
+        await front.receive(citizen(text, user=first_user + n, message_id=first_user + n))
+
+
+async def test_beyond_the_first_few_reporters_fold_into_the_card(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    incident = await merged(front, store, clock)  # tickets №4…№8; the others are №1…№3
+    await storm(front, clock, STORM, 4000)
+    sent = await deliver(store)
+    # Every reporter is acknowledged as one of the incident's.
+    acks = [o for o in sent if o.purpose is Purpose.ACK]
+    assert len(acks) == STORM and all("Мы знаем об этой проблеме" in o.text for o in acks)
+    # The first LINES_EACH have a line under the card; the rest none, only the card.
+    lines = joined_lines(sent)
+    assert [o.ticket_id for o in lines] == list(range(9, 9 + LINES_EACH))
+    last = card_edits(sent)[-1]
+    folded = STORM - LINES_EACH
+    assert f"{5 + STORM} сообщений (Telegram: {5 + STORM}, ВКонтакте: 0)" in last.text
+    assert f"Ещё {folded} сообщений присоединилось без отдельной строки" in last.text
+    latest = list(range(8 + STORM - LATEST + 1, 8 + STORM + 1))
+    quoted = [line for line in last.text.split("\n") if line.startswith("— №")]
+    assert [int(q.split(":")[0].removeprefix("— №")) for q in quoted] == latest
+    assert quoted[-1].endswith(f"Ленина {STORM}: не топят, батареи холодные")
+    async with store.transaction() as tx:
+        members = await tx.incident_tickets(incident)
+    assert len(members) == 5 + STORM
+
+
+async def test_after_a_quiet_while_a_reporter_has_a_line_again(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    await merged(front, store, clock)
+    await storm(front, clock, LINES_EACH + 2, 4000)
+    assert len(joined_lines(await deliver(store))) == LINES_EACH
+    clock.advance(minutes=11)
+    await storm(front, clock, 1, 4100, ["ул. Ленина 40, отопления нет, батареи холодные"])
+    [line] = joined_lines(await deliver(store))
+    assert line.text.endswith("ул. Ленина 40, отопления нет, батареи холодные")
+
+
+async def test_a_folded_reporter_taken_out_gets_a_card_and_leaves_the_quotes(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    incident = await merged(front, store, clock)
+    await storm(front, clock, LINES_EACH + 2, 4000)
+    await deliver(store)
+    folded = 8 + LINES_EACH + 2  # the last one, quoted on the card
+    await front.receive(staff(f"/apart {folded}", await card_message(store, incident), 1200))
+    await storm(front, clock, 1, 4200)  # one more edit of the card
+    sent = await deliver(store)
+    [card] = [o for o in sent if o.purpose is Purpose.CARD and o.ticket_id == folded]
+    assert "Ленина 7: не топят" in card.text
+    last = card_edits(sent)[-1]
+    assert f"— №{folded}:" not in last.text and f"— №{folded + 1}:" in last.text
+
+
+async def test_a_citizens_markup_on_the_card_is_shown_as_text(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    await merged(front, store, clock)
+    hostile = "<b>Ленина</b> не топят & батареи холодные <a href='x'>"
+    await storm(front, clock, LINES_EACH + 1, 4000,
+                [f"Ленина {n}: не топят, батареи холодные" for n in range(LINES_EACH)]
+                + [hostile])
+    last = card_edits(await deliver(store))[-1]
+    assert "&lt;b&gt;Ленина&lt;/b&gt; не топят &amp; батареи холодные &lt;a href=" in last.text
+
+
+@pytest.fixture
+def paced(store: SqliteStore, texts: Texts, config: DeskConfig, clock: FixedClock) -> FrontDesk:
+    """The desk as composed with PACING=on: the card's edits every 10 s."""
+    return desk(store, texts, replace(config, card_edit_every=timedelta(seconds=10)), clock)
+
+
+def test_edits_of_one_stretch_go_at_its_end(config: DeskConfig) -> None:
+    assert edit_at(config, datetime(2026, 12, 3, 12, 0, 1, tzinfo=UTC)) is None
+    every = replace(config, card_edit_every=timedelta(seconds=10))
+    end = datetime(2026, 12, 3, 12, 0, 10, tzinfo=UTC)
+    assert edit_at(every, datetime(2026, 12, 3, 12, 0, 1, tzinfo=UTC)) == end
+    assert edit_at(every, datetime(2026, 12, 3, 12, 0, 9, 500000, tzinfo=UTC)) == end
+    assert edit_at(every, end) == end
+
+
+async def test_paced_the_count_waits_for_the_stretch_and_the_close_comes_last(
+    paced: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    incident = await merged(paced, store, clock)
+    card = await card_message(store, incident)
+    clock.moment = moscow(26, 10, 30).astimezone(UTC)
+    await storm(paced, clock, 3, 4000)  # 10:30:01 … 10:30:03
+    await paced.receive(staff("/close", card, 1300))
+    end = moscow(26, 10, 30).astimezone(UTC) + timedelta(seconds=10)
+    early = await store.due_outbox(end - timedelta(milliseconds=1), 1000)
+    assert not card_edits([i.outbound for i in early])
+    # All four at the stretch's end, in order: the sender sends the last alone.
+    rows = card_edits([i.outbound for i in await store.due_outbox(end, 1000)])
+    assert {o.edits for o in rows} == {card}
+    assert [o.buttons != () for o in rows] == [True, True, True, False]
+    assert rows[-1].text.endswith("Закрыто: все сообщения закрыты, гражданам сообщено.")
+
+
+def test_a_damaged_record_of_lines_starts_anew() -> None:
+    for value in (None, "", "[]", "{not json", '{"since": "x"}', '{"latest": 5}'):
+        assert Lines.parse(value) == Lines()
+    state = Lines(since=1.5, lines=2, folded=7, latest=[3, 4])
+    assert Lines.parse(state.dump()) == state
