@@ -206,6 +206,9 @@ _HYPHENATED = {"р-н": "район", "р-на": "района", "р-не": "р�
 _HYPHENATED_RE = re.compile(r"(?<![^\W_])(?:р-н[аеу]?|мкр-н|пр-т|б-р|кв-л)(?![^\W_])",
                             re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_]+")  # letters and digits: house numbers matter here
+# What follows a number that is not a house's: «3 дня», «2 часа», «12 градусов», «5 раз».
+_UNITS = ("ден", "дн", "час", "сут", "мин", "недел", "месяц", "год", "лет", "раз", "градус",
+          "человек", "семей")
 _ADJECTIVE_ENDINGS = ("ая", "яя", "ой", "ей", "ую", "юю", "ый", "ий", "ое", "ее", "ого", "его",
                       "ому", "ему", "ом", "ем", "ым", "им", "ых", "их")
 _NAME_TAGS = ("Surn", "Geox")  # surnames (ул. Ленина) and places (д. Ивановка)
@@ -261,8 +264,9 @@ def _place_at(tokens: list[_Token], index: int) -> tuple[str, set[str]] | None:
     kind = _kind_of(token)
     if kind is None:
         if _name_like(token.low) and _house(tokens[index + 1:index + 3]) \
-                or _street_alone(token, before, after):
-            return _shown(_STREET, token), {token.low}  # «Ленина 5», «Ленина д 5», «ЛЕНИНА!»
+                or _street_alone(token, before, after) \
+                or _adjective_street(token, tokens[index + 1:index + 3]):
+            return _shown(_STREET, token), {token.low}  # «Ленина 5», «ЛЕНИНА!», «Садовая 3»
         return None
     if after is not None and kind != _DISTRICT and _name_after(kind, token, after):
         return _shown(kind, after), {token.low, after.low}
@@ -296,6 +300,18 @@ def _genitive_surname(word: str) -> bool:
         return any("Surn" in parse[1] and "gent" in parse[1] for parse in analyzer().parse(word))
     except ValueError:  # a letter without a Unicode name, as lemmas() explains
         return False
+
+
+def _adjective_street(name: _Token, rest: list[_Token]) -> bool:
+    """«Советская 12», «Садовая д. 3»: a street named by a capitalised feminine adjective
+    and a house number; not «Холодная 3 дня» (a time) nor an outage's own word."""
+    if not (name.title and name.low.endswith(("ая", "яя")) and _adjectival(name.low)):
+        return False
+    if name.low in STOP or word_keys(name.low) and _is_kin(name.low) or not _house(rest):
+        return False
+    after = 1 if rest[0].low[:1].isdigit() else 2  # the word after the number
+    unit = rest[after].low if after < len(rest) else ""
+    return not unit.startswith(_UNITS)
 
 
 def _house(tokens: list[_Token]) -> bool:

@@ -57,6 +57,10 @@ def like(first: str, second: str) -> bool:
     ("Садовая улица", {"ул. Садовая"}),
     ("ул. Горького", {"ул. Горького"}),  # a surname's genitive, not an adjective
     ("д. Ивановка", {"д. Ивановка"}),
+    ("Советская 12, нет отопления", {"ул. Советская"}),  # an adjective and a house
+    ("Садовая д. 3 не топят", {"ул. Садовая"}),
+    ("Холодная 3 дня батареи", set()),  # a number of days is no house
+    ("Горячая 2 дня нет", set()),
     ("в д. 5", set()),  # a house number names no place
     ("дом 5, кв. 12", set()),
     ("в нашем районе", set()),
@@ -85,6 +89,7 @@ def test_the_same_complaint_in_other_words_is_alike(first: str, second: str) -> 
 
 @pytest.mark.parametrize(("first", "second"), [
     ("не топят на Ленина", "не топят на Гагарина"),  # two named places
+    ("Советская 12 не топят", "Садовая 3 не топят"),
     ("в Заречном районе нет отопления", "мкр Северный нет отопления"),
     ("нет света на Ленина", "не топят на Ленина"),  # two outages
     ("нет горячей воды на Ленина", "не топят на Ленина"),
