@@ -180,10 +180,12 @@ class Pacer:
 
 
 def posts_a_message(api_method: str) -> bool:
-    """Bot API methods that put a message into a chat, which is what the limits count."""
+    """Bot API methods that put a message into a chat or change one, which is what the
+    limits count: "the limits for message editing are the same as for message sending …
+    they share the limit" (https://github.com/tdlib/td/issues/2592)."""
     if api_method == "sendChatAction":
         return False
-    return api_method.startswith(("send", "copyMessage", "forwardMessage"))
+    return api_method.startswith(("send", "copyMessage", "forwardMessage", "editMessage"))
 
 
 class PacedRequests(BaseRequestMiddleware):
