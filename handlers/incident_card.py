@@ -96,9 +96,10 @@ async def enqueue_edit(
     tx: Transaction, texts: Texts, config: DeskConfig, incident: Incident, now: datetime
 ) -> None:
     """The posted card of `incident` says it as it is now. Every edit of a card goes this
-    way, so the edits of one card keep their order."""
+    way, so the edits of one card keep their order and at most the latest one waits."""
     if incident.card_chat_id and incident.card_message_id:
         card = await incident_card(tx, texts, config, incident, edit=True)
+        await tx.supersede_card_edits(incident.id)  # at most one edit waits: the latest
         await tx.enqueue(card, not_before=edit_at(config, now))
 
 

@@ -248,6 +248,10 @@ class Transaction(Protocol):
         """The answers to an incident's reporters from outbox row `since` on: how many in
         all, sent, and given up."""
         ...
+    async def supersede_card_edits(self, incident_id: int) -> int:
+        """The edits of an incident's card not yet sent are done without a request (a newer
+        edit, enqueued next in this transaction, says all they would); how many."""
+        ...
     async def tickets(self, ticket_ids: Sequence[int]) -> list[Ticket]:
         """These tickets, in one read; those not in the store left out."""
         ...

@@ -18,7 +18,7 @@ from storage.sqlite.rows import (
     ticket_of,
     ts,
 )
-from storage.values import Platform
+from storage.values import Outbound, Platform, Purpose
 
 _STATES = frozenset({"open", "closed", "dismissed"})
 
@@ -150,6 +150,20 @@ class IncidentChanges:
             (incident_id, since),
         )
         return int(row[0]), int(row[1]), int(row[2])
+
+    async def supersede_card_edits(self, incident_id: int) -> int:
+        rows = await self._all(
+            "SELECT id, payload FROM outbox WHERE incident_id = ? AND purpose = ? "
+            "AND status = 'pending'", (incident_id, Purpose.INCIDENT_CARD.value),
+        )
+        stale = [int(r[0]) for r in rows if Outbound.from_json(r[1]).edits is not None]
+        if stale:
+            await self._do(
+                "UPDATE outbox SET status = 'sent', sent_at = ?, message_ids = '[]' "
+                f"WHERE id IN ({', '.join('?' * len(stale))})",
+                (datetime.now(UTC).timestamp(), *stale),
+            )
+        return len(stale)
 
     async def tickets(self, ticket_ids: Sequence[int]) -> list[Ticket]:
         if not ticket_ids:

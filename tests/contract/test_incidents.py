@@ -3,6 +3,7 @@ card that names one; what detection reads back after a restart."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -117,6 +118,30 @@ async def test_a_sent_incident_card_refers_to_the_incident(store: Store) -> None
             STAFF, "501")
         # An incident card names no ticket: a reply to it is the incident's, not theirs.
         assert await tx.ticket_by_ref(Platform.TELEGRAM, STAFF, "501") == []
+
+
+async def test_an_incidents_waiting_card_edits_are_superseded_and_nothing_else(
+    store: Store,
+) -> None:
+    ids = await three_tickets(store)
+    async with store.transaction() as tx:
+        made = await tx.create_incident("a", None, ids, T0)
+        other = await tx.create_incident("b", None, [], T0)
+        card = Outbound(Platform.TELEGRAM, STAFF, Purpose.INCIDENT_CARD, "card", html=True,
+                        incident=made.id)
+        post = await tx.enqueue(card)  # the card itself, not yet out
+        first = await tx.enqueue(replace(card, text="2", edits="501"))
+        second = await tx.enqueue(replace(card, text="3", edits="501"))
+        theirs = await tx.enqueue(replace(card, text="b", edits="601", incident=other.id))
+        answer = await tx.enqueue(Outbound(Platform.TELEGRAM, "41", Purpose.ANSWER, "ответ",
+                                           ticket_id=ids[0], incident=made.id))
+        assert await tx.supersede_card_edits(made.id) == 2
+        latest = await tx.enqueue(replace(card, text="4", edits="501"))
+    assert {row.id for row in await due(store)} == {post, theirs, answer, latest}
+    assert first < second < latest
+    async with store.transaction() as tx:
+        assert await tx.supersede_card_edits(made.id) == 1
+        assert await tx.supersede_card_edits(made.id) == 0
 
 
 async def test_recent_reports_are_the_open_tickets_since_with_their_first_text(
