@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 MAX_INFLIGHT = 256  # rows handed to workers and not yet done; no more are read meanwhile
+GROUP_ROOM = 16  # rows for Telegram groups (the staff side) read besides, whatever is in flight
 GIVE_UP_AFTER = timedelta(hours=24)  # of temporary errors, for a citizen's message
 MAX_BACKOFF = 600.0
 MERGEABLE = frozenset({
@@ -79,17 +80,24 @@ class Sender:
     async def _dispatch(self) -> float:
         """Start a worker per queue with due rows; return how long to sleep at most."""
         room = min(BATCH, MAX_INFLIGHT - len(self._inflight))
-        if room <= 0:
-            return 1.0  # workers report back as they finish
         now = self.now()
         for key in [k for k, until in self._held.items() if until <= now]:
             del self._held[key]
         # Whole chats under way or told to wait are skipped in the query itself, so a
         # backlog in one chat (the staff chat in a storm) never crowds out the others.
         skip_chats = [(k[0], k[1]) for k in (*self._busy, *self._held) if len(k) == 2]
-        items = await self.store.due_outbox(
+        items = [] if room <= 0 else await self.store.due_outbox(
             now, room, exclude=tuple(self._inflight), skip_chats=skip_chats
         )
+        # Nor does a backlog of citizens' rows hold back the staff's: a card, or an
+        # incident's count while its answer goes to a thousand, is read past it.
+        read = {item.id for item in items}
+        items += await self.store.due_group_outbox(
+            now, GROUP_ROOM, exclude=(*self._inflight, *read), skip_chats=skip_chats
+        )
+        items.sort(key=lambda item: item.id)
+        if not items and room <= 0:
+            return 1.0  # workers report back as they finish
         by_chat: dict[tuple[str, ...], list[OutboxItem]] = {}
         for item in items:
             key = self._queue_key(item.outbound)

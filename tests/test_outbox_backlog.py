@@ -22,3 +22,11 @@ async def test_the_question_searches_the_chat_index_and_never_scans(store: Sqlit
     plan = await store.due_outbox_plan([("telegram", STAFF), ("vk", "77")])
     assert "SEARCH outbox USING INDEX outbox_chat_pending (platform=? AND chat_id<?)" in plan
     assert "SCAN" not in plan, plan
+
+
+async def test_the_groups_question_searches_the_chat_index_and_never_scans(
+    store: SqliteStore,
+) -> None:
+    plan = await store.due_groups_plan([("telegram", STAFF), ("telegram", "-100500")])
+    assert "SEARCH outbox USING INDEX outbox_chat_pending" in plan
+    assert "SCAN" not in plan, plan

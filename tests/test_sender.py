@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot import sender as sender_module
+from bot.pacing import Pacer
 from bot.sender import Sender
 from bot.telegram.delivery import TelegramDelivery
 from handlers.desk import FrontDesk
@@ -138,3 +140,33 @@ async def test_a_vk_message_left_when_vk_is_turned_off_is_told_to_staff(
             t for r in tg.sent(int(STAFF_CHAT)) if "не удалось" in (t := r["message"]["text"])
         ])
     assert notice[0].startswith("№1")
+
+
+async def test_a_staff_card_is_not_held_back_by_a_backlog_of_citizens_rows(
+    tg: FakeTelegram, store: SqliteStore, desk: FrontDesk, texts: Texts,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Paced at Telegram's 30 a second, with more citizens' rows waiting than the sender
+    holds in flight, a card written after them goes within the first few sends."""
+    monkeypatch.setattr(sender_module, "MAX_INFLIGHT", 10)
+    citizens = [6000 + n for n in range(60)]
+    async with store.transaction() as tx:
+        for user in citizens:
+            tg.start_private_chat(user)
+            await tx.enqueue(Outbound(Platform.TELEGRAM, str(user), Purpose.ACK, "принято"))
+        await tx.enqueue(Outbound(Platform.TELEGRAM, STAFF_CHAT, Purpose.CARD, "карточка"))
+    async with tg.bot() as bot:
+        pacer = Pacer(enabled=True)
+        bot.session.middleware(pacer.telegram_middleware())
+        sender = Sender(
+            store, {Platform.TELEGRAM: TelegramDelivery(bot, store)},
+            DeliveryFeedback(store, texts, desk.config), changed=store.changed, pacer=pacer,
+        )
+        task = asyncio.create_task(sender.run())
+        try:
+            await tg.wait_for(lambda: len(tg.sent()) == len(citizens) + 1, timeout=30)
+        finally:
+            sender.stop()
+            await task
+    order = [r["chat_id"] for r in tg.sent()]
+    assert order.index(int(STAFF_CHAT)) < 25, order

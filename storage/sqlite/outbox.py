@@ -97,6 +97,31 @@ def due_by_chat_query(
 
 
 
+def due_groups_query(
+    now: datetime, limit: int, exclude: Sequence[int], skip_chats: Sequence[tuple[str, str]]
+) -> tuple[str, list[Any]]:
+    """Due rows for Telegram groups and channels (ids «-100…»: the staff side, and replies
+    in discussion groups) but for those under way, through the chat index: the ranges of
+    chat ids from «-» to «.» between the busy ones."""
+    telegram = Platform.TELEGRAM.value
+    busy = sorted({chat for p, chat in skip_chats if p == telegram and chat.startswith("-")})
+    edges = ["-", *busy, "."]
+    branches, params = [], []
+    for index, (low, high) in enumerate(itertools.pairwise(edges)):
+        above = "chat_id >= ?" if index == 0 else "chat_id > ?"
+        branches.append(
+            f"SELECT {_DUE_COLUMNS} FROM outbox INDEXED BY outbox_chat_pending "
+            f"WHERE status = 'pending' AND platform = ? AND {above} AND chat_id < ? "
+            "AND not_before <= ?"
+        )
+        params += [telegram, low, high, now.timestamp()]
+    sql = f"SELECT {_DUE_COLUMNS} FROM ({' UNION ALL '.join(branches)})"
+    if exclude:
+        sql += f" WHERE id NOT IN ({', '.join('?' * len(exclude))})"
+        params += exclude
+    return sql + " ORDER BY id LIMIT ?", [*params, limit]
+
+
 class SqliteOutbox(SqliteConnection):
     """The outbox's queries."""
 
@@ -127,6 +152,23 @@ class SqliteOutbox(SqliteConnection):
                        datetime.fromtimestamp(row[3], UTC), tuple(json.loads(row[4])))
             for row in rows
         ]
+
+    async def due_group_outbox(
+        self, now: datetime, limit: int, exclude: Sequence[int] = (),
+        skip_chats: Sequence[tuple[str, str]] = (),
+    ) -> list[OutboxItem]:
+        rows = await self._fetchall(*due_groups_query(now, limit, exclude, skip_chats))
+        return [
+            OutboxItem(row[0], Outbound.from_json(row[1]), row[2],
+                       datetime.fromtimestamp(row[3], UTC), tuple(json.loads(row[4])))
+            for row in rows
+        ]
+
+    async def due_groups_plan(self, skip_chats: Sequence[tuple[str, str]]) -> str:
+        """SQLite's plan for the groups' question, as `EXPLAIN QUERY PLAN` says."""
+        sql, params = due_groups_query(datetime.now(UTC), 16, (), skip_chats)
+        rows = await self._fetchall(f"EXPLAIN QUERY PLAN {sql}", params)
+        return "; ".join(str(row[3]) for row in rows)
 
     async def due_outbox_plan(self, skip_chats: Sequence[tuple[str, str]]) -> str:
         """SQLite's plan for the question asked chat by chat, as `EXPLAIN QUERY PLAN` says."""

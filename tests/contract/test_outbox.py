@@ -135,6 +135,33 @@ async def test_due_rows_of_other_chats_come_in_id_order_past_a_backlog_under_way
     assert [i.id for i in got] == expected[3:8]
 
 
+async def test_the_groups_rows_are_read_apart_past_any_backlog_of_citizens(
+    store: Store,
+) -> None:
+    """A thousand citizens' rows first, then a card in the staff chat and a reply in a
+    discussion group: the groups' question reads just those, in id order."""
+    discussion = "-1001000000777"
+    async with store.transaction() as tx:
+        await tx.enqueue_many([note(str(500 + n), f"№{n}") for n in range(BACKLOG)])
+        await tx.enqueue_many([note("-5", "vk chat", Platform.VK), note("43", "citizen")])
+    staff1, later, talk, staff2 = await enqueue(
+        store, note(STAFF, "card 1"), note(STAFF, "card 2", ), note(discussion, "reply"),
+        note(STAFF, "card 3"),
+    )
+    async with store.transaction() as tx:
+        held = await tx.enqueue(note(STAFF, "not yet"), not_before=FAR + timedelta(days=1))
+    assert [i.id for i in await store.due_group_outbox(FAR, 10)] == [staff1, later, talk, staff2]
+    assert held not in [i.id for i in await store.due_group_outbox(FAR, 10)]
+    assert [i.id for i in await store.due_group_outbox(FAR, 2)] == [staff1, later]
+    assert [i.id for i in await store.due_group_outbox(FAR, 10, exclude=[staff1, talk])] == [
+        later, staff2]
+    assert [i.id for i in await store.due_group_outbox(
+        FAR, 10, skip_chats=[("telegram", STAFF), ("telegram", "500")])] == [talk]
+    assert [i.id for i in await store.due_group_outbox(
+        FAR, 10, skip_chats=[("telegram", discussion), ("vk", STAFF)])] == [
+        staff1, later, staff2]
+
+
 async def test_a_sent_row_is_due_no_more(store: Store) -> None:
     first, second = await enqueue(store, note("42", "a"), note("42", "b"))
     await store.outbox_sent(await the_row(store, first), ["100"])
