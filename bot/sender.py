@@ -162,15 +162,18 @@ class Sender:
         are done without a request (a storm of reporters costs the group one edit, not one
         each).
         """
+        def card(out: Outbound) -> str | None:  # the card an edit is of: its incident's
+            if out.edits is None or out.purpose is not Purpose.INCIDENT_CARD:
+                return None
+            return f"incident:{out.incident}" if out.incident is not None else out.edits
+
         last: dict[str, int] = {}
         for item in items:
-            out = item.outbound
-            if out.edits is not None and out.purpose is Purpose.INCIDENT_CARD:
-                last[out.edits] = item.id
+            if (key := card(item.outbound)) is not None:
+                last[key] = item.id
         superseded = [
             item for item in items
-            if item.outbound.edits in last and item.outbound.purpose is Purpose.INCIDENT_CARD
-            and last[item.outbound.edits] != item.id
+            if (key := card(item.outbound)) is not None and last[key] != item.id
         ]
         if superseded:
             await self.store.outbox_sent_many(superseded, [])

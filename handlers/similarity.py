@@ -206,6 +206,18 @@ _HYPHENATED = {"р-н": "район", "р-на": "района", "р-не": "р�
 _HYPHENATED_RE = re.compile(r"(?<![^\W_])(?:р-н[аеу]?|мкр-н|пр-т|б-р|кв-л)(?![^\W_])",
                             re.IGNORECASE)
 _TOKEN = re.compile(r"[^\W_]+")  # letters and digits: house numbers matter here
+# The streets most often named by an adjective alone («Советская 12»), in the form written
+# on their signs. Any other one is read with its kind («ул. Гаражная 5») or «на» before it.
+_ADJECTIVE_STREET_NAMES = """
+    советская садовая молодежная центральная школьная лесная новая набережная полевая
+    заречная луговая первомайская комсомольская октябрьская пионерская рабочая солнечная
+    зеленая песчаная береговая трудовая нагорная северная южная восточная западная
+    вокзальная железнодорожная пролетарская партизанская колхозная совхозная речная
+    озерная строительная цветочная парковая кооперативная заводская фабричная больничная
+    пушкинская красноармейская майская почтовая станционная
+"""
+_ADJECTIVE_STREETS = frozenset(_ADJECTIVE_STREET_NAMES.split())
+_HOUSE_NUMBER = re.compile(r"\d{1,4}[абвгд]?")
 # What follows a number that is not a house's: «3 дня», «2 часа», «12 градусов», «5 раз».
 _UNITS = ("ден", "дн", "час", "сут", "мин", "недел", "месяц", "год", "лет", "раз", "градус",
           "человек", "семей")
@@ -303,13 +315,13 @@ def _genitive_surname(word: str) -> bool:
 
 
 def _adjective_street(name: _Token, rest: list[_Token]) -> bool:
-    """«Советская 12», «Садовая д. 3»: a street named by a capitalised feminine adjective
-    and a house number; not «Холодная 3 дня» (a time) nor an outage's own word."""
-    if not (name.title and name.low.endswith(("ая", "яя")) and _adjectival(name.low)):
+    """«Советская 12», «Садовая д. 3»: one of the usual streets named by an adjective,
+    before a house number; not «Скорая 103», «Холодная 3 дня» or «Городская 2 больница»."""
+    if not (name.title and name.low in _ADJECTIVE_STREETS and _house(rest)):
         return False
-    if name.low in STOP or word_keys(name.low) and _is_kin(name.low) or not _house(rest):
+    after = 1 if rest[0].low[:1].isdigit() else 2  # the number, then the word after it
+    if not _HOUSE_NUMBER.fullmatch(rest[after - 1].low):
         return False
-    after = 1 if rest[0].low[:1].isdigit() else 2  # the word after the number
     unit = rest[after].low if after < len(rest) else ""
     return not unit.startswith(_UNITS)
 

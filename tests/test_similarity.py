@@ -61,6 +61,9 @@ def like(first: str, second: str) -> bool:
     ("Садовая д. 3 не топят", {"ул. Садовая"}),
     ("Холодная 3 дня батареи", set()),  # a number of days is no house
     ("Горячая 2 дня нет", set()),
+    ("Скорая 103 не отвечает", set()),  # not a street of the usual ones
+    ("Городская 2 больница закрыта", set()),
+    ("Новая 4G вышка не работает", set()),  # «4G» is no house number
     ("в д. 5", set()),  # a house number names no place
     ("дом 5, кв. 12", set()),
     ("в нашем районе", set()),

@@ -262,8 +262,13 @@ class TelegramDelivery:
 
     async def _edit_text(self, chat_id: int, out: Outbound) -> int:
         """An incident's card says what it says now (editMessageText): one message, never
-        split, so the card's text is kept short enough by the desk."""
+        split, so the card's text is kept short enough by the desk. The card edited is the
+        incident's card now: one posted anew since this edit was written replaces the old."""
         message_id = int(out.edits or 0)
+        incident = await self.store.incident(out.incident) if out.incident else None
+        if incident is not None and incident.card_chat_id == str(chat_id) \
+                and (incident.card_message_id or "").isdigit():
+            message_id = int(incident.card_message_id or 0)
         await self.bot.edit_message_text(
             chat_id=chat_id, message_id=message_id, text=out.text, parse_mode=ParseMode.HTML,
             reply_markup=keyboard(out), link_preview_options=_NO_PREVIEW,

@@ -44,6 +44,12 @@ class SqliteStore(SqliteInbox, SqliteOutbox):
         )
         return ticket_of(rows[0]) if rows else None
 
+    async def incident(self, incident_id: int) -> Incident | None:
+        rows = await self._fetchall(
+            f"SELECT {INCIDENT_COLUMNS} FROM incidents WHERE id = ?", (incident_id,)
+        )
+        return incident_of(rows[0]) if rows else None
+
     async def messages(self, ticket_id: int) -> list[MessageRecord]:
         rows = await self._fetchall(MESSAGES_OF_TICKET, (ticket_id,))
         return [message_of(r) for r in rows]
