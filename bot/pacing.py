@@ -108,6 +108,7 @@ class Pacer:
         self.limits = limits or LIMITS
         self.per_request: set[Platform] = set()
         self._overall = {platform: Window(lim.overall) for platform, lim in self.limits.items()}
+        self._turns: dict[Platform, asyncio.Lock] = {}
         # A chat's window matters until its last send is `seconds` old (a request may take up
         # to half a minute more): then it is forgotten, so the number kept follows the chats
         # active lately, not every chat ever served.
@@ -147,12 +148,22 @@ class Pacer:
             yield
             return
         windows = self._windows(platform, chat_id)
-        while (pause := max(window.wait(self.clock()) for window in windows)) > 0:
-            await asyncio.sleep(pause)
-        now = self.clock()
-        for window in windows:
-            window.start(now)
-        self._touch(platform, chat_id, windows[1])
+        overall, chat = windows
+        while True:
+            while (pause := chat.wait(self.clock())) > 0:  # the chat's own limit first
+                await asyncio.sleep(pause)
+            # Then the platform's, in turn: a card waits behind the sends that came before
+            # it, not behind every send that happens to wake up sooner.
+            async with self._turns.setdefault(platform, asyncio.Lock()):
+                while (pause := overall.wait(self.clock())) > 0:
+                    await asyncio.sleep(pause)
+                now = self.clock()
+                if chat.wait(now) > 0:
+                    continue  # another send to the chat (another forum topic) went first
+                for window in windows:
+                    window.start(now)
+                break
+        self._touch(platform, chat_id, chat)
         try:
             yield
         finally:
