@@ -257,12 +257,16 @@ class Sender:
         return until
 
     async def _answered_incident(self, out: Outbound) -> None:
-        """One answer of an incident's went or was given up: its card counts it. A failure
-        here only delays the count: the answer itself is recorded."""
-        if out.incident is None or out.purpose is not Purpose.ANSWER:
+        """One answer of an incident's went or was given up: its card counts it; its card
+        went: it says what the incident is now. A failure here only delays the card: the
+        row itself is recorded."""
+        if out.incident is None:
             return
         try:
-            await self.feedback.incident_progress(out.incident)
+            if out.purpose is Purpose.ANSWER:
+                await self.feedback.incident_progress(out.incident)
+            elif out.purpose is Purpose.INCIDENT_CARD and out.edits is None:
+                await self.feedback.incident_card_posted(out.incident, out)
         except Exception:
             log.exception("the card of incident %s was not updated", out.incident)
 

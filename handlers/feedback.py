@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 
 from handlers.config import DeskConfig, utc_now
-from handlers.incident_card import answer_rows_key, enqueue_edit
+from handlers.incident_card import answer_rows_key, enqueue_edit, incident_card
 from handlers.outgoing import tell_staff
 from handlers.texts import Texts
 from storage.base import Store
@@ -189,6 +189,20 @@ class DeliveryFeedback:
                 return
             self._progress_at[incident_id] = moment
             await enqueue_edit(tx, self.texts, self.config, incident, utc_now())
+
+    async def incident_card_posted(self, incident_id: int, posted: Outbound) -> None:
+        """An incident's card went out as written before staff closed or renamed it, or
+        reporters joined: what it says now follows as an edit."""
+        if any(data == "do:/merge" for row in posted.buttons for _, data in row):
+            return  # a suggestion: its own card, not the incident's
+        async with self.store.transaction() as tx:
+            incident = await tx.incident(incident_id)
+            if incident is None or incident.state not in ("open", "closed") \
+                    or not incident.card_message_id:
+                return
+            now = await incident_card(tx, self.texts, self.config, incident)
+            if (now.text, now.buttons) != (posted.text, posted.buttons):
+                await enqueue_edit(tx, self.texts, self.config, incident, utc_now())
 
     async def cannot_relay(self, outbound: Outbound, what: str) -> None:
         """Part of a message could not go: say so at once, naming the ticket."""

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from handlers import buttons
+from handlers import buttons, render
 from handlers.config import DeskConfig
+from handlers.routing import lemmas
 from handlers.texts import Texts
 from storage.base import Incident, Transaction
 from storage.values import Outbound, Platform, Purpose
@@ -27,6 +29,8 @@ LINES_EACH = 5
 LINES_WINDOW = timedelta(minutes=10)
 LATEST = 3
 SAMPLE_CHARS = 200
+LIST_CHARS = 3500  # of one message of /list, below Telegram's 4,096
+LIST_ITEM_CHARS = 120
 
 
 def incident_number(texts: Texts, incident_id: int) -> str:
@@ -63,17 +67,36 @@ class Lines:
                            "latest": self.latest})
 
 
+# Words of danger: a reporter who writes one gets a line under the card even in a storm,
+# unless the incident is about it (every reporter of a gas outage writes «газ»).
+DANGER = frozenset({
+    "газ", "пожар", "дым", "задымление", "искрить", "взрыв", "взорваться", "обрушение",
+    "обрушиться", "кипяток", "ожог", "травма", "угарный", "умереть", "погибнуть", "провод",
+})
+_WORDS = re.compile(r"[а-яё]+", re.IGNORECASE)
+
+
+def alarming(text: str, title: str) -> bool:
+    """Whether a citizen's text tells of a danger its incident's title does not name."""
+    def words(of: str) -> set[str]:
+        return {lemma for word in _WORDS.findall(of[:2000]) for lemma in lemmas(word)}
+    return bool(words(text) & DANGER - words(title))
+
+
 def lines_key(incident_id: int) -> str:
     return f"incident-lines:{incident_id}"
 
 
-async def take_line(tx: Transaction, incident_id: int, ticket_id: int, now: datetime) -> bool:
-    """Whether a reporter joining now gets a line under the card; if not, the card counts
-    and quotes them (a storm of a thousand must not be a thousand staff messages)."""
+async def take_line(
+    tx: Transaction, incident_id: int, ticket_id: int, now: datetime, *, alarm: bool = False
+) -> bool:
+    """Whether a reporter joining now gets a line under the card: the first LINES_EACH of
+    each LINES_WINDOW, and any `alarm`; if not, the card counts and quotes them (a storm of
+    a thousand must not be a thousand staff messages; `/list` shows them all)."""
     state = Lines.parse(await tx.get_state(lines_key(incident_id)))
-    if now.timestamp() - state.since >= LINES_WINDOW.total_seconds():
-        state.since, state.lines = now.timestamp(), 0
-    line = state.lines < LINES_EACH
+    if not 0 <= now.timestamp() - state.since < LINES_WINDOW.total_seconds():
+        state.since, state.lines = now.timestamp(), 0  # a new window, or the clock stepped
+    line = alarm or state.lines < LINES_EACH
     if line:
         state.lines += 1
     else:
@@ -166,3 +189,38 @@ async def _folded(tx: Transaction, texts: Texts, incident: Incident) -> list[str
             lines.append(texts.html("incident-folded-sample", number=ticket.id,
                                     text=short(ticket.summary)))
     return lines
+
+
+async def reporters_list(
+    tx: Transaction, texts: Texts, incident: Incident, chat_id: str, reply_to: str | None,
+) -> list[Outbound]:
+    """`/list` on the card: every reporter with the start of what they wrote, in as many
+    messages as it takes. Each names its tickets, so «№17 …» replying to it answers one."""
+    tickets = await tx.incident_tickets(incident.id)
+    items = [
+        (t.id, render.platform_name(texts, t.platform), short(t.summary, LIST_ITEM_CHARS))
+        for t in tickets
+    ]
+    chunks: list[list[tuple[int, str, str]]] = [[]]
+    size = 0
+    for item in items:
+        length = len(item[1]) + len(item[2]) + 16
+        if chunks[-1] and size + length > LIST_CHARS:
+            chunks.append([])
+            size = 0
+        chunks[-1].append(item)
+        size += length
+    number = incident_number(texts, incident.id)
+    return [
+        Outbound(
+            platform=Platform.TELEGRAM, chat_id=chat_id, purpose=Purpose.STAFF_NOTICE,
+            html=True, reply_to=reply_to, refers=tuple(n for n, _, _ in chunk),
+            text="\n".join([
+                texts.html("incident-list", incident=number, count=len(items),
+                           part=index + 1, parts=len(chunks)),
+                *(texts.html("incident-list-item", number=n, platform=p, text=t)
+                  for n, p, t in chunk),
+            ]),
+        )
+        for index, chunk in enumerate(chunks)
+    ]

@@ -16,7 +16,13 @@ from handlers import render
 from handlers.actions import TicketActions
 from handlers.commands import command_of
 from handlers.escalation import answers_key
-from handlers.incident_card import answer_rows_key, enqueue_edit, incident_number, numbers
+from handlers.incident_card import (
+    answer_rows_key,
+    enqueue_edit,
+    incident_number,
+    numbers,
+    reporters_list,
+)
 from handlers.incidents import Incidents
 from handlers.model import Inbound
 from handlers.moves import Moves
@@ -61,6 +67,11 @@ class IncidentDesk(Room):
             told = await self._close(tx, incident)
         elif command == "title":
             told = await self._retitle(tx, incident, inbound.text)
+        elif command == "list":
+            chat_id = inbound.chat_id or self.config.staff_chat_id
+            await tx.enqueue_many(await reporters_list(
+                tx, self.texts, incident, chat_id, inbound.message_id))
+            return
         elif inbound.text.lstrip().startswith("/"):
             word = inbound.text.strip().split(maxsplit=1)[0]
             told = self.texts.get("incident-command-unknown", incident=number, command=word)
@@ -110,6 +121,7 @@ class IncidentDesk(Room):
             return self.texts.get("incident-none", number=ticket.id)
         number = incident_number(self.texts, incident.id)
         await tx.join_incident(ticket.id, None)
+        await enqueue_edit(tx, self.texts, self.config, incident, self.now())  # one fewer
         if ticket.is_open and ticket.card_message_id is None:
             await tx.enqueue(await self.moves.new_card(
                 tx, ticket, self.texts.get("incident-moved-from", incident=number), author,

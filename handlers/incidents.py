@@ -20,6 +20,7 @@ from datetime import datetime
 
 from handlers import buttons, render
 from handlers.incident_card import (
+    alarming,
     enqueue_edit,
     incident_card,
     incident_number,
@@ -90,7 +91,8 @@ class Incidents(Room):
         if opened is not None:
             await tx.join_incident(ticket.id, opened.id)
             await tx.enqueue(self._acknowledgement(inbound, ticket, opened), not_before=ack_at)
-            if await take_line(tx, opened.id, ticket.id, now):
+            alarm = alarming(inbound.text, opened.title)
+            if await take_line(tx, opened.id, ticket.id, now, alarm=alarm):
                 await tx.enqueue_many(self._joined_line(opened, ticket, inbound))
             await enqueue_edit(tx, self.texts, self.config, opened, now)  # the count
             return opened

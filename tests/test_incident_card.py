@@ -7,21 +7,26 @@ Telegram's limits is in tests/test_e2e_incidents.py and `make bench`.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.sender import Sender
+from bot.telegram.delivery import TelegramDelivery
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.config import DeskConfig
 from handlers.desk import FrontDesk
+from handlers.feedback import DeliveryFeedback
 from handlers.incident_card import LATEST, LINES_EACH, Lines, edit_at
 from handlers.texts import Texts
 from storage import SqliteStore
-from storage.values import Outbound, Purpose
+from storage.values import Outbound, Platform, Purpose
 from tests.conftest import MOSCOW, STAFF_CHAT, FixedClock
+from tests.fakes.telegram import FakeTelegram
 from tests.test_escalation import citizen, deliver, moscow, staff
-from tests.test_incidents import card_message, merged
+from tests.test_incidents import card_message, deliver_with_ids, merged, suggested
 
 STORM = 12
 
@@ -96,6 +101,11 @@ async def test_after_a_quiet_while_a_reporter_has_a_line_again(
     await storm(front, clock, 1, 4100, ["ул. Ленина 40, отопления нет, батареи холодные"])
     [line] = joined_lines(await deliver(store))
     assert line.text.endswith("ул. Ленина 40, отопления нет, батареи холодные")
+    await storm(front, clock, LINES_EACH + 1, 4200)
+    assert len(joined_lines(await deliver(store))) == LINES_EACH - 1
+    clock.advance(hours=-1)  # the clock stepped back: a window starts there
+    await storm(front, clock, 1, 4300)
+    assert len(joined_lines(await deliver(store))) == 1
 
 
 async def test_a_folded_reporter_taken_out_gets_a_card_and_leaves_the_quotes(
@@ -106,12 +116,12 @@ async def test_a_folded_reporter_taken_out_gets_a_card_and_leaves_the_quotes(
     await deliver(store)
     folded = 8 + LINES_EACH + 2  # the last one, quoted on the card
     await front.receive(staff(f"/apart {folded}", await card_message(store, incident), 1200))
-    await storm(front, clock, 1, 4200)  # one more edit of the card
     sent = await deliver(store)
     [card] = [o for o in sent if o.purpose is Purpose.CARD and o.ticket_id == folded]
     assert "Ленина 7: не топят" in card.text
-    last = card_edits(sent)[-1]
-    assert f"— №{folded}:" not in last.text and f"— №{folded + 1}:" in last.text
+    [edit] = card_edits(sent)  # the card counts one fewer and quotes it no more
+    assert f"— №{folded}:" not in edit.text and f"— №{folded - 1}:" in edit.text
+    assert f"{5 + LINES_EACH + 1} сообщений" in edit.text
 
 
 async def test_a_citizens_markup_on_the_card_is_shown_as_text(
@@ -164,3 +174,67 @@ def test_a_damaged_record_of_lines_starts_anew() -> None:
         assert Lines.parse(value) == Lines()
     state = Lines(since=1.5, lines=2, folded=7, latest=[3, 4])
     assert Lines.parse(state.dump()) == state
+
+
+async def test_a_card_closed_before_it_was_posted_is_edited_to_closed_once_out(
+    front: FrontDesk, store: SqliteStore, texts: Texts, config: DeskConfig, clock: FixedClock,
+) -> None:
+    """Staff close the incident while its new card still waits in the outbox (a paced or
+    failing staff chat): once it is out, an edit makes it say closed, without buttons."""
+    card = await suggested(front, store, clock)
+    assert card.incident is not None
+    suggestion = await card_message(store, card.incident)
+    await front.receive(staff("/merge", suggestion))
+    await front.receive(staff("/close", suggestion, 901))
+    async with FakeTelegram() as tg, tg.bot() as bot:
+        tg.add_group(int(STAFF_CHAT), "Операторы")
+        for user in [*range(100, 105), *range(500, 503)]:
+            tg.start_private_chat(user)
+        sender = Sender(store, {Platform.TELEGRAM: TelegramDelivery(bot, store)},
+                        DeliveryFeedback(store, texts, config), changed=store.changed)
+        task = asyncio.create_task(sender.run())
+        try:
+            def closed_card() -> bool:
+                posted = [r for r in tg.sent(int(STAFF_CHAT))
+                          if r["message"].get("text", "").startswith("№И-")]
+                message = tg.message(int(STAFF_CHAT), posted[0]["message"]["message_id"]) \
+                    if posted else None
+                return bool(message) and "reply_markup" not in message and \
+                    message["text"].endswith("гражданам сообщено.")
+            await tg.wait_for(closed_card, timeout=20)
+        finally:
+            sender.stop()
+            await task
+
+
+async def test_a_reporter_who_tells_of_a_danger_has_a_line_even_in_a_storm(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    await merged(front, store, clock)
+    await storm(front, clock, LINES_EACH + 2, 4000)
+    await deliver(store)
+    await storm(front, clock, 1, 4100, ["Ленина 9: не топят, и в подъезде пахнет газом!"])
+    [line] = joined_lines(await deliver(store))
+    assert line.text.endswith("Ленина 9: не топят, и в подъезде пахнет газом!")
+
+
+async def test_list_on_the_card_names_every_reporter_and_each_can_be_answered(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    incident = await merged(front, store, clock)
+    await storm(front, clock, 60, 4000, [f"Ленина {n}: не топят, батареи холодные. " + "ж" * 90
+                                          for n in range(60)])
+    await deliver(store)
+    card = await card_message(store, incident)
+    await front.receive(staff("/list", card, 1400))
+    lists = [(o, i) for o, i in await deliver_with_ids(store)
+             if o.purpose is Purpose.STAFF_NOTICE]
+    assert len(lists) > 1 and all(len(o.text) < 4096 for o, _ in lists)
+    assert lists[0][0].text.startswith(f"<b>№И-{incident}: все сообщения (65), часть 1 из ")
+    named = [n for o, _ in lists for n in o.refers]
+    assert named == list(range(4, 9)) + list(range(9, 69))
+    # «№40 …» replying to a part of the list answers that citizen alone.
+    [part_id] = [i for o, i in lists if 40 in o.refers]
+    await front.receive(staff("№40 Бригада придёт к вам в 15:00", str(part_id), 1401))
+    answers = [o for o in await deliver(store) if o.purpose is Purpose.ANSWER]
+    assert [o.ticket_id for o in answers] == [40]

@@ -37,7 +37,7 @@ incident-is-closed = №{ $incident } is closed already.
 incident-answer-suggested = №{ $incident } is not merged yet; the answer went to nobody: press “Merge” first, or answer the messages' cards.
 incident-answer-dismissed = №{ $incident }: the messages were kept apart; the answer went to nobody: answer the messages' cards.
 incident-answer-closed = №{ $incident } is closed; the answer went to nobody.
-incident-command-unknown = №{ $incident }: { $command } does not work here. A reply to the card goes to all; /merge, /apart, /close, /title.
+incident-command-unknown = №{ $incident }: { $command } does not work here. A reply to the card goes to all; /merge, /apart, /close, /title, /list.
 incident-taken-out = №{ $incident }: message №{ $number } taken out and will not join again; an answer to the card №{ $incident } will not reach it.
 incident-moved-from = №{ $incident }
 incident-not-its = №{ $incident }: message №{ $number } is not in it.
@@ -61,7 +61,10 @@ incident-progress = Answer: { $sent } of { $count } sent{ $failed ->
 incident-folded = { $count } more { $count ->
         [one] message
        *[other] messages
-    } joined without a line of their own. The latest (to take one out: “/apart number” replying to the card):
+    } joined without a line of their own. The latest (all of them: /list replying to the card):
 incident-folded-sample = — №{ $number }: { $text }
 # The card of a closed incident, instead of the hint.
 incident-card-closed = Closed: every message is closed and the citizens are told.
+# /list on the card: every reporter, in as many messages as it takes.
+incident-list = <b>№{ $incident }: every message ({ $count }), part { $part } of { $parts }.</b> A reply “№17 text” to this list goes to citizen №17 alone; “/apart 17” on the card takes one out.
+incident-list-item = №{ $number } ({ $platform }): { $text }

@@ -46,7 +46,7 @@ incident-is-closed = №{ $incident } уже закрыто.
 incident-answer-suggested = №{ $incident } ещё не объединено, ответ никому не отправлен: сначала нажмите «Объединить», или отвечайте на карточки сообщений.
 incident-answer-dismissed = №{ $incident }: сообщения оставлены отдельными, ответ никому не отправлен: отвечайте на карточки сообщений.
 incident-answer-closed = №{ $incident } закрыто, ответ никому не отправлен.
-incident-command-unknown = №{ $incident }: команда { $command } здесь не работает. Ответ на карточку уйдёт всем; /merge, /apart, /close, /title.
+incident-command-unknown = №{ $incident }: команда { $command } здесь не работает. Ответ на карточку уйдёт всем; /merge, /apart, /close, /title, /list.
 # Staff take a ticket out of an incident (/apart 17, «Это другое») or add one (/join И-3).
 incident-taken-out = №{ $incident }: сообщение №{ $number } вынесено и больше не присоединится; ответ на карточку №{ $incident } до него не дойдёт.
 incident-moved-from = №{ $incident }
@@ -75,7 +75,10 @@ incident-folded = Ещё { $count } { $count ->
         [one] сообщение присоединилось
         [few] сообщения присоединились
        *[many] сообщений присоединилось
-    } без отдельной строки. Последние (вынести одно: «/apart номер» в ответ на карточку):
+    } без отдельной строки. Последние (все — /list в ответ на карточку):
 incident-folded-sample = — №{ $number }: { $text }
 # The card of a closed incident, instead of the hint.
 incident-card-closed = Закрыто: все сообщения закрыты, гражданам сообщено.
+# /list on the card: every reporter, in as many messages as it takes.
+incident-list = <b>№{ $incident }: все сообщения ({ $count }), часть { $part } из { $parts }.</b> Ответ «№17 текст» на этот список уйдёт только гражданину №17; «/apart 17» на карточку — вынести.
+incident-list-item = №{ $number } ({ $platform }): { $text }
