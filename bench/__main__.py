@@ -18,6 +18,7 @@ from pathlib import Path
 from bench.backlog import bench_backlog
 from bench.bigstore import cached_store
 from bench.footprint import measure_store
+from bench.incident_storm import bench_incident_storm
 from bench.incidents import bench_incidents
 from bench.latency import bench_latency
 from bench.report import Results, load_average, refusal, render, tree
@@ -32,7 +33,7 @@ log = logging.getLogger("bench")
 RESULTS = Path(__file__).resolve().parent / "results.md"
 BENCHES = (
     "throughput", "latency", "memory", "sweep", "storm", "soak", "backlog", "routing",
-    "incidents",
+    "incidents", "incident_storm",
 )
 BIG = 1_000_000
 
@@ -59,6 +60,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="routing: messages routed to 20 departments of 50 words")
     parser.add_argument("--incident-reports", type=int, default=10_000,
                         help="incidents: tickets in the window a new ticket is compared with")
+    parser.add_argument("--incident-storm-citizens", type=int, default=1000,
+                        help="incident storm: alike messages at once on one merged incident, "
+                        "PACING=on, Telegram's limits enforced")
     parser.add_argument("--only", default=",".join(BENCHES),
                         help=f"comma-separated subset of {', '.join(BENCHES)}")
     parser.add_argument("--quick", action="store_true",
@@ -76,6 +80,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.soak_seconds = min(args.soak_seconds, 20)
         args.routing_messages = min(args.routing_messages, 1000)
         args.incident_reports = min(args.incident_reports, 2000)
+        args.incident_storm_citizens = min(args.incident_storm_citizens, 100)
     unknown = set(args.only.split(",")) - set(BENCHES)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
@@ -125,6 +130,7 @@ async def run(args: argparse.Namespace) -> Results:
             "backlog": lambda: _backlog(args, results),
             "routing": lambda: _routing(args, results),
             "incidents": lambda: _incidents(args, results),
+            "incident_storm": lambda: _incident_storm(args, workdir, results),
         }
         for name in BENCHES:
             if name not in chosen:
@@ -173,6 +179,10 @@ async def _routing(args: argparse.Namespace, results: Results) -> None:
 
 async def _incidents(args: argparse.Namespace, results: Results) -> None:
     results.incidents = bench_incidents(args.incident_reports)  # CPU only: nothing to await
+
+
+async def _incident_storm(args: argparse.Namespace, workdir: Path, results: Results) -> None:
+    results.incident_storm = await bench_incident_storm(args.incident_storm_citizens, workdir)
 
 
 def target(args: argparse.Namespace) -> Path | None:

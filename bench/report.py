@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.footprint import Footprint
+from bench.incident_storm import IncidentStorm
 from bench.latency import Latency
 from bench.soak import Soak
 from bench.storm import Storm
@@ -38,6 +39,7 @@ class Results:
     backlog: list[dict[str, Any]] = field(default_factory=list)  # small backlog, then large
     routing: dict[str, Any] | None = None
     incidents: dict[str, Any] | None = None
+    incident_storm: IncidentStorm | None = None
     notes: list[str] = field(default_factory=list)
     load_before: str = ""
     load_after: str = ""
@@ -215,6 +217,40 @@ def _storm_rows(results: Results) -> list[tuple[str, str, str, str]]:
     ]
 
 
+def _incident_storm_rows(results: Results) -> list[tuple[str, str, str, str]]:
+    ins = results.incident_storm
+    if ins is None:
+        return []
+    n, everyone = f"{ins.citizens:,}", f"{ins.reporters:,}"
+    answer = (f"{ins.answer_s:.1f} s = {ins.ratio:.2f}× the {ins.allowed_s:.1f} s of 30 a second"
+              if ins.answer_s is not None else
+              f"**only {ins.answered:,} of {everyone} answered**")
+    counted = (f"the card counted all {everyone} after {ins.card_counted_s:.0f} s"
+               if ins.card_counted_s is not None else
+               f"**the card counted {ins.card_count:,} of {everyone}**")
+    return [
+        (f"Incident storm, {n} alike messages at once on one merged incident, PACING=on, "
+         "Telegram's limits enforced: staff-chat messages",
+         f"{ins.staff_messages} ({ins.posts} posts + {ins.edits} edits; during the storm "
+         f"{ins.storm_posts} + {ins.storm_edits}, during the answer {ins.answer_posts} + "
+         f"{ins.answer_edits})", "< 20", verdict(ins.staff_messages < 20)),
+        (f"Incident storm, one answer to all {everyone} reporters", answer, "≤ 1.1×",
+         verdict(ins.ratio <= 1.1)),
+        (f"Incident storm, {n} citizens", f"{ins.rejected} × 429", "no 429",
+         verdict(ins.rejected == 0)),
+        ("Incident storm, acknowledgements and the card",
+         f"last acknowledgement {ins.last_ack_s:.1f} s ({ins.joined:,} of {n} joined the "
+         f"incident); {counted}; answer progress on the card "
+         f"{'shown' if ins.progress_shown else '**not shown**'}; {ins.failed_edits} failed "
+         f"staff-chat edits; {_pending(ins.pending_at_end)} staff-chat rows left unsent",
+         "", ""),
+    ]
+
+
+def _pending(rows: int | None) -> str:
+    return "?" if rows is None else f"{rows:,}"
+
+
 def _soak_rows(results: Results) -> list[tuple[str, str, str, str]]:
     so = results.soak
     if so is None or not so.samples:
@@ -278,7 +314,8 @@ def _routing_rows(results: Results) -> list[tuple[str, str, str, str]]:
 def render(results: Results) -> str:
     """The markdown table, then the machine and the notes."""
     rows = (_throughput_rows(results) + _latency_rows(results) + _footprint_rows(results)
-            + _sweep_rows(results) + _storm_rows(results) + _soak_rows(results)
+            + _sweep_rows(results) + _storm_rows(results) + _incident_storm_rows(results)
+            + _soak_rows(results)
             + _backlog_rows(results) + _routing_rows(results)
             + _incident_rows(results))
     lines = ["# Frontdesk benchmarks", "", "| Benchmark | Result | Target | |",
@@ -288,7 +325,7 @@ def render(results: Results) -> str:
               + f"; load average {results.load_before} before, {results.load_after} after.", ""]
     lines += ["Everything ran against the local fake Bot API server on 127.0.0.1 (the bench "
               "process); each bot ran as its own process, Frontdesk as `python -m bot` with "
-              "PACING=off (the storm: PACING=on against Telegram's limits) and a fresh "
+              "PACING=off (the storms: PACING=on against Telegram's limits) and a fresh "
               "SQLite file per run.", ""]
     lines += [f"- {note}" for note in results.notes]
     return "\n".join(lines).rstrip() + "\n"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import bench.__main__ as bench_main
-from bench.report import refusal, tree
+from bench.incident_storm import IncidentStorm
+from bench.report import Results, refusal, render, tree
 
 
 def git(repo: Path, *args: str) -> None:
@@ -67,3 +69,28 @@ def test_make_bench_from_a_dirty_tree_stops_before_measuring(
     assert bench_main.main([]) == 2
     assert ran == [] and bench_main.RESULTS.read_bytes() == before
     assert "not writing results.md: the tree has uncommitted changes" in capsys.readouterr().err
+
+
+STORM_OF_1000 = IncidentStorm(
+    citizens=1000, founders=5, joined=1000, last_ack_s=34.2, card_counted_s=37.0,
+    card_count=1005, storm_posts=2, storm_edits=6, answer_posts=1, answer_edits=2,
+    answered=1005, answer_s=35.1, progress_shown=True, rejected=0, failed_edits=0,
+    pending_at_end=0,
+)
+
+
+def test_incident_storm_rows_state_staff_messages_answer_ratio_and_429s() -> None:
+    table = render(Results(incident_storm=STORM_OF_1000))
+    staff = "11 (3 posts + 8 edits; during the storm 2 + 6, during the answer 1 + 2)"
+    assert f"| {staff} | < 20 | met |" in table
+    assert "| 35.1 s = 1.05× the 33.5 s of 30 a second | ≤ 1.1× | met |" in table
+    assert "| 0 × 429 | no 429 | met |" in table
+
+
+def test_an_incident_storm_that_never_answered_everyone_is_missed_not_a_crash() -> None:
+    unanswered = replace(STORM_OF_1000, answer_s=None, answered=700, card_counted_s=None,
+                         card_count=640, storm_posts=30, pending_at_end=None)
+    table = render(Results(incident_storm=unanswered))
+    assert "| **only 700 of 1,005 answered** | ≤ 1.1× | **missed** |" in table
+    assert "**the card counted 640 of 1,005**" in table and "? staff-chat rows" in table
+    assert "| 39 (31 posts + 8 edits;" in table and "| < 20 | **missed** |" in table
