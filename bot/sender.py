@@ -58,6 +58,9 @@ class Sender:
         self.give_up_after = give_up_after
         self.pacer = pacer or Pacer(enabled=False)
         self._slots = asyncio.Semaphore(concurrency)
+        # Staff-side chats (Telegram groups) have slots of their own: a card does not queue
+        # behind hundreds of citizens' rows waiting for theirs.
+        self._group_slots = asyncio.Semaphore(GROUP_ROOM)
         self._busy: dict[tuple[str, ...], asyncio.Task[None]] = {}
         self._keys: dict[asyncio.Task[None], tuple[str, ...]] = {}
         self._held: dict[tuple[str, ...], datetime] = {}  # queues told to wait
@@ -146,7 +149,8 @@ class Sender:
             queue = await self._latest_edits(items)
             while queue:
                 group = self._take_group(queue)
-                async with self._slots:
+                staff_side = key[0] == Platform.TELEGRAM.value and key[1].startswith("-")
+                async with self._group_slots if staff_side else self._slots:
                     held_until = await self._deliver(group)
                 if held_until is not None:
                     # Keep the chat's order: nothing after this row goes before it.
