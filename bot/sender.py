@@ -95,8 +95,11 @@ class Sender:
         # Nor does a backlog of citizens' rows hold back the staff's: a card, or an
         # incident's count while its answer goes to a thousand, is read past it.
         read = {item.id for item in items}
+        skip_topics = [(k[1], int(k[2].removeprefix("topic:"))) for k in (*self._busy, *self._held)
+                       if len(k) == 3 and k[2].startswith("topic:")]
         items += await self.store.due_group_outbox(
-            now, GROUP_ROOM, exclude=(*self._inflight, *read), skip_chats=skip_chats
+            now, GROUP_ROOM, exclude=(*self._inflight, *read), skip_chats=skip_chats,
+            skip_topics=skip_topics,
         )
         items.sort(key=lambda item: item.id)
         if not items and room <= 0:

@@ -27,9 +27,11 @@ NUMBERS_SHOWN = 50  # ticket numbers listed on a card; the rest counted
 # LINES_WINDOW. The rest of a storm is folded into the card: counted, the latest quoted.
 LINES_EACH = 5
 LINES_WINDOW = timedelta(minutes=10)
+ALARMS_EACH = 5  # more lines in a window for reporters who tell of a danger
 LATEST = 3
 SAMPLE_CHARS = 200
-LIST_CHARS = 3500  # of one message of /list, below Telegram's 4,096
+LIST_CHARS = 3300  # of the items of one message of /list; with its header below 4,096
+LIST_PARTS = 5  # messages of /list at a time
 LIST_ITEM_CHARS = 120
 
 
@@ -91,12 +93,13 @@ async def take_line(
     tx: Transaction, incident_id: int, ticket_id: int, now: datetime, *, alarm: bool = False
 ) -> bool:
     """Whether a reporter joining now gets a line under the card: the first LINES_EACH of
-    each LINES_WINDOW, and any `alarm`; if not, the card counts and quotes them (a storm of
-    a thousand must not be a thousand staff messages; `/list` shows them all)."""
+    each LINES_WINDOW, and ALARMS_EACH more who tell of a danger; if not, the card counts
+    and quotes them (a storm of a thousand must not be a thousand staff messages; `/list`
+    shows them all)."""
     state = Lines.parse(await tx.get_state(lines_key(incident_id)))
     if not 0 <= now.timestamp() - state.since < LINES_WINDOW.total_seconds():
         state.since, state.lines = now.timestamp(), 0  # a new window, or the clock stepped
-    line = alarm or state.lines < LINES_EACH
+    line = state.lines < LINES_EACH + (ALARMS_EACH if alarm else 0)
     if line:
         state.lines += 1
     else:
@@ -120,6 +123,8 @@ async def enqueue_edit(
 ) -> None:
     """The posted card of `incident` says it as it is now. Every edit of a card goes this
     way, so the edits of one card keep their order and at most the latest one waits."""
+    if incident.state not in ("open", "closed"):
+        return  # a suggestion's card is its own, with its own buttons
     if incident.card_chat_id and incident.card_message_id:
         card = await incident_card(tx, texts, config, incident, edit=True)
         await tx.supersede_card_edits(incident.id)  # at most one edit waits: the latest
@@ -193,34 +198,49 @@ async def _folded(tx: Transaction, texts: Texts, incident: Incident) -> list[str
 
 async def reporters_list(
     tx: Transaction, texts: Texts, incident: Incident, chat_id: str, reply_to: str | None,
+    *, first: int = 1,
 ) -> list[Outbound]:
-    """`/list` on the card: every reporter with the start of what they wrote, in as many
-    messages as it takes. Each names its tickets, so «№17 …» replying to it answers one."""
+    """`/list` on the card: every reporter with the start of what they wrote, LIST_PARTS
+    messages from part `first` on (`/list 6` goes on). Each names its tickets, so «№17 …»
+    replying to it answers that citizen alone."""
     tickets = await tx.incident_tickets(incident.id)
     items = [
         (t.id, render.platform_name(texts, t.platform), short(t.summary, LIST_ITEM_CHARS))
         for t in tickets
     ]
+    chunks = _chunks(items)
+    number = incident_number(texts, incident.id)
+    shown = list(enumerate(chunks))[max(first, 1) - 1:][:LIST_PARTS]
+    parts = []
+    for index, chunk in shown:
+        lines = [texts.html("incident-list", incident=number, count=len(items),
+                            part=index + 1, parts=len(chunks))]
+        lines += [texts.html("incident-list-item", number=n, platform=p, text=t)
+                  for n, p, t in chunk]
+        if index == shown[-1][0] and index + 1 < len(chunks):
+            lines.append(texts.html("incident-list-more", next=index + 2))
+        parts.append(Outbound(
+            platform=Platform.TELEGRAM, chat_id=chat_id, purpose=Purpose.STAFF_NOTICE,
+            html=True, reply_to=reply_to, refers=tuple(n for n, _, _ in chunk),
+            text="\n".join(lines),
+        ))
+    return parts
+
+
+def _chunks(items: list[tuple[int, str, str]]) -> list[list[tuple[int, str, str]]]:
+    """The list cut into messages of at most LIST_CHARS visible UTF-16 units of items."""
     chunks: list[list[tuple[int, str, str]]] = [[]]
     size = 0
     for item in items:
-        length = len(item[1]) + len(item[2]) + 16
+        length = utf16_length(f"№{item[0]} ({item[1]}): {item[2]}") + 1
         if chunks[-1] and size + length > LIST_CHARS:
             chunks.append([])
             size = 0
         chunks[-1].append(item)
         size += length
-    number = incident_number(texts, incident.id)
-    return [
-        Outbound(
-            platform=Platform.TELEGRAM, chat_id=chat_id, purpose=Purpose.STAFF_NOTICE,
-            html=True, reply_to=reply_to, refers=tuple(n for n, _, _ in chunk),
-            text="\n".join([
-                texts.html("incident-list", incident=number, count=len(items),
-                           part=index + 1, parts=len(chunks)),
-                *(texts.html("incident-list-item", number=n, platform=p, text=t)
-                  for n, p, t in chunk),
-            ]),
-        )
-        for index, chunk in enumerate(chunks)
-    ]
+    return chunks
+
+
+def utf16_length(text: str) -> int:
+    """How Telegram counts a text's length: in UTF-16 code units (an emoji is two)."""
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)

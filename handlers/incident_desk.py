@@ -69,8 +69,11 @@ class IncidentDesk(Room):
             told = await self._retitle(tx, incident, inbound.text)
         elif command == "list":
             chat_id = inbound.chat_id or self.config.staff_chat_id
+            words = inbound.text.split()
+            first = int(words[1]) if len(words) > 1 and words[1].isdigit() \
+                and len(words[1]) < 6 else 1
             await tx.enqueue_many(await reporters_list(
-                tx, self.texts, incident, chat_id, inbound.message_id))
+                tx, self.texts, incident, chat_id, inbound.message_id, first=first))
             return
         elif inbound.text.lstrip().startswith("/"):
             word = inbound.text.strip().split(maxsplit=1)[0]

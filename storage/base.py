@@ -311,10 +311,11 @@ class Store(Protocol):
     ) -> list[OutboxItem]: ...
     async def due_group_outbox(
         self, now: datetime, limit: int, exclude: Sequence[int] = (),
-        skip_chats: Sequence[tuple[str, str]] = (),
+        skip_chats: Sequence[tuple[str, str]] = (), skip_topics: Sequence[tuple[str, int]] = (),
     ) -> list[OutboxItem]:
-        """Due rows for Telegram groups (the staff side) in id order, but for rows and
-        chats under way: read apart, so a backlog of citizens' rows never holds them."""
+        """Due rows for Telegram groups (the staff side) in id order, but for rows, chats
+        and (chat, forum topic) pairs under way: read apart, so a backlog of citizens'
+        rows never holds them."""
         ...
     async def next_outbox_at(self) -> datetime | None: ...
     async def outbox_sent(self, item: OutboxItem, message_ids: Sequence[str]) -> None: ...

@@ -19,7 +19,15 @@ from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.config import DeskConfig
 from handlers.desk import FrontDesk
 from handlers.feedback import DeliveryFeedback
-from handlers.incident_card import LATEST, LINES_EACH, Lines, edit_at
+from handlers.incident_card import (
+    ALARMS_EACH,
+    LATEST,
+    LINES_EACH,
+    LIST_PARTS,
+    Lines,
+    edit_at,
+    utf16_length,
+)
 from handlers.texts import Texts
 from storage import SqliteStore
 from storage.values import Outbound, Platform, Purpose
@@ -238,3 +246,42 @@ async def test_list_on_the_card_names_every_reporter_and_each_can_be_answered(
     await front.receive(staff("№40 Бригада придёт к вам в 15:00", str(part_id), 1401))
     answers = [o for o in await deliver(store) if o.purpose is Purpose.ANSWER]
     assert [o.ticket_id for o in answers] == [40]
+
+
+async def test_reporters_who_all_tell_of_a_danger_still_fold_past_a_few(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    await merged(front, store, clock)
+    await storm(front, clock, 20, 4000, [f"Ленина {n}: не топят, прорвало трубу, кипяток"
+                                          for n in range(20)])
+    assert len(joined_lines(await deliver(store))) == LINES_EACH + ALARMS_EACH
+
+
+async def test_apart_on_a_suggestion_leaves_its_card_as_it_is(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    card = await suggested(front, store, clock)
+    assert card.incident is not None
+    await front.receive(staff("/apart 5", await card_message(store, card.incident), 1500))
+    assert not card_edits(await deliver(store))  # its «Объединить» and «Это разные» stay
+
+
+async def test_a_long_list_goes_a_few_parts_at_a_time_each_within_telegrams_limit(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    incident = await merged(front, store, clock)
+    await storm(front, clock, 200, 4000, [f"Ленина {n}: не топят 🥶🥶 " + "🔥" * 100
+                                           for n in range(200)])
+    await deliver(store)
+    card = await card_message(store, incident)
+    await front.receive(staff("/list", card, 1600))
+    first = [o for o in await deliver(store) if o.purpose is Purpose.STAFF_NOTICE]
+    assert len(first) == LIST_PARTS
+    assert all(utf16_length(o.text) < 4096 for o in first)
+    assert first[-1].text.endswith(f"Дальше: «/list {LIST_PARTS + 1}» в ответ на карточку.")
+    await front.receive(staff(f"/list {LIST_PARTS + 1}", card, 1601))
+    rest = [o for o in await deliver(store) if o.purpose is Purpose.STAFF_NOTICE]
+    named = [n for o in [*first, *rest] for n in o.refers]
+    assert rest and named[0] == 4 and len(set(named)) == len(named)
+    assert rest[0].text.startswith(f"<b>№И-{incident}: все сообщения (205), часть "
+                                   f"{LIST_PARTS + 1} из ")

@@ -68,3 +68,4 @@ incident-card-closed = Closed: every message is closed and the citizens are told
 # /list on the card: every reporter, in as many messages as it takes.
 incident-list = <b>№{ $incident }: every message ({ $count }), part { $part } of { $parts }.</b> A reply “№17 text” to this list goes to citizen №17 alone; “/apart 17” on the card takes one out.
 incident-list-item = №{ $number } ({ $platform }): { $text }
+incident-list-more = More: “/list { $next }” replying to the card.

@@ -82,3 +82,4 @@ incident-card-closed = Закрыто: все сообщения закрыты,
 # /list on the card: every reporter, in as many messages as it takes.
 incident-list = <b>№{ $incident }: все сообщения ({ $count }), часть { $part } из { $parts }.</b> Ответ «№17 текст» на этот список уйдёт только гражданину №17; «/apart 17» на карточку — вынести.
 incident-list-item = №{ $number } ({ $platform }): { $text }
+incident-list-more = Дальше: «/list { $next }» в ответ на карточку.

@@ -98,7 +98,8 @@ def due_by_chat_query(
 
 
 def due_groups_query(
-    now: datetime, limit: int, exclude: Sequence[int], skip_chats: Sequence[tuple[str, str]]
+    now: datetime, limit: int, exclude: Sequence[int], skip_chats: Sequence[tuple[str, str]],
+    skip_topics: Sequence[tuple[str, int]] = (),
 ) -> tuple[str, list[Any]]:
     """Due rows for Telegram groups and channels (ids «-100…»: the staff side, and replies
     in discussion groups) but for those under way, through the chat index: the ranges of
@@ -110,15 +111,18 @@ def due_groups_query(
     for index, (low, high) in enumerate(itertools.pairwise(edges)):
         above = "chat_id >= ?" if index == 0 else "chat_id > ?"
         branches.append(
-            f"SELECT {_DUE_COLUMNS} FROM outbox INDEXED BY outbox_chat_pending "
+            f"SELECT {_DUE_COLUMNS}, chat_id FROM outbox INDEXED BY outbox_chat_pending "
             f"WHERE status = 'pending' AND platform = ? AND {above} AND chat_id < ? "
             "AND not_before <= ?"
         )
         params += [telegram, low, high, now.timestamp()]
-    sql = f"SELECT {_DUE_COLUMNS} FROM ({' UNION ALL '.join(branches)})"
+    sql = f"SELECT {_DUE_COLUMNS} FROM ({' UNION ALL '.join(branches)}) WHERE 1"
     if exclude:
-        sql += f" WHERE id NOT IN ({', '.join('?' * len(exclude))})"
+        sql += f" AND id NOT IN ({', '.join('?' * len(exclude))})"
         params += exclude
+    for chat, topic in skip_topics:  # a forum topic under way or held: its rows wait
+        sql += " AND NOT (chat_id = ? AND json_extract(payload, '$.topic') IS ?)"
+        params += [chat, topic]
     return sql + " ORDER BY id LIMIT ?", [*params, limit]
 
 
@@ -155,9 +159,11 @@ class SqliteOutbox(SqliteConnection):
 
     async def due_group_outbox(
         self, now: datetime, limit: int, exclude: Sequence[int] = (),
-        skip_chats: Sequence[tuple[str, str]] = (),
+        skip_chats: Sequence[tuple[str, str]] = (), skip_topics: Sequence[tuple[str, int]] = (),
     ) -> list[OutboxItem]:
-        rows = await self._fetchall(*due_groups_query(now, limit, exclude, skip_chats))
+        rows = await self._fetchall(
+            *due_groups_query(now, limit, exclude, skip_chats, skip_topics)
+        )
         return [
             OutboxItem(row[0], Outbound.from_json(row[1]), row[2],
                        datetime.fromtimestamp(row[3], UTC), tuple(json.loads(row[4])))

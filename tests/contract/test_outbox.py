@@ -162,6 +162,17 @@ async def test_the_groups_rows_are_read_apart_past_any_backlog_of_citizens(
         staff1, later, staff2]
 
 
+async def test_the_groups_rows_of_a_forum_topic_under_way_wait(store: Store) -> None:
+    busy = [Outbound(Platform.TELEGRAM, STAFF, Purpose.CARD, f"busy {n}", topic=1)
+            for n in range(20)]
+    free = Outbound(Platform.TELEGRAM, STAFF, Purpose.CARD, "free", topic=2)
+    general = Outbound(Platform.TELEGRAM, STAFF, Purpose.CARD, "general")
+    ids = await enqueue(store, *busy, free, general)
+    assert [i.id for i in await store.due_group_outbox(
+        FAR, 2, skip_topics=[(STAFF, 1)])] == ids[-2:]
+    assert [i.id for i in await store.due_group_outbox(FAR, 2)] == ids[:2]
+
+
 async def test_a_sent_row_is_due_no_more(store: Store) -> None:
     first, second = await enqueue(store, note("42", "a"), note("42", "b"))
     await store.outbox_sent(await the_row(store, first), ["100"])
