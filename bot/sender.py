@@ -150,10 +150,11 @@ class Sender:
     async def _work(self, key: tuple[str, ...], items: list[OutboxItem]) -> None:
         try:
             queue = await self._latest_edits(items)
+            staff_side = key[0] == Platform.TELEGRAM.value and key[1].startswith("-")
+            slots = self._group_slots if staff_side else self._slots
             while queue:
                 group = self._take_group(queue)
-                staff_side = key[0] == Platform.TELEGRAM.value and key[1].startswith("-")
-                async with self._group_slots if staff_side else self._slots:
+                async with slots:
                     held_until = await self._deliver(group)
                 if held_until is not None:
                     # Keep the chat's order: nothing after this row goes before it.

@@ -30,3 +30,10 @@ def command_of(text: str) -> str | None:
     """`/close@frontdesk_bot now` → `close`."""
     match = _COMMAND.match(text.strip())
     return match.group(1).lower() if match else None
+
+
+def number_arg(word: str) -> int | None:
+    """A command's number argument: «17», «№17» → 17; None for anything else (or too long
+    to be one of ours)."""
+    word = word.lstrip("№")
+    return int(word) if word.isdigit() and len(word) < 10 else None

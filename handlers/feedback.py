@@ -13,6 +13,7 @@ import re
 import time
 from dataclasses import replace
 
+from handlers import buttons
 from handlers.config import DeskConfig, utc_now
 from handlers.incident_card import answer_rows_key, enqueue_edit, incident_card
 from handlers.outgoing import tell_staff
@@ -193,7 +194,7 @@ class DeliveryFeedback:
     async def incident_card_posted(self, incident_id: int, posted: Outbound) -> None:
         """An incident's card went out as written before staff closed or renamed it, or
         reporters joined: what it says now follows as an edit."""
-        if any(data == "do:/merge" for row in posted.buttons for _, data in row):
+        if posted.buttons == buttons.suggestion(self.texts):
             return  # a suggestion: its own card, not the incident's
         async with self.store.transaction() as tx:
             incident = await tx.incident(incident_id)

@@ -232,15 +232,10 @@ def _chunks(items: list[tuple[int, str, str]]) -> list[list[tuple[int, str, str]
     chunks: list[list[tuple[int, str, str]]] = [[]]
     size = 0
     for item in items:
-        length = utf16_length(f"№{item[0]} ({item[1]}): {item[2]}") + 1
+        length = render.visible_length(f"№{item[0]} ({item[1]}): {item[2]}") + 1
         if chunks[-1] and size + length > LIST_CHARS:
             chunks.append([])
             size = 0
         chunks[-1].append(item)
         size += length
     return chunks
-
-
-def utf16_length(text: str) -> int:
-    """How Telegram counts a text's length: in UTF-16 code units (an emoji is two)."""
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)

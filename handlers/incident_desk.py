@@ -14,7 +14,7 @@ from typing import Protocol
 
 from handlers import render
 from handlers.actions import TicketActions
-from handlers.commands import command_of
+from handlers.commands import command_of, number_arg
 from handlers.escalation import answers_key
 from handlers.incident_card import (
     answer_rows_key,
@@ -70,8 +70,7 @@ class IncidentDesk(Room):
         elif command == "list":
             chat_id = inbound.chat_id or self.config.staff_chat_id
             words = inbound.text.split()
-            first = int(words[1]) if len(words) > 1 and words[1].isdigit() \
-                and len(words[1]) < 6 else 1
+            first = (number_arg(words[1]) if len(words) > 1 else None) or 1
             await tx.enqueue_many(await reporters_list(
                 tx, self.texts, incident, chat_id, inbound.message_id, first=first))
             return
@@ -110,7 +109,8 @@ class IncidentDesk(Room):
     async def _take_out(self, tx: Transaction, incident: Incident, inbound: Inbound) -> str:
         """`/apart 17` replying to the incident's card: ticket №17 leaves it."""
         word = inbound.text.split()[1].lstrip("№")
-        ticket = await tx.ticket(int(word)) if word.isdigit() and len(word) < 10 else None
+        wanted = number_arg(word)
+        ticket = await tx.ticket(wanted) if wanted is not None else None
         if ticket is None or ticket.incident_id != incident.id:
             return self.texts.get("incident-not-its", number=word,
                                   incident=incident_number(self.texts, incident.id))
@@ -135,10 +135,9 @@ class IncidentDesk(Room):
         """`/join И-3` replying to a ticket's card: it joins open incident №И-3 (its card
         stays); an answer to the incident reaches it too."""
         words = rest.split()
-        wanted = words[1].upper().lstrip("№").removeprefix("И-").removeprefix("I-") \
-            if len(words) > 1 else ""
-        incident = await tx.incident(int(wanted)) if wanted.isdigit() and len(wanted) < 10 \
-            else None
+        wanted = number_arg(words[1].upper().lstrip("№").removeprefix("И-").removeprefix("I-")) \
+            if len(words) > 1 else None
+        incident = await tx.incident(wanted) if wanted is not None else None
         if incident is None or incident.state != "open":
             return self.texts.get("incident-join-which", number=ticket.id)
         number = incident_number(self.texts, incident.id)

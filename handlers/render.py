@@ -69,6 +69,11 @@ def message_html(texts: Texts, text: str, attachments: Iterable[Attachment]) -> 
     return "\n".join(parts) or escape(texts.get("empty-text"))
 
 
+def visible_length(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units (an emoji is two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def summary(texts: Texts, inbound: Inbound) -> str:
     """The start of a ticket's first message, for escalations and the queue."""
     words = message_words(texts, inbound.text, inbound.attachments)

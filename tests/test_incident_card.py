@@ -26,8 +26,8 @@ from handlers.incident_card import (
     LIST_PARTS,
     Lines,
     edit_at,
-    utf16_length,
 )
+from handlers.render import visible_length
 from handlers.texts import Texts
 from storage import SqliteStore
 from storage.values import Outbound, Platform, Purpose
@@ -226,15 +226,24 @@ async def test_a_reporter_who_tells_of_a_danger_has_a_line_even_in_a_storm(
     assert line.text.endswith("Ленина 9: не топят, и в подъезде пахнет газом!")
 
 
+async def listed(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock, texts: list[str]
+) -> tuple[int, str]:
+    """A merged incident that these citizens joined, and `/list` replying to its card: the
+    incident and its card; the list's parts still queued."""
+    incident = await merged(front, store, clock)
+    await storm(front, clock, len(texts), 4000, texts)
+    await deliver(store)
+    card = await card_message(store, incident)
+    await front.receive(staff("/list", card, 1500))
+    return incident, card
+
+
 async def test_list_on_the_card_names_every_reporter_and_each_can_be_answered(
     front: FrontDesk, store: SqliteStore, clock: FixedClock
 ) -> None:
-    incident = await merged(front, store, clock)
-    await storm(front, clock, 60, 4000, [f"Ленина {n}: не топят, батареи холодные. " + "ж" * 90
-                                          for n in range(60)])
-    await deliver(store)
-    card = await card_message(store, incident)
-    await front.receive(staff("/list", card, 1400))
+    incident, _ = await listed(front, store, clock, [
+        f"Ленина {n}: не топят, батареи холодные. " + "ж" * 90 for n in range(60)])
     lists = [(o, i) for o, i in await deliver_with_ids(store)
              if o.purpose is Purpose.STAFF_NOTICE]
     assert len(lists) > 1 and all(len(o.text) < 4096 for o, _ in lists)
@@ -243,7 +252,7 @@ async def test_list_on_the_card_names_every_reporter_and_each_can_be_answered(
     assert named == list(range(4, 9)) + list(range(9, 69))
     # «№40 …» replying to a part of the list answers that citizen alone.
     [part_id] = [i for o, i in lists if 40 in o.refers]
-    await front.receive(staff("№40 Бригада придёт к вам в 15:00", str(part_id), 1401))
+    await front.receive(staff("№40 Бригада придёт к вам в 15:00", str(part_id), 1501))
     answers = [o for o in await deliver(store) if o.purpose is Purpose.ANSWER]
     assert [o.ticket_id for o in answers] == [40]
 
@@ -269,17 +278,13 @@ async def test_apart_on_a_suggestion_leaves_its_card_as_it_is(
 async def test_a_long_list_goes_a_few_parts_at_a_time_each_within_telegrams_limit(
     front: FrontDesk, store: SqliteStore, clock: FixedClock
 ) -> None:
-    incident = await merged(front, store, clock)
-    await storm(front, clock, 200, 4000, [f"Ленина {n}: не топят 🥶🥶 " + "🔥" * 100
-                                           for n in range(200)])
-    await deliver(store)
-    card = await card_message(store, incident)
-    await front.receive(staff("/list", card, 1600))
+    incident, card = await listed(front, store, clock, [
+        f"Ленина {n}: не топят 🥶🥶 " + "🔥" * 100 for n in range(200)])
     first = [o for o in await deliver(store) if o.purpose is Purpose.STAFF_NOTICE]
     assert len(first) == LIST_PARTS
-    assert all(utf16_length(o.text) < 4096 for o in first)
+    assert all(visible_length(o.text) < 4096 for o in first)
     assert first[-1].text.endswith(f"Дальше: «/list {LIST_PARTS + 1}» в ответ на карточку.")
-    await front.receive(staff(f"/list {LIST_PARTS + 1}", card, 1601))
+    await front.receive(staff(f"/list {LIST_PARTS + 1}", card, 1501))
     rest = [o for o in await deliver(store) if o.purpose is Purpose.STAFF_NOTICE]
     named = [n for o in [*first, *rest] for n in o.refers]
     assert rest and named[0] == 4 and len(set(named)) == len(named)

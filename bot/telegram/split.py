@@ -5,16 +5,13 @@ from __future__ import annotations
 import html
 import re
 
+from handlers.render import visible_length
+
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 
 _TOKEN = re.compile(r"(<[^<>]+>)")
 _TAG = re.compile(r"^<(/?)([a-zA-Z][\w-]*)")
-
-
-def visible_length(text: str) -> int:
-    """Length as Telegram counts it: UTF-16 code units."""
-    return len(text.encode("utf-16-le")) // 2
 
 
 def html_visible_length(markup: str) -> int:
