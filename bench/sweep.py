@@ -26,7 +26,7 @@ from handlers.config import DeskConfig
 from handlers.escalation import SWEEP_BATCH, escalate_due
 from handlers.texts import Texts
 from storage import SqliteStore
-from storage.sqlite.rows import DUE_ESCALATIONS
+from storage.sql.rows import DUE_ESCALATIONS
 
 DATA = Path(__file__).resolve().parent / "data"
 MOSCOW = ZoneInfo("Europe/Moscow")

@@ -13,8 +13,8 @@ from pathlib import Path
 from bench.sweep import uses_index
 from storage import SqliteStore
 from storage.base import NewTicket
+from storage.sql.rows import DUE_ESCALATIONS
 from storage.sqlite.connection import _statements
-from storage.sqlite.rows import DUE_ESCALATIONS
 from storage.values import Channel, Outbound, Platform, Purpose
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "storage" / "migrations"

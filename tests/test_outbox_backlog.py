@@ -8,7 +8,7 @@ contract's backlog is long enough to take SQLite past its first look.
 from __future__ import annotations
 
 from storage import SqliteStore
-from storage.sqlite.outbox import WINDOW
+from storage.sql.outbox import WINDOW
 from tests.contract.test_outbox import BACKLOG, LIMIT
 
 STAFF = "-1001000000001"

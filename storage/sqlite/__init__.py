@@ -1,10 +1,9 @@
 """The ticket store on SQLite through aiosqlite: one writer connection, WAL, migrations.
 
 - `connection`: opening, the one-writer lock, migrations, transactions;
-- `transaction`: the reads and writes of one transaction;
-- `inbox`, `outbox`: the two queues' queries;
+- `transaction`: the shared statements of a transaction on the one connection;
+- `inbox`, `outbox`: what the two queues do their own way on SQLite;
 - `store`: `SqliteStore`, all of them together, with the reads outside a transaction;
-- `rows`: how rows read as values.
 """
 
 from storage.sqlite.connection import sqlite_path

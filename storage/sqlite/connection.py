@@ -13,10 +13,9 @@ from typing import Any
 
 import aiosqlite
 
-from storage.base import (
-    StoreError,
-)
+from storage.base import StoreError
 from storage.lockfile import StoreLock
+from storage.sql.connection import SqlConnection
 from storage.sqlite.transaction import SqliteTransaction
 
 log = logging.getLogger(__name__)
@@ -36,7 +35,7 @@ def sqlite_path(url: str) -> str:
 
 
 
-class SqliteConnection:
+class SqliteConnection(SqlConnection):
     """The store's one connection: all writes go through it, one at a time."""
 
     def __init__(self, path: str | Path, *, exclusive: bool = False) -> None:
@@ -147,15 +146,23 @@ class SqliteConnection:
                 raise
             await db.execute_fetchall("COMMIT")
 
-    async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         async with self._lock:
             self._keep_lock()
-            return list(await self.db.execute_fetchall(sql, params))
+            return list(await self.db.execute_fetchall(sql, params))  # type: ignore[arg-type]
 
     async def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
         async with self._lock:
             self._keep_lock()
             await self.db.execute_fetchall(sql, params)
+
+    async def _count(self, sql: str, params: Sequence[Any] = ()) -> int:
+        async with self._lock:
+            self._keep_lock()
+            cur = await self.db.execute(sql, params)
+            count = cur.rowcount
+            await cur.close()
+        return max(count, 0)
 
 
 

@@ -1,26 +1,19 @@
 """What happens to a ticket, as statements: answered, interim, closed, taken, moved, rated.
 
-Each operation names what the desk did, not the columns it touches; `SqliteTransaction`
-brings the connection they run on.
+Each operation names what the desk did, not the columns it touches; each store's
+transaction brings the connection they run on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from storage.sqlite.rows import ts
+from storage.sql.rows import ts
+from storage.sql.statements import Statements
 
 
-class TicketChanges:
+class TicketChanges(Statements):
     """The ticket-changing half of a transaction."""
-
-    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        raise NotImplementedError
-
-    async def _do(self, sql: str, params: Sequence[Any] = ()) -> None:
-        raise NotImplementedError
 
     async def citizen_wrote(
         self, ticket_id: int, message_id: str, *, waits: tuple[datetime, datetime] | None = None

@@ -1,39 +1,30 @@
 """What happens to an incident, as statements: suggested, confirmed, dismissed, joined, closed.
 
-`SqliteTransaction` brings the connection they run on; the incident a staff message is about
-is recorded with the outbox (`outbox._refer`).
+Each store's transaction brings the connection they run on; the incident a staff message is about
+is recorded with the outbox (`storage.sql.outbox`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from storage.base import Incident, Ticket
-from storage.sqlite.rows import (
+from storage.sql.rows import (
     INCIDENT_COLUMNS,
     TICKET_COLUMNS,
     incident_of,
     ticket_of,
     ts,
 )
+from storage.sql.statements import Statements
 from storage.values import Outbound, Platform, Purpose
 
 _STATES = frozenset({"open", "closed", "dismissed"})
 
 
-class IncidentChanges:
+class IncidentChanges(Statements):
     """The incident half of a transaction."""
-
-    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        raise NotImplementedError
-
-    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        raise NotImplementedError
-
-    async def _do(self, sql: str, params: Sequence[Any] = ()) -> None:
-        raise NotImplementedError
 
     async def create_incident(
         self, title: str, category: str | None, ticket_ids: Sequence[int], at: datetime
@@ -144,8 +135,8 @@ class IncidentChanges:
 
     async def incident_answer_rows(self, incident_id: int, since: int) -> tuple[int, int, int]:
         row = await self._one(
-            "SELECT COUNT(*), COALESCE(SUM(status = 'sent'), 0), "
-            "COALESCE(SUM(status = 'failed'), 0) FROM outbox "
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'sent' THEN 1 ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0) FROM outbox "
             "WHERE incident_id = ? AND id >= ? AND purpose = 'answer'",
             (incident_id, since),
         )

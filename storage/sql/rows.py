@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -55,7 +54,7 @@ def dt(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, UTC)
 
 
-def ticket_of(row: sqlite3.Row | tuple[Any, ...]) -> Ticket:
+def ticket_of(row: Sequence[Any]) -> Ticket:
     r = tuple(row)
     return Ticket(
         id=r[0], platform=Platform(r[1]), channel=Channel(r[2]), chat_id=r[3],
@@ -70,7 +69,7 @@ def ticket_of(row: sqlite3.Row | tuple[Any, ...]) -> Ticket:
     )
 
 
-def incident_of(row: sqlite3.Row | tuple[Any, ...]) -> Incident:
+def incident_of(row: Sequence[Any]) -> Incident:
     r = tuple(row)
     return Incident(
         id=r[0], state=r[1], title=r[2], category=r[3],
@@ -86,7 +85,7 @@ def attachments_json(items: Sequence[Attachment]) -> str:
     )
 
 
-def message_of(r: sqlite3.Row | tuple[Any, ...]) -> MessageRecord:
+def message_of(r: Sequence[Any]) -> MessageRecord:
     return MessageRecord(
         ticket_id=r[0], direction=r[1], created_at=datetime.fromtimestamp(r[2], UTC),
         text=r[3], attachments=tuple(Attachment(**a) for a in json.loads(r[4])),
