@@ -19,7 +19,14 @@ def store_from_url(url: str) -> Store:
     scheme = url.split(":", 1)[0].lower()
     if scheme == "sqlite":
         return SqliteStore.from_url(url, exclusive=True)
-    raise StoreError(f"DATABASE_URL: unsupported scheme {scheme!r} (expected sqlite:///path)")
+    if scheme in ("postgresql", "postgres"):
+        from storage.postgres import PgStore  # noqa: PLC0415 (asyncpg only where it is used)
+
+        return PgStore.from_url(url, exclusive=True)
+    raise StoreError(
+        f"DATABASE_URL: unsupported scheme {scheme!r} "
+        "(expected sqlite:///path or postgresql://user@host/database)"
+    )
 
 
 __all__ = [

@@ -16,8 +16,10 @@ from handlers.config import DeskConfig
 from handlers.desk import FrontDesk
 from handlers.texts import Texts
 from storage import SqliteStore
+from tests import harness
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT as TG_STAFF_CHAT
+from tests.pg import fresh_schema
 
 # CI (.ci/run exports HYPOTHESIS_PROFILE=ci) runs the property tests on a fixed set of
 # examples, so a landing never depends on luck; locally every run explores new ones. A profile
@@ -48,6 +50,20 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     await db.open()
     yield db
     await db.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def either_store(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[str]:
+    """The test's Desk runs once on its SQLite file and once on PostgreSQL (a schema of its
+    own); a module asks for it with `pytestmark = pytest.mark.usefixtures("either_store")`."""
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    async with fresh_schema() as url:
+        monkeypatch.setattr(harness, "STORE_URL", url)
+        yield "postgresql"
 
 
 @pytest.fixture

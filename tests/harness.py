@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 from bot.app import Application
 from bot.settings import Settings
-from storage import SqliteStore
+from storage import SqliteStore, store_from_url
 from tests.fakes.telegram import BOT_ID
 
 # The bot id in a token is the bot's user id: the fake's bot, so that "a reply to the bot"
@@ -16,6 +17,9 @@ from tests.fakes.telegram import BOT_ID
 TOKEN = f"{BOT_ID}:AAHfakeTokenForTheLocalBotApiServer01"
 STAFF_CHAT = -1001000000001
 DISCUSSION_CHAT = -1001000000002
+# The store a Desk uses when not its SQLite file: set for a test by the `either_store`
+# fixture (tests/conftest.py) to a schema of its own on the PostgreSQL test server.
+STORE_URL: str | None = None
 
 
 def make_settings(tg_url: str, db: Path, **overrides: Any) -> Settings:
@@ -23,7 +27,7 @@ def make_settings(tg_url: str, db: Path, **overrides: Any) -> Settings:
         "telegram_token": TOKEN,
         "telegram_api_url": tg_url,
         "staff_chat_id": STAFF_CHAT,
-        "database_url": f"sqlite:///{db}",
+        "database_url": STORE_URL or f"sqlite:///{db}",
         "business_hours": "24/7",
         "pacing": False,
         "digest_at": None,
@@ -35,17 +39,33 @@ def make_settings(tg_url: str, db: Path, **overrides: Any) -> Settings:
 
 async def installed(db: Path) -> None:
     """A store with its schema, as an installed desk has it (an empty file counts as new)."""
-    if db.exists() and db.stat().st_size:
+    if STORE_URL is None and db.exists() and db.stat().st_size:
         return
     # the installing is not the test's start
-    quiet = logging.getLogger("storage.sqlite.connection")
+    quiet = logging.getLogger(
+        "storage.sqlite.connection" if STORE_URL is None else "storage.postgres.connection"
+    )
     was, quiet.disabled = quiet.disabled, True
     try:
-        store = SqliteStore(db)
+        store = SqliteStore(db) if STORE_URL is None else store_from_url(STORE_URL)
         await store.open()
         await store.close()
     finally:
         quiet.disabled = was
+
+
+async def store_rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
+    """Rows of a statement on the desk's store, read as they are (a test's look inside)."""
+    if STORE_URL is None:
+        with sqlite3.connect(db) as conn:
+            return conn.execute(sql).fetchall()
+    import asyncpg  # noqa: PLC0415
+
+    conn = await asyncpg.connect(STORE_URL)
+    try:
+        return [tuple(row) for row in await conn.fetch(sql)]
+    finally:
+        await conn.close()
 
 
 class Desk:

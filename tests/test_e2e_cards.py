@@ -25,6 +25,9 @@ from tests.test_e2e_departments import (
 )
 from tests.test_e2e_telegram import texts_in
 
+# On both stores: its SQLite file, and a schema of its own on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("either_store")
+
 LONG = "Спасибо за ёлку " + "и за праздник " * 400  # a card Telegram takes in two parts
 
 

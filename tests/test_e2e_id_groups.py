@@ -10,6 +10,9 @@ import pytest
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, Desk
 
+# On both stores: its SQLite file, and a schema of its own on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("either_store")
+
 OPERATOR = 7001
 NEWCOMER = 7002
 

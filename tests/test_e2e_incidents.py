@@ -19,6 +19,10 @@ from tests.harness import STAFF_CHAT, Desk
 from tests.test_e2e_telegram import texts_in
 from tests.test_e2e_vk import polling
 
+# On both stores: its SQLite file, and a schema of its own on PostgreSQL (but the paced
+# storm, which measures the sender and the pacer: 40 seconds on either).
+on_both_stores = pytest.mark.usefixtures("either_store")
+
 OPERATOR = 7301
 LATE = 40  # later reporters of the paced storm
 TG_CITIZENS = [5557001 + n for n in range(6)]
@@ -61,6 +65,7 @@ async def incident_card(tg: FakeTelegram, prefix: str) -> dict[str, Any]:
     return card
 
 
+@on_both_stores
 async def test_one_problem_on_both_platforms_is_one_incident_answered_once(
     tg: FakeTelegram, vk: FakeVK, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -169,6 +174,7 @@ APART = [
 ]
 
 
+@on_both_stores
 async def test_forty_alike_among_twenty_others_make_one_incident_of_just_them(
     tg: FakeTelegram, vk: FakeVK, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -252,6 +258,7 @@ async def test_a_paced_storm_costs_the_staff_chat_a_few_messages_within_the_limi
             assert sum("Мы знаем об этой проблеме" in t for t in texts_in(tg, user)) == 1
 
 
+@on_both_stores
 async def test_a_deleted_incident_card_is_posted_anew_once(
     tg: FakeTelegram, tmp_path: Path
 ) -> None:

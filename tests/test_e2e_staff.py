@@ -16,6 +16,9 @@ from tests.fakes.telegram import FakeTelegram
 from tests.harness import DISCUSSION_CHAT, STAFF_CHAT, Desk
 from tests.test_e2e_telegram import card_of, texts_in
 
+# On both stores: its SQLite file, and a schema of its own on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("either_store")
+
 CITIZEN = 5553001
 OPERATOR = 7001
 SUPERVISORS = -1001000000009

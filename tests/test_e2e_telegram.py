@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,10 @@ from typing import Any
 import pytest
 
 from tests.fakes.telegram import FakeTelegram
-from tests.harness import DISCUSSION_CHAT, STAFF_CHAT, Desk
+from tests.harness import DISCUSSION_CHAT, STAFF_CHAT, Desk, store_rows
+
+# On both stores: its SQLite file, and a schema of its own on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("either_store")
 
 CITIZEN = 5551001
 OPERATOR = 7001
@@ -219,8 +221,9 @@ async def test_unknown_update_kinds_do_not_stop_the_bot(
     assert texts_in(tg, CITIZEN)[0].startswith("Ваше сообщение №1")
     assert {r["chat_id"] for r in tg.sent()} == {CITIZEN, STAFF_CHAT}  # no answer to them
     assert tg.confirmed_offset > max(unknown)
-    with sqlite3.connect(tmp_path / "desk.sqlite3") as conn:
-        rows = conn.execute("SELECT source, done, error FROM inbox ORDER BY id").fetchall()
+    rows = await store_rows(
+        tmp_path / "desk.sqlite3", "SELECT source, done, error FROM inbox ORDER BY id"
+    )
     assert len(rows) == len(UNKNOWN_KINDS) + 2 and all(done for _, done, _ in rows)
     assert [error for _, _, error in rows] == [
         None, None, None, None,  # the group's message and the kinds nobody handles: taken

@@ -2,9 +2,7 @@
 
 A factory gets the test's own temporary folder and yields a `Backend`: a way to make store
 objects on one fresh, empty storage of its own (a file, a database), gone after the test.
-Adding an implementation is one more factory in BACKENDS, e.g. for PostgreSQL an async
-context manager that creates a database for the test on 127.0.0.1:5432, yields
-`Backend(make=lambda: store_from_url(url), where=name, secrets=(password,))` and drops it.
+Adding an implementation is one more factory in BACKENDS.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage import Store, store_from_url
+from tests.pg import fresh_schema
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +33,16 @@ async def sqlite(tmp_path: Path) -> AsyncIterator[Backend]:
     yield Backend(make=lambda: store_from_url(f"sqlite:///{path}"), where=str(path.resolve()))
 
 
+@asynccontextmanager
+async def postgresql(tmp_path: Path) -> AsyncIterator[Backend]:
+    """A schema of its own on the test server (tests/pg.py), through a URL with a password:
+    the server trusts local connections and ignores it, and the location must not show it."""
+    async with fresh_schema() as url:
+        with_password = url.replace("://postgres@", "://postgres:s3cret-pw@", 1)
+        yield Backend(make=lambda: store_from_url(with_password), where="127.0.0.1",
+                      secrets=("s3cret-pw",))
+
+
 BackendFactory = Callable[[Path], AbstractAsyncContextManager[Backend]]
 
-BACKENDS: list[BackendFactory] = [sqlite]
+BACKENDS: list[BackendFactory] = [sqlite, postgresql]

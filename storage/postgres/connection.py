@@ -1,0 +1,156 @@
+"""The PostgreSQL store's connection: a pool, migrations, transactions, one desk at a time.
+
+The desk's statements (storage/sql) take `?` placeholders; here they are numbered
+(`$1`, `$2`, …) once per statement text and kept. Write transactions run one at a time in
+a process, as on SQLite, so the desk behaves the same on both stores. While the store is
+open, a session-level advisory lock says this desk holds it: a second desk on the same
+database is refused at start with one line, as a second one on a SQLite file is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from importlib import resources
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from storage.base import StoreError
+from storage.postgres.placeholders import numbered
+from storage.postgres.transaction import PgTransaction
+from storage.sql.connection import SqlConnection
+
+log = logging.getLogger(__name__)
+
+# The advisory locks' keys are two int4: what the lock guards, then the store's schema
+# (hashtext of current_schema()), so that desks in other schemas of one database do not meet.
+DESK_LOCK = 0x46444B01  # held by the desk using the store
+MIGRATION_LOCK = 0x46444B02  # held while the schema is brought up to date
+_LOCK = "($1, hashtext(current_schema()))"
+CONNECT_TIMEOUT = 10.0  # seconds to reach the server at start
+POOL_SIZE = 8
+
+
+def safe_location(url: str) -> str:
+    """The URL without its password: host, port, database and user, for the log."""
+    parts = urlsplit(url)
+    host = parts.hostname or "localhost"
+    netloc = f"{parts.username}@{host}" if parts.username else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+class PgConnection(SqlConnection):
+    """The store's pool of connections to one PostgreSQL database."""
+
+    def __init__(self, url: str, *, exclusive: bool = False, pool_size: int = POOL_SIZE) -> None:
+        self._url = url
+        self._exclusive = exclusive  # this desk alone may use the store while it is open
+        self._pool_size = pool_size
+        self._pool: asyncpg.Pool | None = None
+        self._holder: asyncpg.Connection | None = None  # holds the desk's advisory lock
+        self.created = False  # whether open() found no schema and made a new store
+        self._lock = asyncio.Lock()  # one write transaction at a time, as on SQLite
+        self.changed = asyncio.Event()
+
+    @property
+    def location(self) -> str:
+        return safe_location(self._url)
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise StoreError("the store is not open")
+        return self._pool
+
+    async def open(self) -> None:
+        log.info("store: %s", self.location)
+        try:
+            self._pool = await asyncpg.create_pool(
+                self._url, min_size=1, max_size=self._pool_size, timeout=CONNECT_TIMEOUT,
+                command_timeout=60,
+            )
+            if self._exclusive:
+                await self._hold()
+            await self._migrate()
+        except StoreError:
+            await self.close()
+            raise
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            await self.close()
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreError(
+                f"DATABASE_URL: cannot open the PostgreSQL store at {self.location}: {reason}"
+            ) from exc
+
+    async def _hold(self) -> None:
+        holder = await self.pool.acquire()
+        got = await holder.fetchval(f"SELECT pg_try_advisory_lock{_LOCK}", DESK_LOCK)
+        if not got:
+            await self.pool.release(holder)
+            raise StoreError(
+                f"DATABASE_URL: another desk is using the store at {self.location}; "
+                "one bot process per store"
+            )
+        self._holder = holder
+
+    async def close(self) -> None:
+        pool, self._pool = self._pool, None
+        holder, self._holder = self._holder, None
+        if pool is None:
+            return
+        async with self._lock:
+            if holder is not None:
+                await pool.release(holder)  # the reset unlocks the advisory lock
+            await pool.close()
+
+    async def _migrate(self) -> None:
+        folder = resources.files("storage") / "migrations" / "postgresql"
+        scripts = sorted(
+            (int(p.name.split("_", 1)[0]), p) for p in folder.iterdir()
+            if p.name.endswith(".sql")
+        )
+        async with self.pool.acquire() as conn, conn.transaction():
+            # Several desks starting at once: one brings the schema up, the others wait.
+            await conn.execute(f"SELECT pg_advisory_xact_lock{_LOCK}", MIGRATION_LOCK)
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
+            )
+            applied = {r[0] for r in await conn.fetch("SELECT version FROM schema_version")}
+            self.created = not applied
+            if self.created:
+                log.warning("a new store was created at %s: ticket numbers start at №1",
+                            self.location)
+            for version, script in scripts:
+                if version in applied:
+                    continue
+                log.info("applying store migration postgresql/%s", script.name)
+                await conn.execute(script.read_text(encoding="utf-8"))
+                await conn.execute("INSERT INTO schema_version VALUES ($1)", version)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[PgTransaction]:
+        async with self._quiet_transaction() as tx:
+            yield tx
+        self.changed.set()
+
+    @asynccontextmanager
+    async def _quiet_transaction(self) -> AsyncIterator[PgTransaction]:
+        async with self._lock, self.pool.acquire() as conn, conn.transaction():
+            yield PgTransaction(conn)
+
+    async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        rows = await self.pool.fetch(numbered(sql), *params)
+        return [tuple(row) for row in rows]
+
+    async def _write(self, sql: str, params: Sequence[Any] = ()) -> None:
+        await self.pool.execute(numbered(sql), *params)
+
+    async def _count(self, sql: str, params: Sequence[Any] = ()) -> int:
+        status = await self.pool.execute(numbered(sql), *params)
+        return int(status.rsplit(" ", 1)[-1])
