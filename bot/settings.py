@@ -118,11 +118,12 @@ class Settings(BaseSettings):
     vk_api_url: str = Field("https://api.vk.ru/method/", description="base URL of VK API methods")
 
     database_url: str = Field(
-        "sqlite:///frontdesk.sqlite3", description="the ticket store, a SQLite file: "
-        "sqlite:///relative/path is in the project's folder (where pyproject.toml is), "
-        "whatever the working directory; sqlite:////absolute/path for another place. Its "
-        "absolute path is logged at every start, a store created anew is announced in the "
-        "staff chat. One bot process per store",
+        "sqlite:///frontdesk.sqlite3", description="the ticket store: a SQLite file, "
+        "sqlite:///relative/path in the project's folder (where pyproject.toml is), "
+        "whatever the working directory, sqlite:////absolute/path for another place; or a "
+        "PostgreSQL database, postgresql://user:password@host:5432/database (the password "
+        "is never logged). Where it is is logged at every start, a store created anew is "
+        "announced in the staff chat. One bot process per store",
     )
     locale: Literal["ru", "en"] = Field("ru", description="language of the texts: ru or en")
     locales_dir: str = Field(

@@ -226,8 +226,13 @@ def test_a_token_is_never_shown_in_an_error(monkeypatch: pytest.MonkeyPatch) -> 
     ("values", "line"),
     [
         ({}, "frontdesk: STAFF_CHAT_ID: required: the Telegram chat where staff work"),
-        ({"STAFF_CHAT_ID": "-100", "DATABASE_URL": "postgresql://desk@db/desk"},
-         "frontdesk: DATABASE_URL: unsupported scheme 'postgresql' (expected sqlite:///path)"),
+        ({"STAFF_CHAT_ID": "-100", "DATABASE_URL": "mysql://desk@db/desk"},
+         "frontdesk: DATABASE_URL: unsupported scheme 'mysql' "
+         "(expected sqlite:///path or postgresql://user@host/database)"),
+        ({"STAFF_CHAT_ID": "-100", "DATABASE_URL": "postgresql://desk:pw@127.0.0.1:9/desk"},
+         "frontdesk: DATABASE_URL: cannot open the PostgreSQL store at "
+         "postgresql://desk@127.0.0.1:9/desk: [Errno 111] Connect call failed "
+         "('127.0.0.1', 9)"),
         ({"STAFF_CHAT_ID": "-100", "DATABASE_URL": "sqlite:////no/such/folder/desk.db"},
          "frontdesk: DATABASE_URL: folder /no/such/folder does not exist"),
         ({"STAFF_CHAT_ID": "-100", "LOCALES_DIR": "/no/such/texts"},

@@ -69,12 +69,12 @@ class PgConnection(SqlConnection):
         return self._pool
 
     async def open(self) -> None:
-        log.info("store: %s", self.location)
         try:
             self._pool = await asyncpg.create_pool(
                 self._url, min_size=1, max_size=self._pool_size, timeout=CONNECT_TIMEOUT,
                 command_timeout=60,
             )
+            log.info("store: %s", self.location)
             if self._exclusive:
                 await self._hold()
             await self._migrate()
