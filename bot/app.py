@@ -22,6 +22,7 @@ from bot.logs import quiet_libraries
 from bot.pacing import Pacer
 from bot.sender import Sender
 from bot.settings import Settings, departments
+from bot.sharing import Sharing
 from bot.startup import Findings, StartupChecks
 from bot.telegram.delivery import TelegramDelivery
 from bot.telegram.polling import TelegramPoller
@@ -165,6 +166,9 @@ class Application:
                 self.store, self.texts, self.desk.config.staff_chat_id, self.store.location
             )
         await retry_set_aside(self.desk)
+        sharing = Sharing(self.store, self.pacer)
+        await sharing.look()
+        self._spawn(sharing.run(), "sharing")
         self._spawn(self.poller.fetch(), "telegram-fetch")
         self._spawn(self.poller.process(), "telegram-process")
         if self.vk is not None:

@@ -121,6 +121,17 @@ class Pacer:
             for kind, seconds in longest.items()
         }
 
+    def share(self, desks: int) -> None:
+        """Send at this desk's share of each platform's overall limit, `desks` desks sharing
+        one store (and one token): the limit is the bot's, whoever sends. A chat's own limit
+        stays whole, since one desk at a time sends to a chat."""
+        for platform, limits in self.limits.items():
+            window = self._overall[platform]
+            count = max(1, limits.overall.count // max(desks, 1))
+            if window.rate.count != count:
+                window.rate = Rate(count, limits.overall.seconds)
+                window.spacing = window.rate.seconds / count
+
     def _windows(self, platform: Platform, chat_id: str) -> tuple[Window, Window]:
         kind = "group" if chat_id.startswith("-") else "private"
         chats = self._chats[kind]

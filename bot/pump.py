@@ -32,6 +32,7 @@ from storage.base import InboxItem, Store
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=2.0, jitter=0.0)
 BATCH = 100  # inbox rows handed to the platform's handler at a time
 IDLE = 5.0  # seconds between looks at an idle inbox (retries due, notices owed to staff)
+STANDBY = 2.0  # seconds between looks of a desk standing by at whether it may poll
 
 P = TypeVar("P")
 
@@ -75,6 +76,8 @@ class InboxPump(ABC, Generic[P]):
         self.keeper = InboxKeeper(desk)
         self.stopping = asyncio.Event()
         self._wake = asyncio.Event()
+        self._leads = False  # whether this desk was the one polling at the last look
+        self._looked = False
 
     @abstractmethod
     async def begin(self) -> None:
@@ -119,6 +122,8 @@ class InboxPump(ABC, Generic[P]):
                                type(exc).__name__, wait)
                 await self.pause(wait)
         while not self.stopping.is_set():
+            if not await self._leading():
+                continue
             try:
                 fetched = await self.poll()
             except PlatformFailed as exc:
@@ -145,6 +150,29 @@ class InboxPump(ABC, Generic[P]):
                 await self.pause(delay)
                 continue
             store_failures.reset()
+
+    async def _leading(self) -> bool:
+        """Whether this desk polls the platform now. Of several desks on one store one polls;
+        the others look again every STANDBY seconds and the first to look after it is gone
+        takes over, from the position it left in the store."""
+        try:
+            if await self.store.lead(f"poll:{self.platform}"):
+                if not self._leads:
+                    if self._looked:  # taken over from another desk: go on where it left
+                        self.log.info("%s: this desk polls now", self.name)
+                        await self.begin()
+                    self._leads = True
+                return True
+            if self._leads or not self._looked:
+                self.log.info("%s: another desk polls; this one stands by", self.name)
+            self._leads = False
+        except Exception as exc:  # the store: looked at again, never given up
+            self._leads = False
+            self.log.error("%s: whether this desk polls is unknown (%s); again in %.1f s",
+                           self.name, type(exc).__name__, STANDBY)
+        self._looked = True
+        await self.pause(STANDBY)
+        return False
 
     async def process(self) -> None:
         """Hand stored rows to the handler, oldest first, until stopped."""

@@ -69,10 +69,18 @@ class Sender:
 
     async def run(self) -> None:
         """Deliver until stopped."""
+        failures = 0
         try:
             while not self._stopping:
                 self.changed.clear()
-                wait = await self._dispatch()
+                try:
+                    wait = await self._dispatch()
+                    failures = 0
+                except Exception as exc:  # the store gone for a while: rows wait there
+                    failures += 1
+                    wait = min(30.0, 2.0 ** failures)
+                    log.error("the outbox could not be read (%s); again in %.0f s",
+                              type(exc).__name__, wait)
                 if self._stopping:
                     break
                 with contextlib.suppress(TimeoutError):

@@ -123,6 +123,10 @@ class DeskScheduler:
         """A job's work, known to stop() so that it waits for the work instead of cutting it."""
         if self._stopping:
             return idle
+        # Of several desks on one store one runs the jobs, so a ticket escalates once and
+        # the digest goes once; another takes over when that desk is gone.
+        if not await self.store.lead("scheduler"):
+            return idle
         task = asyncio.current_task()
         assert task is not None
         self._jobs.add(task)

@@ -22,7 +22,7 @@ def store_from_url(url: str) -> Store:
     if scheme in ("postgresql", "postgres"):
         from storage.postgres import PgStore  # noqa: PLC0415 (asyncpg only where it is used)
 
-        return PgStore.from_url(url, exclusive=True)
+        return PgStore.from_url(url)
     raise StoreError(
         f"DATABASE_URL: unsupported scheme {scheme!r} "
         "(expected sqlite:///path or postgresql://user@host/database)"

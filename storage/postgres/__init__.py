@@ -1,7 +1,8 @@
 """The ticket store on PostgreSQL through asyncpg, for a larger deployment.
 
-- `connection`: the pool, migrations (storage/migrations/postgresql), transactions, the
-  desk's advisory lock;
+- `connection`: the pool, migrations (storage/migrations/postgresql), transactions;
+- `sharing`: this desk among the others on the store: alive, and the roles it leads;
+- `queues`: the inbox and the outbox, claimed by each desk row by row with a lease;
 - `placeholders`: the desk's `?` statements numbered for PostgreSQL;
 - `transaction`: the shared statements of a transaction on one connection;
 - `store`: `PgStore`, all of them together.

@@ -2,9 +2,8 @@
 
 The desk's statements (storage/sql) take `?` placeholders; here they are numbered
 (`$1`, `$2`, …) once per statement text and kept. Write transactions run one at a time in
-a process, as on SQLite, so the desk behaves the same on both stores. While the store is
-open, a session-level advisory lock says this desk holds it: a second desk on the same
-database is refused at start with one line, as a second one on a SQLite file is.
+a process, as on SQLite, so a desk behaves the same on both stores; several desks on one
+database share it as storage/postgres/sharing.py says.
 """
 
 from __future__ import annotations
@@ -28,8 +27,8 @@ log = logging.getLogger(__name__)
 
 # The advisory locks' keys are two int4: what the lock guards, then the store's schema
 # (hashtext of current_schema()), so that desks in other schemas of one database do not meet.
-DESK_LOCK = 0x46444B01  # held by the desk using the store
 MIGRATION_LOCK = 0x46444B02  # held while the schema is brought up to date
+CLAIM_LOCK = 0x46444B03  # held while a desk claims rows to send (storage/postgres/queues.py)
 _LOCK = "($1, hashtext(current_schema()))"
 CONNECT_TIMEOUT = 10.0  # seconds to reach the server at start
 POOL_SIZE = 8
@@ -48,12 +47,10 @@ def safe_location(url: str) -> str:
 class PgConnection(SqlConnection):
     """The store's pool of connections to one PostgreSQL database."""
 
-    def __init__(self, url: str, *, exclusive: bool = False, pool_size: int = POOL_SIZE) -> None:
+    def __init__(self, url: str, *, pool_size: int = POOL_SIZE) -> None:
         self._url = url
-        self._exclusive = exclusive  # this desk alone may use the store while it is open
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
-        self._holder: asyncpg.Connection | None = None  # holds the desk's advisory lock
         self.created = False  # whether open() found no schema and made a new store
         self._lock = asyncio.Lock()  # one write transaction at a time, as on SQLite
         self.changed = asyncio.Event()
@@ -75,8 +72,6 @@ class PgConnection(SqlConnection):
                 command_timeout=60,
             )
             log.info("store: %s", self.location)
-            if self._exclusive:
-                await self._hold()
             await self._migrate()
         except StoreError:
             await self.close()
@@ -88,25 +83,11 @@ class PgConnection(SqlConnection):
                 f"DATABASE_URL: cannot open the PostgreSQL store at {self.location}: {reason}"
             ) from exc
 
-    async def _hold(self) -> None:
-        holder = await self.pool.acquire()
-        got = await holder.fetchval(f"SELECT pg_try_advisory_lock{_LOCK}", DESK_LOCK)
-        if not got:
-            await self.pool.release(holder)
-            raise StoreError(
-                f"DATABASE_URL: another desk is using the store at {self.location}; "
-                "one bot process per store"
-            )
-        self._holder = holder
-
     async def close(self) -> None:
         pool, self._pool = self._pool, None
-        holder, self._holder = self._holder, None
         if pool is None:
             return
         async with self._lock:
-            if holder is not None:
-                await pool.release(holder)  # the reset unlocks the advisory lock
             await pool.close()
 
     async def _migrate(self) -> None:
