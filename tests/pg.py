@@ -56,18 +56,18 @@ async def fresh_schema() -> AsyncIterator[str]:
 
     need_postgres()
     schema = f"t_{uuid.uuid4().hex[:16]}"
-    conn = await asyncpg.connect(PG_URL)
+    conn = await asyncpg.connect(PG_URL)  # not named after the schema: never cut
     try:
         await conn.execute(f"CREATE SCHEMA {schema}")
         try:
             sep = "&" if "?" in PG_URL else "?"
-            yield f"{PG_URL}{sep}search_path={schema}"
+            # Its sessions are named after it, so a test can find (and cut) its own.
+            yield f"{PG_URL}{sep}search_path={schema}&application_name={schema}"
         finally:
             # Sessions of the test still open (a killed desk's) must not hold the drop up.
             await conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE pid <> pg_backend_pid() AND datname = current_database() "
-                "AND query NOT ILIKE '%pg_stat_activity%' AND application_name = $1",
+                "WHERE application_name = $1",
                 schema,
             )
             await conn.execute(f"DROP SCHEMA {schema} CASCADE")

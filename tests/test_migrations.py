@@ -10,6 +10,8 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from bench.sweep import uses_index
 from storage import SqliteStore
 from storage.base import NewTicket
@@ -18,7 +20,6 @@ from storage.sqlite.connection import _statements
 from storage.values import Channel, Outbound, Platform, Purpose
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "storage" / "migrations"
-CHECKSUMS = MIGRATIONS / "SHA256SUMS"
 STAFF = "-1001000000001"
 T0 = datetime(2026, 11, 24, 7, 0, tzinfo=UTC).timestamp()
 
@@ -164,19 +165,22 @@ def _new_ticket() -> NewTicket:
     )
 
 
-def test_committed_migrations_are_never_edited() -> None:
+@pytest.mark.parametrize("folder", [MIGRATIONS, MIGRATIONS / "postgresql"],
+                         ids=["sqlite", "postgresql"])
+def test_committed_migrations_are_never_edited(folder: Path) -> None:
     """Append-only: a store that ran a script never runs it again, so an edit never reaches it.
 
     A new migration adds its line: `sha256sum NNNN_name.sql >> SHA256SUMS` in the folder.
     """
     listed = dict(
-        reversed(line.split()) for line in CHECKSUMS.read_text(encoding="utf-8").splitlines()
+        reversed(line.split())
+        for line in (folder / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
         if line.strip()
     )
     present = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-               for p in MIGRATIONS.glob("*.sql")}
+               for p in folder.glob("*.sql")}
     assert sorted(present) == sorted(listed), (
-        "storage/migrations/SHA256SUMS must list every migration (add a new one's line)"
+        f"{folder}/SHA256SUMS must list every migration (add a new one's line)"
     )
     changed = [name for name, digest in present.items() if listed[name] != digest]
     assert not changed, f"committed migrations edited: {changed}; add a new migration instead"
