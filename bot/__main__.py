@@ -12,6 +12,7 @@ from bot.settings import SettingsError, load_settings, settings_help
 
 USAGE = """\
 usage: python -m bot [--check | --help]
+       python -m bot move-store --to postgresql://… [--from sqlite:///…]
 
 Starts the Frontdesk front desk with the settings from the environment and from .env in the
 working directory (the environment wins). An empty value means the setting is not set.
@@ -20,12 +21,18 @@ working directory (the environment wins). An empty value means the setting is no
             VK_TOKEN is set) about the chats and the community, and exit without starting:
             0 when the desk can start, 2 when something stops it
   --help    print this and every setting with its default and meaning
+  move-store  copy a stopped SQLite desk (DATABASE_URL, or --from) into an empty PostgreSQL
+            store, in one transaction; `python -m bot move-store --help` says more
 
 settings:
 """
 
 
 def main(argv: list[str]) -> int:
+    if argv[:1] == ["move-store"]:
+        from bot.move import main as move_store  # noqa: PLC0415 (only this command's imports)
+
+        return move_store(argv[1:])
     if any(arg in {"-h", "--help"} for arg in argv):
         print(USAGE + settings_help())
         return 0
