@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 
 from storage import store_from_url
 from storage.base import Store
+from storage.postgres.transaction import HandledElsewhere
 from storage.values import Outbound, Platform, Purpose
 from tests.pg import fresh_schema
 
@@ -63,7 +64,7 @@ async def test_one_leads_a_role_and_the_other_takes_it_when_its_session_ends(
     assert not await a.lead("poll:telegram")  # a finds it has lost it, and b has it
 
 
-async def test_a_chat_in_flight_at_one_desk_is_left_to_it(
+async def test_a_chat_one_desk_sends_to_is_left_to_it(
     two: tuple[Store, Store, str]
 ) -> None:
     a, b, _ = two
@@ -72,15 +73,31 @@ async def test_a_chat_in_flight_at_one_desk_is_left_to_it(
     now = datetime.now(UTC)
     first = await a.due_outbox(now, 1)
     assert [i.outbound.text for i in first] == ["1"]
-    # b takes the other chat, not the second row of the chat a is sending to.
+    # b takes the other chat, not the second row of the chat a is sending to...
     taken = await b.due_outbox(now, 10)
     assert [i.outbound.text for i in taken] == ["3"]
     await b.outbox_sent(taken[0], ["m3"])
-    assert await b.due_outbox(now, 10) == []  # 501 is a's while "1" is under way there
+    # ...nor after "1" went: a keeps the chat a little, its rate counted by one desk.
     await a.outbox_sent(first[0], ["m1"])
-    # Once "1" is done the chat is free: its next row may go from either desk, after it.
-    assert [i.outbound.text for i in await b.due_outbox(now, 10)] == ["2"]
-    assert await a.due_outbox(now, 10) == []
+    assert await b.due_outbox(now, 10) == []
+    assert [i.outbound.text for i in await a.due_outbox(now, 10)] == ["2"]
+
+
+async def test_a_retry_keeps_the_chat_until_it_is_due(two: tuple[Store, Store, str]) -> None:
+    """Nothing after a row that waits (a 429's retry_after, a back-off) goes before it from
+    another desk: the chat stays with the desk that will try again."""
+    a, b, url = two
+    async with a.transaction() as tx:
+        await tx.enqueue_many([note("501", "answer"), note("501", "closed")])
+    now = datetime.now(UTC)
+    answer, _ = await a.due_outbox(now, 1) + [None]
+    assert answer is not None and answer.outbound.text == "answer"
+    await a.outbox_retry(answer, now + timedelta(seconds=120), "429: retry after 120")
+    await sql(url, "UPDATE chat_claims SET until = until - 90")  # the lease alone ran out
+    assert await b.due_outbox(now, 10) == []
+    await sql(url, "UPDATE chat_claims SET until = until - 60")  # now the retry is past
+    later = now + timedelta(seconds=121)
+    assert [i.outbound.text for i in await b.due_outbox(later, 10)] == ["answer", "closed"]
 
 
 async def test_claims_go_with_a_desk_that_stops_and_run_out_with_one_killed(
@@ -92,8 +109,8 @@ async def test_claims_go_with_a_desk_that_stops_and_run_out_with_one_killed(
     now = datetime.now(UTC)
     assert len(await a.due_outbox(now, 10)) == 2
     assert await b.due_outbox(now, 10) == []
-    # As if a had been killed 31 seconds ago: its leases have run out.
-    await sql(url, "UPDATE outbox SET claimed_until = claimed_until - 31")
+    # As if a had been killed 31 seconds ago: its claims have run out.
+    await sql(url, "UPDATE chat_claims SET until = until - 31")
     taken = await b.due_outbox(now, 10)
     assert [i.outbound.text for i in taken] == ["1", "2"]
     async with a.transaction() as tx:
@@ -105,13 +122,22 @@ async def test_claims_go_with_a_desk_that_stops_and_run_out_with_one_killed(
     assert [i.outbound.text for i in await b.due_outbox(now, 10, exclude=in_flight)] == ["3"]
 
 
-async def test_an_update_is_handled_by_one_desk(two: tuple[Store, Store, str]) -> None:
+async def test_an_update_is_finished_once_whichever_desks_handle_it(
+    two: tuple[Store, Store, str]
+) -> None:
+    """At a handover two desks may hold one row: the second to finish it waits for the
+    first's transaction, finds it done and rolls back all it did."""
     a, b, _ = two
-    await a.put_inbox("telegram", [("tg:1", "{}"), ("tg:2", "{}")])
-    assert await b.put_inbox("telegram", [("tg:2", "{}"), ("tg:3", "{}")]) == 1
-    mine = await a.pending_inbox("telegram", 2)
-    assert [i.source for i in mine] == ["tg:1", "tg:2"]
-    assert [i.source for i in await b.pending_inbox("telegram", 10)] == ["tg:3"]
-    await a.finish_inbox_many([mine[0].id], {})
-    assert [i.source for i in await a.pending_inbox("telegram", 10)] == ["tg:2"]
-    assert [i.source for i in await b.pending_inbox("telegram", 10)] == ["tg:3"]  # its own
+    await a.put_inbox("telegram", [("tg:1", "{}")])
+    assert await b.put_inbox("telegram", [("tg:1", "{}")]) == 0  # stored once
+    row, = await a.pending_inbox("telegram", 10)
+    assert [i.id for i in await b.pending_inbox("telegram", 10)] == [row.id]
+    async with a.transaction() as tx:
+        await tx.finish_inbox(row.id)
+        await tx.set_state("handled-by", "a")
+    with pytest.raises(HandledElsewhere):
+        async with b.transaction() as tx:
+            await tx.set_state("handled-by", "b")
+            await tx.finish_inbox(row.id)
+    assert await b.get_state("handled-by") == "a"
+    assert await b.pending_inbox("telegram", 10) == []

@@ -17,9 +17,9 @@ from tests.harness import STAFF_CHAT, Desk
 from tests.pg import fresh_schema
 from tests.test_e2e_telegram import texts_in
 
-# Columns only the PostgreSQL store has: who claimed a row, and the desks alive.
-SHARING = {("inbox", "claimed_by"), ("inbox", "claimed_until"), ("outbox", "claimed_by"),
-           ("outbox", "claimed_until"), ("desks", "id"), ("desks", "seen_at")}
+# Tables only the PostgreSQL store has: the chats each desk sends to, and the desks alive.
+SHARING = {("chat_claims", c) for c in ("platform", "chat_id", "desk_id", "until")} | {
+    ("desks", "id"), ("desks", "seen_at")}
 
 
 async def test_both_stores_have_the_same_tables_and_columns(tmp_path: Path) -> None:

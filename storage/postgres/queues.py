@@ -1,41 +1,59 @@
-"""The two queues on PostgreSQL, shared by several desks: rows are claimed with a lease.
+"""The two queues on PostgreSQL, shared by several desks: a chat is claimed before sending.
 
-A desk claims the inbox rows it is about to handle and the outbox rows it is about to send,
-until `LEASE` seconds from now; the claim is renewed while the row is still under way (the
-sender names its rows in flight at every look). A desk killed with rows claimed leaves them
-to the others once the lease has run out; one that stops in order lets its claims go.
-Claims to send are made one desk at a time (an advisory lock for the length of a short
-transaction) and a chat another desk has a live claim in is skipped, so a chat's messages
-go from one desk at a time, in order, and no row goes from two desks at once.
+A desk claims the chats it is about to send to (`chat_claims`), for `LEASE` seconds; the
+claim is renewed while the chat's rows are under way (the sender names its rows in flight at
+every look), kept until a retry is due (a 429's wait holds for every desk), and kept a
+little after the last send (`AFTER_GROUP`, `AFTER_PRIVATE`), so the chat's own rate is
+counted by the one desk that sends there. Claims are made one desk at a time (an advisory
+lock for the length of a short transaction); a chat another desk has a live claim on is left
+out of the question itself. A desk killed with chats claimed leaves them to the others once
+the claims run out; one that stops in order lets them go at once. Times are the server's.
+
+The inbox is handled by one desk at a time (the "inbox" role, bot/pump.py); a row is
+finished only once (`PgTransaction.finish_inbox`), whatever two desks do at a handover.
 """
 
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 import asyncpg
 
-from storage.base import InboxItem, OutboxItem
+from storage.base import OutboxItem
 from storage.postgres.connection import CLAIM_LOCK
-from storage.postgres.sharing import PgSharing
+from storage.postgres.sharing import NOW, PgSharing
 from storage.sql.inbox import SqlInbox
-from storage.sql.outbox import Dialect, SqlOutbox
+from storage.sql.outbox import Dialect, Free, SqlOutbox
 
-# Seconds a claim holds without being renewed: the sender renews its rows in flight at every
-# look (at least once a second while any is), and a batch of the inbox takes well under it.
+# Seconds a claim holds without being renewed: the sender renews its chats in flight at
+# every look, at least once a second while any is.
 LEASE = 30.0
+# Seconds a chat stays with the desk that last sent there: a group's 20 messages a minute
+# (Telegram) are counted by one desk; a private chat's one a second likewise.
+AFTER_GROUP = 60.0
+AFTER_PRIVATE = 2.0
 
 POSTGRES = Dialect(
     chat_index="",  # the planner finds outbox_chat_pending itself
     topic_is="(payload::json ->> 'topic')::bigint IS NOT DISTINCT FROM ?",
 )
+_OTHERS_CLAIM = (
+    "NOT EXISTS (SELECT 1 FROM chat_claims c WHERE c.platform = {t}.platform "
+    "AND c.chat_id = {t}.chat_id AND c.desk_id <> ? AND c.until > ?)"
+)
+Read = Callable[[Free], Awaitable[list[OutboxItem]]]
+
+
+def _chats(items: Sequence[OutboxItem]) -> tuple[list[str], list[str]]:
+    """The (platform, chat) pairs of these rows, as two arrays for unnest."""
+    pairs = sorted({(i.outbound.platform.value, i.outbound.chat_id) for i in items})
+    return [p for p, _ in pairs], [c for _, c in pairs]
 
 
 class PgQueues(SqlInbox, SqlOutbox, PgSharing):
-    """The inbox and the outbox, claimed by this desk row by row."""
+    """The inbox, and the outbox claimed by this desk chat by chat."""
 
     _dialect = POSTGRES
 
@@ -43,94 +61,96 @@ class PgQueues(SqlInbox, SqlOutbox, PgSharing):
         """Store updates, each once by its source key; returns how many were new."""
         if not items:
             return 0
-        now = time.time()
         status = await self.pool.execute(
             "INSERT INTO inbox (platform, source, payload, received_at) "
-            "SELECT $1, u.source, u.payload, $4 FROM unnest($2::text[], $3::text[]) "
+            f"SELECT $1, u.source, u.payload, {NOW} FROM unnest($2::text[], $3::text[]) "
             "AS u (source, payload) ON CONFLICT (source) DO NOTHING",
-            platform, [source for source, _ in items], [payload for _, payload in items], now,
+            platform, [source for source, _ in items], [payload for _, payload in items],
         )
         self.changed.set()
         return int(status.rsplit(" ", 1)[-1])
-
-    async def pending_inbox(
-        self, platform: str, limit: int, now: datetime | None = None
-    ) -> list[InboxItem]:
-        """Rows to handle now, claimed for this desk: none another desk is handling."""
-        moment = (now.timestamp() if now is not None else time.time())
-        clock = time.time()
-        rows = await self.pool.fetch(
-            "UPDATE inbox SET claimed_by = $1, claimed_until = $2 WHERE id IN ("
-            "SELECT id FROM inbox WHERE platform = $3 AND done = 0 AND set_aside_at IS NULL "
-            "AND not_before <= $4 AND (claimed_by IS NULL OR claimed_by = $1 "
-            "OR claimed_until < $5) ORDER BY id LIMIT $6 FOR UPDATE SKIP LOCKED) "
-            "RETURNING id, platform, source, payload, attempts",
-            self.desk_id, clock + LEASE, platform, moment, clock, limit,
-        )
-        return sorted((InboxItem(*row) for row in rows), key=lambda item: item.id)
 
     async def due_outbox(
         self, now: datetime, limit: int, exclude: Sequence[int] = (),
         skip_chats: Sequence[tuple[str, str]] = (),
     ) -> list[OutboxItem]:
         return await self._claim(
-            exclude, skip_chats,
-            lambda skip: SqlOutbox.due_outbox(self, now, limit, exclude, skip),
+            exclude, lambda free: self._due(now, limit, exclude, skip_chats, free=free)
         )
 
     async def due_group_outbox(
         self, now: datetime, limit: int, exclude: Sequence[int] = (),
         skip_chats: Sequence[tuple[str, str]] = (), skip_topics: Sequence[tuple[str, int]] = (),
     ) -> list[OutboxItem]:
-        return await self._claim(
-            exclude, skip_chats,
-            lambda skip: SqlOutbox.due_group_outbox(
-                self, now, limit, exclude, skip, skip_topics
-            ),
-        )
+        return await self._claim(exclude, lambda free: self._due_groups(
+            now, limit, exclude, skip_chats, skip_topics, free=free
+        ))
 
-    async def _claim(
-        self, exclude: Sequence[int], skip_chats: Sequence[tuple[str, str]],
-        read: Callable[[Sequence[tuple[str, str]]], Awaitable[list[OutboxItem]]],
-    ) -> list[OutboxItem]:
-        """The rows `read` finds due outside the chats other desks are sending to, claimed.
+    async def _claim(self, exclude: Sequence[int], read: Read) -> list[OutboxItem]:
+        """The rows `read` finds due outside the chats other desks hold, their chats claimed.
 
-        The rows in flight (`exclude`, this desk's) have their claims renewed first.
+        The chats of the rows in flight (`exclude`, this desk's) have their claims renewed.
         """
-        clock = time.time()
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute(
                 "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", CLAIM_LOCK
             )
+            clock = float(await conn.fetchval(f"SELECT {NOW}"))
             if exclude:
                 await conn.execute(
-                    "UPDATE outbox SET claimed_until = $1 WHERE id = ANY($2::bigint[]) "
-                    "AND claimed_by = $3", clock + LEASE, list(exclude), self.desk_id,
+                    "UPDATE chat_claims c SET until = GREATEST(c.until, $1) FROM outbox o "
+                    "WHERE o.id = ANY($2::bigint[]) AND c.platform = o.platform "
+                    "AND c.chat_id = o.chat_id AND c.desk_id = $3",
+                    clock + LEASE, list(exclude), self.desk_id,
                 )
-            others = await conn.fetch(
-                "SELECT DISTINCT platform, chat_id FROM outbox WHERE status = 'pending' "
-                "AND claimed_by IS NOT NULL AND claimed_by <> $1 AND claimed_until > $2",
-                self.desk_id, clock,
-            )
-            items = await read([*skip_chats, *((r[0], r[1]) for r in others)])
+            items = await read((_OTHERS_CLAIM, [self.desk_id, clock]))
             if not items:
                 return []
-            claimed = await conn.fetch(
-                "UPDATE outbox SET claimed_by = $1, claimed_until = $2 "
-                "WHERE id = ANY($3::bigint[]) AND status = 'pending' RETURNING id",
-                self.desk_id, clock + LEASE, [item.id for item in items],
+            platforms, chats = _chats(items)
+            granted = await conn.fetch(
+                "INSERT INTO chat_claims (platform, chat_id, desk_id, until) "
+                "SELECT u.platform, u.chat_id, $3, $4 FROM unnest($1::text[], $2::text[]) "
+                "AS u (platform, chat_id) ON CONFLICT (platform, chat_id) DO UPDATE SET "
+                "desk_id = excluded.desk_id, until = GREATEST(excluded.until, CASE WHEN "
+                "chat_claims.desk_id = excluded.desk_id THEN chat_claims.until ELSE 0 END) "
+                "WHERE chat_claims.desk_id = excluded.desk_id OR chat_claims.until <= $5 "
+                "RETURNING platform, chat_id",
+                platforms, chats, self.desk_id, clock + LEASE, clock,
             )
-        ids = {row[0] for row in claimed}
-        return [item for item in items if item.id in ids]
+        mine = {(row[0], row[1]) for row in granted}
+        return [i for i in items if (i.outbound.platform.value, i.outbound.chat_id) in mine]
+
+    async def outbox_sent_many(
+        self, items: Sequence[OutboxItem], message_ids: Sequence[str]
+    ) -> None:
+        await super().outbox_sent_many(items, message_ids)
+        platforms, chats = _chats(items)
+        await self.pool.execute(
+            f"UPDATE chat_claims c SET until = GREATEST(c.until, {NOW} + CASE WHEN "
+            "c.chat_id LIKE '-%' THEN $1::float8 ELSE $2::float8 END) "
+            "FROM unnest($3::text[], $4::text[]) AS u (platform, chat_id) "
+            "WHERE c.platform = u.platform "
+            "AND c.chat_id = u.chat_id AND c.desk_id = $5",
+            AFTER_GROUP, AFTER_PRIVATE, platforms, chats, self.desk_id,
+        )
+
+    async def outbox_retry(
+        self, item: OutboxItem, not_before: datetime, error: str, sent: Sequence[str] = ()
+    ) -> None:
+        """Tried again later, by this desk: the chat stays its own until then, so nothing
+        after the row goes before it from another desk, nor while the platform said wait."""
+        await super().outbox_retry(item, not_before, error, sent)
+        await self.pool.execute(
+            "UPDATE chat_claims SET until = GREATEST(until, $1) WHERE platform = $2 "
+            "AND chat_id = $3 AND desk_id = $4",
+            not_before.timestamp() + 1, item.outbound.platform.value, item.outbound.chat_id,
+            self.desk_id,
+        )
 
     async def close(self) -> None:
-        """Let this desk's claims go, so that a restart or another desk need not wait out
-        their leases; then close."""
+        """Let this desk's chats go, so that another desk or a restart need not wait out
+        their claims; then close."""
         if self._pool is not None:
             with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                for table in ("inbox", "outbox"):
-                    await self._write(
-                        f"UPDATE {table} SET claimed_by = NULL, claimed_until = NULL "
-                        "WHERE claimed_by = ?", (self.desk_id,),
-                    )
+                await self._write("DELETE FROM chat_claims WHERE desk_id = ?", (self.desk_id,))
         await super().close()

@@ -13,7 +13,6 @@ import logging
 import os
 import secrets
 import socket
-import time
 
 import asyncpg
 
@@ -23,6 +22,7 @@ log = logging.getLogger(__name__)
 
 ALIVE = 15.0  # seconds: a desk not seen for longer is not counted among those sharing
 FORGOTTEN = 3600.0  # seconds: a desk not seen for longer is taken off the list
+NOW = "extract(epoch FROM clock_timestamp())::float8"  # the server's clock, for every desk
 _LEAD = "SELECT pg_try_advisory_lock(hashtext($1), hashtext(current_schema()))"
 # A desk's machine gone without a word (power off, a cut cable) leaves its session open on
 # the server until TCP says the peer is gone: two hours by the system's default. The role's
@@ -66,15 +66,14 @@ class PgSharing(PgConnection):
             return False
 
     async def heartbeat(self) -> int:
-        now = time.time()
         await self._write(
-            "INSERT INTO desks (id, seen_at) VALUES (?, ?) "
+            f"INSERT INTO desks (id, seen_at) VALUES (?, {NOW}) "
             "ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
-            (self.desk_id, now),
+            (self.desk_id,),
         )
-        await self._write("DELETE FROM desks WHERE seen_at < ?", (now - FORGOTTEN,))
-        rows = await self._fetchall("SELECT COUNT(*) FROM desks WHERE seen_at >= ?",
-                                    (now - ALIVE,))
+        await self._write(f"DELETE FROM desks WHERE seen_at < {NOW} - ?", (FORGOTTEN,))
+        rows = await self._fetchall(f"SELECT COUNT(*) FROM desks WHERE seen_at >= {NOW} - ?",
+                                    (ALIVE,))
         return max(1, int(rows[0][0]))
 
     async def close(self) -> None:

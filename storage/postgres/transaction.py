@@ -7,8 +7,13 @@ from typing import Any
 
 import asyncpg
 
+from storage.base import StoreError
 from storage.postgres.placeholders import numbered
 from storage.sql.transaction import SqlTransaction
+
+
+class HandledElsewhere(StoreError):
+    """The update this transaction handles was finished by another desk meanwhile."""
 
 
 class PgTransaction(SqlTransaction):
@@ -22,6 +27,18 @@ class PgTransaction(SqlTransaction):
 
     async def _do(self, sql: str, params: Sequence[Any] = ()) -> None:
         await self._conn.execute(numbered(sql), *params)
+
+    async def finish_inbox(self, inbox_id: int, error: str | None = None) -> None:
+        """The row finished, once: its lock makes a second desk at a handover wait here, and
+        then find it done, and roll its whole handling back."""
+        done = await self._conn.fetchval(
+            "UPDATE inbox SET done = 1, error = $1 WHERE id = $2 AND done = 0 RETURNING id",
+            error, inbox_id,
+        )
+        if done is None and await self._conn.fetchval(
+            "SELECT 1 FROM inbox WHERE id = $1", inbox_id
+        ):
+            raise HandledElsewhere(f"inbox row {inbox_id} was handled by another desk")
 
     async def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:

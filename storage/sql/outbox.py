@@ -47,6 +47,10 @@ class Dialect:
     topic_is: str  # a row's forum topic is the parameter (None: no topic)
 
 
+# A condition a store adds to the sender's questions, with its parameters: `{t}` names the
+# table the rows come from. PostgreSQL's leaves out the chats other desks are sending to.
+Free = tuple[str, Sequence[Any]]
+
 SQLITE = Dialect(
     chat_index="INDEXED BY outbox_chat_pending",
     topic_is="json_extract(payload, '$.topic') IS ?",
@@ -55,16 +59,17 @@ SQLITE = Dialect(
 
 def due_outbox_query(
     now: datetime, limit: int, exclude: Sequence[int], skip_chats: Sequence[tuple[str, str]],
-    *, window: int | None = None,
+    *, window: int | None = None, free: Free | None = None,
 ) -> tuple[str, list[Any]]:
     """The sender's question in id order: due rows, but for rows and chats under way.
 
     With `window`, only among that many of the oldest pending rows, so a chat with a backlog
     that is under way costs at most the window to step over.
     """
-    source = "outbox"
+    source, name = "outbox", "outbox"
     params: list[Any] = []
     if window is not None:
+        name = "oldest"
         source = (f"(SELECT platform, chat_id, not_before, {_DUE_COLUMNS} FROM outbox "
                   "WHERE status = 'pending' ORDER BY id LIMIT ?) AS oldest")
         params.append(window)
@@ -78,12 +83,15 @@ def due_outbox_query(
     if skip_chats:
         sql += f" AND platform || ':' || chat_id NOT IN ({', '.join('?' * len(skip_chats))})"
         params += [f"{platform}:{chat}" for platform, chat in skip_chats]
+    if free is not None:
+        sql += f" AND {free[0].format(t=name)}"
+        params += free[1]
     return sql + " ORDER BY id LIMIT ?", [*params, limit]
 
 
 def due_by_chat_query(
     now: datetime, limit: int, exclude: Sequence[int], skip_chats: Sequence[tuple[str, str]],
-    dialect: Dialect = SQLITE,
+    dialect: Dialect = SQLITE, *, free: Free | None = None,
 ) -> tuple[str, list[Any]]:
     """The same question, reading only the chats not under way.
 
@@ -105,14 +113,17 @@ def due_by_chat_query(
     branches, params = [], []
     for condition, values in ranges:
         branches.append(
-            f"SELECT {_DUE_COLUMNS} FROM outbox {dialect.chat_index} "
+            f"SELECT {_DUE_COLUMNS}, platform, chat_id FROM outbox {dialect.chat_index} "
             f"WHERE status = 'pending' AND {condition} AND not_before <= ?"
         )
         params += [*values, now.timestamp()]
-    sql = f"SELECT {_DUE_COLUMNS} FROM ({' UNION ALL '.join(branches)}) AS due"
+    sql = f"SELECT {_DUE_COLUMNS} FROM ({' UNION ALL '.join(branches)}) AS due WHERE true"
     if exclude:
-        sql += f" WHERE id NOT IN ({', '.join('?' * len(exclude))})"
+        sql += f" AND id NOT IN ({', '.join('?' * len(exclude))})"
         params += exclude
+    if free is not None:
+        sql += f" AND {free[0].format(t='due')}"
+        params += free[1]
     return sql + " ORDER BY id LIMIT ?", [*params, limit]
 
 
@@ -120,6 +131,7 @@ def due_by_chat_query(
 def due_groups_query(
     now: datetime, limit: int, exclude: Sequence[int], skip_chats: Sequence[tuple[str, str]],
     skip_topics: Sequence[tuple[str, int]] = (), *, dialect: Dialect = SQLITE,
+    free: Free | None = None,
 ) -> tuple[str, list[Any]]:
     """Due rows for Telegram groups and channels (ids «-100…»: the staff side, and replies
     in discussion groups) but for those under way, through the chat index: the ranges of
@@ -131,7 +143,7 @@ def due_groups_query(
     for index, (low, high) in enumerate(itertools.pairwise(edges)):
         above = "chat_id >= ?" if index == 0 else "chat_id > ?"
         branches.append(
-            f"SELECT {_DUE_COLUMNS}, chat_id FROM outbox {dialect.chat_index} "
+            f"SELECT {_DUE_COLUMNS}, platform, chat_id FROM outbox {dialect.chat_index} "
             f"WHERE status = 'pending' AND platform = ? AND {above} AND chat_id < ? "
             "AND not_before <= ?"
         )
@@ -143,6 +155,9 @@ def due_groups_query(
     for chat, topic in skip_topics:  # a forum topic under way or held: its rows wait
         sql += f" AND NOT (chat_id = ? AND {dialect.topic_is})"
         params += [chat, topic]
+    if free is not None:
+        sql += f" AND {free[0].format(t='due')}"
+        params += free[1]
     return sql + " ORDER BY id LIMIT ?", [*params, limit]
 
 
@@ -161,38 +176,43 @@ class SqlOutbox(SqlConnection):
         commit): the oldest rows are looked at first, and if they are all that chat's, the
         other chats are read through their own index.
         """
+        return await self._due(now, limit, exclude, skip_chats)
+
+    async def due_group_outbox(
+        self, now: datetime, limit: int, exclude: Sequence[int] = (),
+        skip_chats: Sequence[tuple[str, str]] = (), skip_topics: Sequence[tuple[str, int]] = (),
+    ) -> list[OutboxItem]:
+        return await self._due_groups(now, limit, exclude, skip_chats, skip_topics)
+
+    async def _due(
+        self, now: datetime, limit: int, exclude: Sequence[int],
+        skip_chats: Sequence[tuple[str, str]], *, free: Free | None = None,
+    ) -> list[OutboxItem]:
         if not skip_chats:
-            rows = await self._fetchall(*due_outbox_query(now, limit, exclude, ()))
+            rows = await self._fetchall(*due_outbox_query(now, limit, exclude, (), free=free))
         else:
             window = limit * WINDOW
             rows = await self._fetchall(
-                *due_outbox_query(now, limit, exclude, skip_chats, window=window)
+                *due_outbox_query(now, limit, exclude, skip_chats, window=window, free=free)
             )
             if len(rows) < limit and await self._fetchall(
                 "SELECT 1 FROM outbox WHERE status = 'pending' ORDER BY id LIMIT 1 OFFSET ?",
                 (window,),
             ):
                 rows = await self._fetchall(
-                    *due_by_chat_query(now, limit, exclude, skip_chats, self._dialect)
+                    *due_by_chat_query(now, limit, exclude, skip_chats, self._dialect, free=free)
                 )
-        return [
-            OutboxItem(row[0], Outbound.from_json(row[1]), row[2],
-                       datetime.fromtimestamp(row[3], UTC), tuple(json.loads(row[4])))
-            for row in rows
-        ]
+        return [_item(row) for row in rows]
 
-    async def due_group_outbox(
-        self, now: datetime, limit: int, exclude: Sequence[int] = (),
-        skip_chats: Sequence[tuple[str, str]] = (), skip_topics: Sequence[tuple[str, int]] = (),
+    async def _due_groups(
+        self, now: datetime, limit: int, exclude: Sequence[int],
+        skip_chats: Sequence[tuple[str, str]], skip_topics: Sequence[tuple[str, int]],
+        *, free: Free | None = None,
     ) -> list[OutboxItem]:
-        rows = await self._fetchall(
-            *due_groups_query(now, limit, exclude, skip_chats, skip_topics, dialect=self._dialect)
-        )
-        return [
-            OutboxItem(row[0], Outbound.from_json(row[1]), row[2],
-                       datetime.fromtimestamp(row[3], UTC), tuple(json.loads(row[4])))
-            for row in rows
-        ]
+        rows = await self._fetchall(*due_groups_query(
+            now, limit, exclude, skip_chats, skip_topics, dialect=self._dialect, free=free
+        ))
+        return [_item(row) for row in rows]
 
     async def next_outbox_at(self) -> datetime | None:
         rows = await self._fetchall(
@@ -257,6 +277,11 @@ class SqlOutbox(SqlConnection):
                 (error[:500], json.dumps(ids), json.dumps(ids) if ids else None, item.id),
             )
             await _refer(tx, item.outbound, sent)
+
+
+def _item(row: Sequence[Any]) -> OutboxItem:
+    return OutboxItem(row[0], Outbound.from_json(row[1]), row[2],
+                      datetime.fromtimestamp(row[3], UTC), tuple(json.loads(row[4])))
 
 
 async def _refer(tx: SqlTransaction, out: Outbound, message_ids: Sequence[str]) -> None:

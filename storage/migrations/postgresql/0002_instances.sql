@@ -1,15 +1,18 @@
 -- Several desks (processes) on one store share its work without doing anything twice.
--- The sender of a desk claims the pending rows it is about to send, with a lease: no other
--- desk sends to a chat while a live claim of another is on one of its rows, so a chat's
--- messages still go one at a time and in order, and a killed desk's rows go out from
--- another once the lease has run out.
-ALTER TABLE outbox ADD COLUMN claimed_by TEXT;
-ALTER TABLE outbox ADD COLUMN claimed_until DOUBLE PRECISION;
-CREATE INDEX outbox_claimed ON outbox (claimed_until)
-    WHERE status = 'pending' AND claimed_by IS NOT NULL;
--- The same for the inbox: a desk claims the rows it handles, so no two handle one at once.
-ALTER TABLE inbox ADD COLUMN claimed_by TEXT;
-ALTER TABLE inbox ADD COLUMN claimed_until DOUBLE PRECISION;
+-- A desk claims a chat before it sends there, until `until` (UNIX seconds, the server's
+-- clock): no other desk sends to a chat while another's claim on it lives, so a chat's
+-- messages go one at a time and in order, a wait the platform asked for (429) holds for the
+-- deployment, and the chat's own rate is counted by the one desk sending to it. A claim is
+-- renewed while its messages are under way and kept a little after the last one; a desk
+-- killed with chats claimed leaves them to the others once their claims run out.
+CREATE TABLE chat_claims (
+    platform TEXT NOT NULL,
+    chat_id TEXT COLLATE "C" NOT NULL,
+    desk_id TEXT NOT NULL,
+    until DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (platform, chat_id)
+);
+CREATE INDEX chat_claims_desk ON chat_claims (desk_id);
 -- The desks alive now, each seen within the last seconds: the platforms' limits are for the
 -- whole deployment, so each desk sends at its share of them.
 CREATE TABLE desks (
