@@ -23,7 +23,7 @@ from bot.pacing import Pacer
 from bot.sender import Sender
 from bot.settings import Settings, departments
 from bot.sharing import Sharing
-from bot.startup import Findings, StartupChecks
+from bot.startup import Findings, StartupChecks, StartupRefused
 from bot.telegram.delivery import TelegramDelivery
 from bot.telegram.polling import TelegramPoller
 from bot.telegram.routers import (
@@ -34,6 +34,7 @@ from bot.telegram.routers import (
     staff_router,
 )
 from bot.telegram.stateless import NoStates
+from bot.webhook import PushIntake
 from handlers import notices
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.config import DeskConfig
@@ -149,6 +150,9 @@ class Application:
                 settings, self.store, self.desk, self.texts, telegram_file_fetcher(self.bot)
             )
             deliverers[Platform.VK] = self.vk.delivery
+        self.push = PushIntake.from_settings(  # Telegram's webhook, VK's Callback API
+            settings, self.bot, self.poller, self.vk.poller if self.vk is not None else None
+        )
         self.sender = Sender(
             self.store, deliverers, DeliveryFeedback(self.store, self.texts, self.desk.config),
             changed=self.store.changed, pacer=self.pacer,
@@ -161,6 +165,7 @@ class Application:
         """Open the store, check the platforms (StartupRefused stops here), start every part."""
         quiet_libraries()
         await self.check()
+        await self._listen()  # what the platforms push waits in the inbox for the handlers
         if self.store.created:
             await notices.store_created(
                 self.store, self.texts, self.desk.config.staff_chat_id, self.store.location
@@ -169,10 +174,10 @@ class Application:
         sharing = Sharing(self.store, self.pacer)
         await sharing.look()
         self._spawn(sharing.run(), "sharing")
-        self._spawn(self.poller.fetch(), "telegram-fetch")
+        self._spawn(self.push.telegram_fetch(), "telegram-fetch")
         self._spawn(self.poller.process(), "telegram-process")
         if self.vk is not None:
-            self._spawn(self.vk.poller.fetch(), "vk-fetch")
+            self._spawn(self.push.vk_fetch(), "vk-fetch")
             self._spawn(self.vk.poller.process(), "vk-process")
         self._spawn(self.sender.run(), "sender")
         self.scheduler.start()
@@ -217,6 +222,14 @@ class Application:
                 ))
         await self.store.set_state(STARTUP_NOTICE_STATE, now)
 
+    async def _listen(self) -> None:
+        try:
+            await self.push.start()
+        except StartupRefused:
+            await self.close_clients()
+            await self.store.close()
+            raise
+
     async def close_clients(self) -> None:
         """Close the platforms' HTTP sessions (the store stays as it is)."""
         await self.bot.session.close()
@@ -246,6 +259,7 @@ class Application:
 
     async def stop(self) -> None:
         """Stop intake, let the sender drain for a bounded time, close the store."""
+        await self.push.stop()  # what is being received is stored first
         self.poller.stop()
         if self.vk is not None:
             self.vk.stop()

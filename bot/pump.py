@@ -7,6 +7,9 @@ only then does the platform's position move past it (Telegram's getUpdates offse
 poll `ts`), and the handlers take their rows from the inbox, where a row stays pending until
 it is settled.
 
+A platform that pushes instead (Telegram's webhook, VK's Callback API) hands its rows to
+`receive`, which stores them before the platform is answered; `process` is the same.
+
 The pump owns the two loops, the backoffs, pause and stop; each platform's poller
 (bot/telegram/polling.py, bot/vk/polling.py) owns everything its platform says and means.
 """
@@ -17,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar
 
@@ -32,7 +35,7 @@ from storage.base import InboxItem, Store
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=2.0, jitter=0.0)
 BATCH = 100  # inbox rows handed to the platform's handler at a time
 IDLE = 5.0  # seconds between looks at an idle inbox (retries due, notices owed to staff)
-STANDBY = 2.0  # seconds between looks of a desk standing by at whether it may poll
+STANDBY = 2.0  # seconds between looks of a desk standing by at whether it may take a role
 
 P = TypeVar("P")
 
@@ -59,6 +62,40 @@ class Fetched(Generic[P]):
     position: P
 
 
+class Role:
+    """A role of the desk as a loop sees it (`Store.lead`): held at the last look or not.
+
+    Of several desks on one store the first to look takes a role; the others look again
+    every STANDBY seconds, and the first to look after its holder is gone takes it over.
+    On SQLite a desk has every role.
+    """
+
+    def __init__(self, name: str, what: str) -> None:
+        self.name = name
+        self.what = what  # for the log: "this desk polls telegram"
+        self.had: bool | None = None  # None: not looked yet
+
+    async def have(
+        self, store: Store, log: logging.Logger, pause: Callable[[float], Awaitable[None]]
+    ) -> bool:
+        """Whether this desk has the role now; if not, after a pause of STANDBY."""
+        try:
+            now = await store.lead(self.name)
+        except Exception as exc:  # the store: looked at again, never given up
+            log.error("whether this desk %s is unknown (%s); again in %.1f s",
+                      self.what, type(exc).__name__, STANDBY)
+            now = False
+        else:
+            if now and self.had is False:
+                log.info("this desk %s now", self.what)
+            elif not now and self.had is not False:
+                log.info("another desk %s; this one stands by", self.what)
+        self.had = now
+        if not now:
+            await pause(STANDBY)
+        return now
+
+
 class InboxPump(ABC, Generic[P]):
     """Fetches a platform's batches into the inbox and hands them from there to its handler.
 
@@ -76,8 +113,10 @@ class InboxPump(ABC, Generic[P]):
         self.keeper = InboxKeeper(desk)
         self.stopping = asyncio.Event()
         self._wake = asyncio.Event()
-        self._leads = False  # whether this desk was the one polling at the last look
-        self._looked = False
+        # Of several desks on one store one polls the platform, and one handles the inbox
+        # (every platform's: a citizen's messages in order, incidents seen whole).
+        self._polls = Role(f"poll:{self.platform}", f"polls {self.platform}")
+        self._handles = Role("inbox", "handles the inbox")
 
     @abstractmethod
     async def begin(self) -> None:
@@ -101,6 +140,16 @@ class InboxPump(ABC, Generic[P]):
     def stop(self) -> None:
         self.stopping.set()
         self._wake.set()
+
+    async def receive(self, items: Sequence[tuple[str, str]]) -> int:
+        """Rows the platform pushed (a webhook): stored, then handled; how many were new.
+
+        The platform is answered only after this returns: a failure here raises, so the
+        platform is told to send the rows again.
+        """
+        new = await self.store.put_inbox(self.platform, items)
+        self._wake.set()
+        return new
 
     async def pause(self, seconds: float) -> None:
         """Sleep, but not past a stop."""
@@ -152,33 +201,24 @@ class InboxPump(ABC, Generic[P]):
             store_failures.reset()
 
     async def _leading(self) -> bool:
-        """Whether this desk polls the platform now. Of several desks on one store one polls;
-        the others look again every STANDBY seconds and the first to look after it is gone
-        takes over, from the position it left in the store."""
-        try:
-            if await self.store.lead(f"poll:{self.platform}"):
-                if not self._leads:
-                    if self._looked:  # taken over from another desk: go on where it left
-                        self.log.info("%s: this desk polls now", self.name)
-                        await self.begin()
-                    self._leads = True
-                return True
-            if self._leads or not self._looked:
-                self.log.info("%s: another desk polls; this one stands by", self.name)
-            self._leads = False
-        except Exception as exc:  # the store: looked at again, never given up
-            self._leads = False
-            self.log.error("%s: whether this desk polls is unknown (%s); again in %.1f s",
-                           self.name, type(exc).__name__, STANDBY)
-        self._looked = True
-        await self.pause(STANDBY)
-        return False
+        """Whether this desk polls the platform now; a desk taking over goes on from the
+        position the one before it left in the store."""
+        had = self._polls.had
+        if not await self._polls.have(self.store, self.log, self.pause):
+            return False
+        if had is False:
+            await self.begin()
+        return True
 
     async def process(self) -> None:
         """Hand stored rows to the handler, oldest first, until stopped."""
         failures = Backoff(BACKOFF)
         while True:
             self._wake.clear()
+            if not await self._handles.have(self.store, self.log, self.pause):
+                if self.stopping.is_set():
+                    return  # the desk that handles the inbox goes on with it
+                continue
             try:
                 items = await self.store.pending_inbox(self.platform, BATCH)
                 if items:

@@ -12,6 +12,7 @@ import textwrap
 from datetime import time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -31,6 +32,7 @@ PROJECT_DIR = _CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file() else Path.cw
 
 _DURATION = re.compile(r"^(-)?(?:(\d+):)?(\d{1,2}):(\d{1,2})$")
 _SECONDS = re.compile(r"^[-+]?\d+$")
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 STAFF_CHAT_MEANING = "the Telegram chat where staff work"
 
@@ -116,6 +118,36 @@ class Settings(BaseSettings):
         None, description="the VK community id (a positive number); required with VK_TOKEN"
     )
     vk_api_url: str = Field("https://api.vk.ru/method/", description="base URL of VK API methods")
+
+    telegram_webhook_url: str = Field(
+        "", description="optional: the address Telegram posts updates to (e.g. "
+        "https://desk.example.ru/telegram), passed on by a reverse proxy to "
+        "WEBHOOK_HOST:WEBHOOK_PORT with the same path; empty: long polling",
+    )
+    telegram_webhook_secret: SecretStr = Field(
+        SecretStr(""), description="the secret Telegram sends with every update, 1-256 "
+        "characters A-Z a-z 0-9 _ -; required with TELEGRAM_WEBHOOK_URL",
+    )
+    vk_callback_confirmation: str = Field(
+        "", description="optional: the string the community's Callback API settings ask the "
+        "server to return; set, VK events come by Callback API to VK_CALLBACK_PATH and Long "
+        "Poll is not used",
+    )
+    vk_callback_secret: SecretStr = Field(
+        SecretStr(""), description="the secret key set in the community's Callback API "
+        "settings; required with VK_CALLBACK_CONFIRMATION",
+    )
+    vk_callback_path: str = Field(
+        "/vk/callback", description="the path VK posts Callback API events to, on "
+        "WEBHOOK_HOST:WEBHOOK_PORT behind the reverse proxy",
+    )
+    webhook_host: str = Field(
+        "127.0.0.1", description="the address the webhook and Callback API server listens on "
+        "(the reverse proxy in front of it takes HTTPS)",
+    )
+    webhook_port: int = Field(
+        8080, ge=1, le=65535, description="the port of the webhook and Callback API server",
+    )
 
     database_url: str = Field(
         "sqlite:///frontdesk.sqlite3", description="the ticket store: a SQLite file, "
@@ -281,6 +313,33 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
+    @field_validator("telegram_webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str) -> str:
+        value = value.strip()
+        # A self-hosted Bot API server may post to plain http; Telegram's own wants https.
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with https:// (or be empty)")
+        return value
+
+    @field_validator("telegram_webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, value: SecretStr) -> SecretStr:
+        # https://core.telegram.org/bots/api#setwebhook: secret_token, "1-256 characters.
+        # Only characters A-Z, a-z, 0-9, _ and - are allowed."
+        text = value.get_secret_value()
+        if text and not _WEBHOOK_SECRET.fullmatch(text):
+            raise ValueError("must be 1-256 characters of A-Z a-z 0-9 _ - (as Telegram allows)")
+        return value
+
+    @field_validator("vk_callback_path")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        value = value.strip()
+        if not value.startswith("/") or any(c.isspace() or c in "?#" for c in value):
+            raise ValueError("must be a path starting with /, e.g. /vk/callback")
+        return value
+
     @field_validator(
         "organization_site_url", "gosuslugi_feedback_url", "privacy_policy_url"
     )
@@ -303,6 +362,27 @@ class Settings(BaseSettings):
             )
         if vk and self.vk_group_id is None:
             raise ValueError("VK_GROUP_ID: required when VK_TOKEN is set")
+        return self._pushed()
+
+    def _pushed(self) -> Settings:
+        """The webhook and the Callback API: each needs its secret, and a path of its own."""
+        if self.telegram_webhook_url and not self.telegram_webhook_secret.get_secret_value():
+            raise ValueError(
+                "TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_WEBHOOK_URL (1-256 characters "
+                "of A-Z a-z 0-9 _ -)"
+            )
+        if not self.vk_callback_confirmation:
+            return self
+        if not self.vk_enabled:
+            raise ValueError("VK_CALLBACK_CONFIRMATION: set VK_TOKEN and VK_GROUP_ID as well")
+        if not self.vk_callback_secret.get_secret_value():
+            raise ValueError(
+                "VK_CALLBACK_SECRET: required with VK_CALLBACK_CONFIRMATION: set the same "
+                "secret key in the community's Callback API settings"
+            )
+        if self.telegram_webhook_url and self.telegram_webhook_path == self.vk_callback_path:
+            raise ValueError("VK_CALLBACK_PATH: must differ from the path of "
+                             "TELEGRAM_WEBHOOK_URL")
         return self
 
     @property
@@ -312,6 +392,15 @@ class Settings(BaseSettings):
     @property
     def vk_enabled(self) -> bool:
         return bool(self.vk_token.get_secret_value())
+
+    @property
+    def telegram_webhook_path(self) -> str:
+        """Where on this server Telegram's posts arrive: the path of TELEGRAM_WEBHOOK_URL."""
+        return urlsplit(self.telegram_webhook_url).path or "/"
+
+    @property
+    def vk_callback(self) -> bool:
+        return bool(self.vk_enabled and self.vk_callback_confirmation)
 
 
 class SettingsError(Exception):
@@ -356,7 +445,9 @@ _WORDS_BY_TYPE = {
     "time_delta_type": _DURATION_WORDS,
     "list_type": "must be a comma separated list of whole numbers, e.g. 5001,5002",
 }
-_SECRET_FIELDS = frozenset({"telegram_token", "vk_token"})
+_SECRET_FIELDS = frozenset(
+    {"telegram_token", "vk_token", "telegram_webhook_secret", "vk_callback_secret"}
+)
 _MISSING_WORDS = {"staff_chat_id": f"required: {STAFF_CHAT_MEANING}"}
 
 
@@ -371,6 +462,8 @@ def _words(error: ErrorDetails) -> str:
         return _WORDS_BY_TYPE[kind]
     if kind == "greater_than_equal":
         return f"must be at least {context.get('ge')}"
+    if kind == "less_than_equal":
+        return f"must be at most {context.get('le')}"
     if kind == "missing":
         return _MISSING_WORDS.get(str(error.get("loc", ("",))[0]), "required")
     return str(error.get("msg", "invalid value")).removeprefix("Value error, ")

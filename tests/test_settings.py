@@ -159,6 +159,18 @@ WRONG = [
     ({"VK_TOKEN": "vk1.a.secret", "VK_GROUP_ID": "club1"},
      "VK_GROUP_ID: must be a whole number, not 'club1'"),
     ({"VK_API_URL": "api.vk.ru"}, "VK_API_URL: must start with http:// or https://"),
+    ({"TELEGRAM_WEBHOOK_URL": "desk.example.ru/telegram"},
+     "TELEGRAM_WEBHOOK_URL: must start with https:// (or be empty)"),
+    ({"TELEGRAM_WEBHOOK_URL": "https://desk.example.ru/telegram"},
+     "TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_WEBHOOK_URL"),
+    ({"TELEGRAM_WEBHOOK_SECRET": "not secret!"},
+     "TELEGRAM_WEBHOOK_SECRET: must be 1-256 characters of A-Z a-z 0-9 _ -"),
+    ({"VK_CALLBACK_CONFIRMATION": "1a2b3c4d"},
+     "VK_CALLBACK_CONFIRMATION: set VK_TOKEN and VK_GROUP_ID as well"),
+    ({"VK_TOKEN": "vk1.a.secret", "VK_GROUP_ID": "1", "VK_CALLBACK_CONFIRMATION": "1a2b3c4d"},
+     "VK_CALLBACK_SECRET: required with VK_CALLBACK_CONFIRMATION"),
+    ({"VK_CALLBACK_PATH": "vk"}, "VK_CALLBACK_PATH: must be a path starting with /"),
+    ({"WEBHOOK_PORT": "70000"}, "WEBHOOK_PORT: must be at most 65535, not '70000'"),
     ({"LOCALE": "de"}, "LOCALE: must be ru or en, not 'de'"),
     ({"TIMEZONE": "Mars/Olympus"},
      "TIMEZONE: unknown time zone 'Mars/Olympus' (e.g. Europe/Moscow)"),
@@ -195,7 +207,8 @@ WRONG = [
 ]
 # Settings where any text is a valid value here; the store, the texts and the platforms
 # check them at start (tests below and in test_startup_checks.py).
-ANY_TEXT = {"DUTY_MENTIONS", "DATABASE_URL", "LOCALES_DIR", "VK_TOKEN", "ORGANIZATION_NAME"}
+ANY_TEXT = {"DUTY_MENTIONS", "DATABASE_URL", "LOCALES_DIR", "VK_TOKEN", "ORGANIZATION_NAME",
+            "WEBHOOK_HOST"}
 
 
 @pytest.mark.parametrize(("values", "line"), WRONG, ids=[line.split(":")[0] for _, line in WRONG])
@@ -220,6 +233,23 @@ def test_a_token_is_never_shown_in_an_error(monkeypatch: pytest.MonkeyPatch) -> 
     with pytest.raises(SettingsError) as info:
         load_settings()
     assert "very-secret" not in str(info.value)
+
+
+def test_a_webhook_secret_is_never_shown_in_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    env(monkeypatch, TELEGRAM_WEBHOOK_SECRET="very-secret but spaced")
+    with pytest.raises(SettingsError) as info:
+        load_settings()
+    assert "very-secret" not in str(info.value)
+
+
+def test_webhook_and_callback_settings_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    env(monkeypatch, TELEGRAM_WEBHOOK_URL="https://desk.example.ru/hooks/telegram",
+        TELEGRAM_WEBHOOK_SECRET="s3cret_-X", VK_TOKEN="vk1.a.secret", VK_GROUP_ID="-123",
+        VK_CALLBACK_CONFIRMATION="1a2b3c4d", VK_CALLBACK_SECRET="key", WEBHOOK_PORT="8443")
+    settings = load_settings()
+    assert settings.telegram_webhook_path == "/hooks/telegram"
+    assert settings.vk_callback and settings.vk_callback_path == "/vk/callback"
+    assert (settings.webhook_host, settings.webhook_port) == ("127.0.0.1", 8443)
 
 
 @pytest.mark.parametrize(

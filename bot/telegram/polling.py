@@ -68,6 +68,16 @@ def source_key(update_id: int, payload: str) -> str:
     return f"{PLATFORM}:{update_id}:{digest}"
 
 
+def inbox_row(raw: dict[str, Any]) -> tuple[str, str] | None:
+    """(source key, payload) of an update however it came, polled or by webhook; None
+    without an update_id."""
+    update_id = raw.get("update_id")
+    if not isinstance(update_id, int):
+        return None
+    payload = json.dumps(raw, ensure_ascii=False, sort_keys=True)
+    return source_key(update_id, payload), payload
+
+
 class TelegramPoller(InboxPump[int | None]):
     """Fetches updates into the inbox and feeds them from there to the dispatcher.
 
@@ -87,6 +97,7 @@ class TelegramPoller(InboxPump[int | None]):
         self.dispatcher = dispatcher
         self.poll_timeout = poll_timeout
         self._offset: int | None = None
+        self._webhook_deleted = False
 
     # fetching
 
@@ -95,6 +106,12 @@ class TelegramPoller(InboxPump[int | None]):
 
     async def poll(self) -> Fetched[int | None] | None:
         try:
+            if not self._webhook_deleted:
+                # A webhook left from TELEGRAM_WEBHOOK_URL makes getUpdates answer 409
+                # (https://core.telegram.org/bots/api#getupdates); the updates it holds
+                # stay with Telegram and come by getUpdates instead.
+                await self.bot.delete_webhook(drop_pending_updates=False)
+                self._webhook_deleted = True
             updates = await self._get()
         except TelegramUnauthorizedError:
             log.error("TELEGRAM_TOKEN: Telegram rejected the token")
@@ -117,13 +134,12 @@ class TelegramPoller(InboxPump[int | None]):
         items = []
         next_offset = self._offset
         for raw in updates:
-            update_id = raw.get("update_id")
-            if not isinstance(update_id, int):
+            row = inbox_row(raw)
+            if row is None:
                 log.warning("an update without update_id was skipped")
                 continue
-            payload = json.dumps(raw, ensure_ascii=False, sort_keys=True)
-            items.append((source_key(update_id, payload), payload))
-            next_offset = max(next_offset or 0, update_id + 1)
+            items.append(row)
+            next_offset = max(next_offset or 0, raw["update_id"] + 1)
         return Fetched(items, next_offset)
 
     async def confirm(self, fetched: Fetched[int | None]) -> None:

@@ -283,10 +283,12 @@ def _items(answer: dict[str, Any]) -> list[tuple[str, str]]:
     updates = answer.get("updates") or []
     if not isinstance(updates, list):
         raise PlatformFailed(f"malformed answer: updates is {type(updates).__name__}")
-    items = []
-    for event in updates:
-        raw = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-        # event_id identifies an event however often VK delivers it.
-        event_id = event.get("event_id") if isinstance(event, dict) else None
-        items.append((f"{PLATFORM}:{event_id or hashlib.sha256(raw.encode()).hexdigest()}", raw))
-    return items
+    return [inbox_row(event) for event in updates]
+
+
+def inbox_row(event: Any) -> tuple[str, str]:
+    """(source key, payload) of an event however it came, by Long Poll or Callback API."""
+    raw = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    # event_id identifies an event however often VK delivers it, by either way.
+    event_id = event.get("event_id") if isinstance(event, dict) else None
+    return f"{PLATFORM}:{event_id or hashlib.sha256(raw.encode()).hexdigest()}", raw

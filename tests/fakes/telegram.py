@@ -14,6 +14,18 @@ What it models, and where it deliberately stops:
 
 - ``getUpdates`` with ``offset`` confirmation, ``limit``, long polling and ``allowed_updates``;
   a second concurrent ``getUpdates`` ends the first with 409, as Telegram does.
+- Webhooks (https://core.telegram.org/bots/api#setwebhook): ``setWebhook`` (``url``,
+  ``secret_token`` of 1-256 characters ``A-Z a-z 0-9 _ -``, ``max_connections`` 1-100,
+  ``allowed_updates``, ``drop_pending_updates``), ``deleteWebhook`` and ``getWebhookInfo``
+  (with ``last_error_date`` and ``last_error_message`` as Telegram words them). While a webhook
+  is set, ``getUpdates`` is refused with 409, and each update is POSTed to it as JSON with the
+  secret in ``X-Telegram-Bot-Api-Secret-Token``, one at a time and in order; an answer other
+  than 2xx, a timeout or a refused connection is tried again after a growing pause, until
+  ``webhook_give_up_after`` seconds have passed (Telegram gives up "after a reasonable amount
+  of attempts"). An update not yet delivered when the webhook is deleted comes by getUpdates.
+  Plain ``http://`` URLs on any port are accepted, as a self-hosted Bot API server accepts
+  them (Telegram's own wants HTTPS on 443, 80, 88 or 8443). :meth:`FakeTelegram.redeliver`
+  sends a delivered update again, as Telegram does when it did not see the answer.
 - Chats: the bot may write in a private chat (positive id) once the user wrote to it or
   started it (:meth:`FakeTelegram.start_private_chat`), until they block it; groups
   (negative ids) exist once registered with :meth:`FakeTelegram.add_group` or seen in a pushed
@@ -35,6 +47,7 @@ Everything runs on the event loop of the test; call its methods from that loop o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import itertools
 import json
@@ -47,6 +60,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal, TypedDict, TypeVar, Unpack
 
+import aiohttp
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -72,6 +86,7 @@ __all__ = [
     "PrivateSender",
     "Sender",
     "Upload",
+    "WebhookDelivery",
     "parse_entities",
     "utf16_len",
 ]
@@ -119,6 +134,8 @@ _CONFLICT: Final = (
     "Conflict: terminated by other getUpdates request; "
     "make sure that only one bot instance is running"
 )
+_WEBHOOK_SECRET: Final = re.compile(r"[A-Za-z0-9_-]{1,256}\Z")
+SECRET_HEADER: Final = "X-Telegram-Bot-Api-Secret-Token"
 _WEBHOOK_CONFLICT: Final = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"
@@ -1203,6 +1220,20 @@ class LoopbackSession(AiohttpSession):
             await self._session.close()
 
 
+@dataclass
+class WebhookDelivery:
+    """One POST of an update to the webhook: the answer's status, or the error it met."""
+
+    update_id: int
+    status: int | None
+    error: str | None
+    at: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
 class _PollWaiter:
     __slots__ = ("event", "superseded")
 
@@ -1232,8 +1263,16 @@ class FakeTelegram:
         rejected_tokens: Iterable[str] = (),
         first_update_id: int = 1,
         host: str = "127.0.0.1",
+        webhook_timeout: float = 10.0,
+        webhook_retry: tuple[float, float] = (0.1, 2.0),
+        webhook_give_up_after: float = 60.0,
     ) -> None:
         self._host = host
+        # Webhook delivery: how long an answer is waited for, the first and the longest pause
+        # before a failed update is posted again, and when it is given up.
+        self.webhook_timeout = webhook_timeout
+        self.webhook_retry = webhook_retry
+        self.webhook_give_up_after = webhook_give_up_after
         self._port: int | None = None
         self._runner: web.AppRunner | None = None
         self._stopped = asyncio.Event()
@@ -1275,6 +1314,14 @@ class FakeTelegram:
         self._allowed_updates_given: list[str] | None = None
         self._poll_waiter: _PollWaiter | None = None
         self._webhook_url = ""
+        self._webhook_secret: str | None = None
+        self._webhook_max_connections = 40
+        self._webhook_error: tuple[int, str] | None = None
+        self._webhook_task: asyncio.Task[None] | None = None
+        self._webhook_signal = asyncio.Event()
+        self._updates: dict[int, JsonDict] = {}  # every update queued, by its id
+        self.webhook_deliveries: list[WebhookDelivery] = []
+        self.webhook_given_up: list[int] = []  # update ids Telegram stopped trying
         self._callback_queries: set[str] = set()
         self._query_ids = itertools.count(4_000_000_000_000_000_001)
         self._channel_post_ids = itertools.count(1)
@@ -1358,6 +1405,7 @@ class FakeTelegram:
         self._stopped.set()
         if self._poll_waiter is not None:
             self._poll_waiter.event.set()
+        await self._stop_delivering()
         runner, self._runner = self._runner, None
         await runner.cleanup()
 
@@ -1550,9 +1598,11 @@ class FakeTelegram:
         update_id = self._next_update_id
         self._next_update_id += 1
         if kind in self._allowed_updates:
-            self._pending.append({"update_id": update_id, kind: body})
+            self._updates[update_id] = {"update_id": update_id, kind: body}
+            self._pending.append(self._updates[update_id])
             if self._poll_waiter is not None:
                 self._poll_waiter.event.set()
+            self._webhook_signal.set()
         self._notify()
         return update_id
 
@@ -1564,11 +1614,26 @@ class FakeTelegram:
         """
         update_id = self._next_update_id
         self._next_update_id += 1
-        self._pending.append({**update, "update_id": update_id})
+        self._updates[update_id] = {**update, "update_id": update_id}
+        self._pending.append(self._updates[update_id])
         if self._poll_waiter is not None:
             self._poll_waiter.event.set()
+        self._webhook_signal.set()
         self._notify()
         return update_id
+
+    def redeliver(self, update_id: int) -> None:
+        """Give an update again, the same bytes, first in line: as Telegram does when it did
+        not see the answer to its webhook request, or a getUpdates confirming it."""
+        self._pending.appendleft(self._updates[update_id])
+        if self._poll_waiter is not None:
+            self._poll_waiter.event.set()
+        self._webhook_signal.set()
+
+    @property
+    def webhook_url(self) -> str:
+        """The webhook set with setWebhook; empty when updates go by getUpdates."""
+        return self._webhook_url
 
     def pending_updates(self) -> list[JsonDict]:
         """Updates queued and not yet confirmed by a getUpdates offset."""
@@ -2785,17 +2850,48 @@ class FakeTelegram:
         self._commands = []
         return True
 
-    def _set_webhook(self, params: JsonDict) -> bool:
+    async def _set_webhook(self, params: JsonDict) -> bool:
         url = params.get("url")
-        self._webhook_url = url if isinstance(url, str) else ""
+        if not isinstance(url, str):
+            raise _bad_request("bad webhook: URL must be specified")
+        if not url:  # "If an empty string is passed, webhook integration will be removed"
+            return await self._delete_webhook(params)
+        if not url.startswith(("http://", "https://")):
+            raise _bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not _WEBHOOK_SECRET.match(str(secret)):
+            raise _bad_request("secret token contains unallowed characters")
+        connections = self._int(params, "max_connections", default=40)
+        if not 1 <= connections <= 100:
+            raise _bad_request("bad webhook: max_connections must be between 1 and 100")
+        allowed = params.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates_given = [str(kind) for kind in allowed]
+            self._allowed_updates = frozenset(allowed) or DEFAULT_UPDATE_TYPES
+        if params.get("drop_pending_updates") is True:
+            self._drop_pending()
+        if self._poll_waiter is not None:  # a long poll under way ends as the webhook is set
+            self._poll_waiter.superseded = True
+            self._poll_waiter.event.set()
+        await self._stop_delivering()
+        self._webhook_url = url
+        self._webhook_secret = None if secret is None else str(secret)
+        self._webhook_max_connections = connections
+        self._webhook_error = None
+        self._webhook_task = asyncio.get_running_loop().create_task(self._deliver_to_webhook())
         return True
 
-    def _delete_webhook(self, params: JsonDict) -> bool:
+    async def _delete_webhook(self, params: JsonDict) -> bool:
+        await self._stop_delivering()
         self._webhook_url = ""
+        self._webhook_secret = None
         if params.get("drop_pending_updates") is True:
-            self._pending.clear()
-            self._confirmed_offset = self._next_update_id
+            self._drop_pending()
         return True
+
+    def _drop_pending(self) -> None:
+        self._pending.clear()
+        self._confirmed_offset = self._next_update_id
 
     def _get_webhook_info(self, params: JsonDict) -> JsonDict:
         info: JsonDict = {
@@ -2803,9 +2899,77 @@ class FakeTelegram:
             "has_custom_certificate": False,
             "pending_update_count": len(self._pending),
         }
+        if self._webhook_url:
+            info["max_connections"] = self._webhook_max_connections
+            info["ip_address"] = self._host
+        if self._webhook_error is not None:
+            info["last_error_date"], info["last_error_message"] = self._webhook_error
         if self._allowed_updates_given is not None:
             info["allowed_updates"] = self._allowed_updates_given
         return info
+
+    # ---- webhook delivery -----------------------------------------------------------------
+
+    async def _stop_delivering(self) -> None:
+        task, self._webhook_task = self._webhook_task, None
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _deliver_to_webhook(self) -> None:
+        """Post the pending updates to the webhook, oldest first, until it is deleted."""
+        async with aiohttp.ClientSession() as session:
+            while not self._stopped.is_set():
+                if not self._pending:
+                    self._webhook_signal.clear()
+                    await self._webhook_signal.wait()
+                    continue
+                update = self._pending[0]
+                delivered = await self._post_until_taken(session, update)
+                if self._pending and self._pending[0] is update:
+                    self._pending.popleft()
+                if not delivered:
+                    self.webhook_given_up.append(update["update_id"])
+                self._confirmed_offset = max(self._confirmed_offset, update["update_id"] + 1)
+                self._notify()
+
+    async def _post_until_taken(self, session: aiohttp.ClientSession, update: JsonDict) -> bool:
+        first_try = time.monotonic()
+        pause, longest = self.webhook_retry
+        while True:
+            record = await self._post(session, update)
+            self.webhook_deliveries.append(record)
+            self._notify()
+            if record.ok:
+                return True
+            self._webhook_error = (int(time.time()), record.error or "")
+            if time.monotonic() + pause - first_try > self.webhook_give_up_after:
+                return False
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, longest)
+
+    async def _post(self, session: aiohttp.ClientSession, update: JsonDict) -> WebhookDelivery:
+        headers = {"Content-Type": "application/json"}
+        if self._webhook_secret is not None:
+            headers[SECRET_HEADER] = self._webhook_secret
+        body = json.dumps(update, ensure_ascii=False).encode()
+        status: int | None = None
+        try:
+            async with session.post(
+                self._webhook_url, data=body, headers=headers,
+                timeout=aiohttp.ClientTimeout(total=self.webhook_timeout),
+            ) as answer:
+                await answer.read()
+                status = answer.status
+                error = f"Wrong response from the webhook: {answer.status} {answer.reason}"
+        except TimeoutError:
+            error = "Read timeout expired"
+        except aiohttp.ClientError:
+            error = "Connection refused"
+        ok = status is not None and 200 <= status < 300
+        return WebhookDelivery(update["update_id"], status, None if ok else error,
+                               time.monotonic())
 
     def _answer_callback_query(self, params: JsonDict) -> bool:
         query_id = str(params.get("callback_query_id") or "")

@@ -38,6 +38,15 @@ Conventions, all taken from VK:
   of 5, 40 in all. A malformed keyboard is error 911 "Keyboard format is invalid"; with bot
   features off in the community settings (``set_bot_features(False)``) any keyboard is error
   912 "This is a chat bot feature, change this status in settings". Nothing is sent then.
+* The Callback API (https://dev.vk.com/ru/api/callback/getting-started):
+  :meth:`FakeVK.connect_callback_server` is the community's settings page, where the address
+  and the secret key are entered and «Confirm» pressed: VK posts ``{"type": "confirmation",
+  "group_id": …}`` and the server is confirmed only if the answer's body is the confirmation
+  code (:attr:`FakeVK.confirmation_code`, also ``groups.getCallbackConfirmationCode``). Every
+  event pushed after that is also POSTed to the server as JSON, its envelope with ``secret``
+  added, one at a time and in order; an answer other than HTTP 200 with the body ``ok``, a
+  timeout or a refused connection is sent again, up to ``callback_retries`` more times with a
+  growing pause, then given up. The Long Poll keeps serving every event as before.
 * A press on a keyboard button (``press_button``) comes back as VK sends it: a text button as
   ``message_new`` whose text is the label and ``payload`` the button's payload string; a
   callback button as ``message_event`` (user_id, peer_id, event_id, payload as an object,
@@ -65,11 +74,13 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
+import aiohttp
 from aiohttp import web
 
 __all__ = [
     "API_VERSION",
     "CHAT_PEER_BASE",
+    "CallbackDelivery",
     "ERROR_MESSAGES",
     "LONGPOLL",
     "UPLOAD",
@@ -242,6 +253,26 @@ class ApiCall:
     http_status: int = 200
     #: The ``response`` value on success.
     response: JSON = None
+
+
+@dataclass
+class CallbackDelivery:
+    """One POST of an event to the Callback API server: its answer, or the error it met."""
+
+    event_id: str | None
+    status: int | None
+    answer: str | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and self.answer == "ok"
+
+
+@dataclass(frozen=True)
+class _CallbackServer:
+    url: str
+    secret_key: str
 
 
 @dataclass(slots=True)
@@ -447,11 +478,24 @@ class FakeVK:
         self._lp_enabled = True
         self._longpoll_requests: list[int] = []
 
+        # Callback API: the confirmed server, what is still to be posted to it, and how.
+        self.confirmation_code = os.urandom(4).hex()
+        self.callback_timeout = 10.0
+        self.callback_retries = 5
+        self.callback_retry = (0.1, 2.0)  # the first and the longest pause before a repeat
+        self._callback: _CallbackServer | None = None
+        self._callback_queue: deque[dict[str, Any]] = deque()
+        self._callback_signal = asyncio.Event()
+        self._callback_task: asyncio.Task[None] | None = None
+        self.callback_deliveries: list[CallbackDelivery] = []
+        self.callback_given_up: list[dict[str, Any]] = []
+
         self._methods: dict[str, Callable[[_Reader], JSON]] = {
             "groups.getById": self._groups_get_by_id,
             "groups.getLongPollServer": self._groups_get_long_poll_server,
             "groups.getLongPollSettings": self._groups_get_long_poll_settings,
             "groups.setLongPollSettings": self._groups_set_long_poll_settings,
+            "groups.getCallbackConfirmationCode": lambda _p: {"code": self.confirmation_code},
             "users.get": self._users_get,
             "messages.send": self._messages_send,
             "messages.getConversationsById": self._messages_get_conversations_by_id,
@@ -504,6 +548,7 @@ class FakeVK:
             self._stopping.set()
         self._signal_events()
         self._signal_state()
+        await self._stop_callback()
         await runner.cleanup()
 
     async def __aenter__(self) -> Self:
@@ -703,8 +748,84 @@ class FakeVK:
     def push_raw(self, event: dict[str, Any]) -> dict[str, Any]:
         """Push an event exactly as given (push one twice to test deduplication by event_id)."""
         self._history.append(event)
+        if self._callback is not None:
+            self._callback_queue.append(event)
+            self._callback_signal.set()
         self._signal_events()
         return event
+
+    # ------------------------------------------------------------------ Callback API
+
+    async def connect_callback_server(self, url: str, *, secret_key: str = "") -> bool:
+        """Enter the server in the community's settings and press «Confirm»: True if confirmed.
+
+        Confirmed, it gets every event pushed from now on (``secret_key`` in each).
+        """
+        await self._stop_callback()
+        self._callback = None
+        confirmation = {"type": "confirmation", "group_id": self.group_id}
+        async with aiohttp.ClientSession() as session:
+            record = await self._post_event(session, url, confirmation)
+        self.callback_deliveries.append(record)
+        if record.status != 200 or record.answer != self.confirmation_code:
+            return False
+        self._callback = _CallbackServer(url, secret_key)
+        self._callback_task = asyncio.get_running_loop().create_task(self._deliver_callbacks())
+        return True
+
+    async def disconnect_callback_server(self) -> None:
+        """Remove the server from the settings: events no longer go to it."""
+        await self._stop_callback()
+        self._callback = None
+        self._callback_queue.clear()
+
+    async def _stop_callback(self) -> None:
+        task, self._callback_task = self._callback_task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _deliver_callbacks(self) -> None:
+        async with aiohttp.ClientSession() as session:
+            while self._callback is not None:
+                if not self._callback_queue:
+                    self._callback_signal.clear()
+                    await self._callback_signal.wait()
+                    continue
+                event = self._callback_queue[0]
+                server = self._callback
+                body = {**event, "secret": server.secret_key} if server.secret_key else event
+                pause, longest = self.callback_retry
+                for attempt in range(self.callback_retries + 1):
+                    if attempt:
+                        await asyncio.sleep(pause)
+                        pause = min(pause * 2, longest)
+                    record = await self._post_event(session, server.url, body)
+                    self.callback_deliveries.append(record)
+                    self._signal_state()
+                    if record.ok:
+                        break
+                else:
+                    self.callback_given_up.append(event)
+                self._callback_queue.popleft()
+                self._signal_state()
+
+    async def _post_event(
+        self, session: aiohttp.ClientSession, url: str, body: dict[str, Any]
+    ) -> CallbackDelivery:
+        event_id = body.get("event_id") if isinstance(body, dict) else None
+        try:
+            async with session.post(
+                url, data=_dumps(body).encode(), headers={"Content-Type": "application/json"},
+                timeout=aiohttp.ClientTimeout(total=self.callback_timeout),
+            ) as answer:
+                text = await answer.text(errors="replace")
+                return CallbackDelivery(event_id, answer.status, text)
+        except TimeoutError:
+            return CallbackDelivery(event_id, None, None, "timeout")
+        except aiohttp.ClientError as exc:
+            return CallbackDelivery(event_id, None, None, type(exc).__name__)
 
     def message_new(
         self,
