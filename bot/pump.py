@@ -112,7 +112,8 @@ class InboxPump(ABC, Generic[P]):
         self.store = store
         self.keeper = InboxKeeper(desk)
         self.stopping = asyncio.Event()
-        self._wake = asyncio.Event()
+        # Set when rows arrive, stored by this desk or (PostgreSQL) by another one.
+        self._wake = store.arrivals(self.platform)
         # Of several desks on one store one polls the platform, and one handles the inbox
         # (every platform's: a citizen's messages in order, incidents seen whole).
         self._polls = Role(f"poll:{self.platform}", f"polls {self.platform}")

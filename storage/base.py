@@ -369,3 +369,7 @@ class Store(Protocol):
     async def heartbeat(self) -> int:
         """This desk is alive; how many desks use the store now, this one included."""
         ...
+    def arrivals(self, platform: str) -> asyncio.Event:
+        """Set when updates of `platform` were stored, by this desk or (PostgreSQL) another:
+        the desk that handles the inbox looks at once."""
+        ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
@@ -141,3 +142,19 @@ async def test_an_update_is_finished_once_whichever_desks_handle_it(
             await tx.finish_inbox(row.id)
     assert await b.get_state("handled-by") == "a"
     assert await b.pending_inbox("telegram", 10) == []
+
+
+async def test_updates_one_desk_stores_wake_the_other(two: tuple[Store, Store, str]) -> None:
+    """Behind a load balancer any desk may receive an update; the one handling the inbox
+    hears of it at once (LISTEN/NOTIFY), not at its next idle look."""
+    a, b, _ = two
+    await b.heartbeat()  # b listens from its first report on
+    arrived = b.arrivals("vk")
+    arrived.clear()
+    await a.put_inbox("vk", [("vk:1", "{}")])
+    await asyncio.wait_for(arrived.wait(), timeout=5)
+    assert not b.arrivals("telegram").is_set()
+    arrived.clear()
+    await a.put_inbox("vk", [("vk:1", "{}")])  # nothing new: nobody is woken
+    await asyncio.sleep(0.3)
+    assert not arrived.is_set()

@@ -67,8 +67,11 @@ class PgQueues(SqlInbox, SqlOutbox, PgSharing):
             "AS u (source, payload) ON CONFLICT (source) DO NOTHING",
             platform, [source for source, _ in items], [payload for _, payload in items],
         )
-        self.changed.set()
-        return int(status.rsplit(" ", 1)[-1])
+        added = int(status.rsplit(" ", 1)[-1])
+        if added:
+            self.arrivals(platform).set()
+            await self.announce(platform)
+        return added
 
     async def due_outbox(
         self, now: datetime, limit: int, exclude: Sequence[int] = (),

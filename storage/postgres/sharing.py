@@ -20,6 +20,8 @@ from storage.postgres.connection import PgConnection
 
 log = logging.getLogger(__name__)
 
+ROLE_TIMEOUT = 5.0  # seconds a role's session may take to answer before it counts as lost
+CHANNEL = "frontdesk_inbox"  # where desks announce updates stored
 ALIVE = 15.0  # seconds: a desk not seen for longer is not counted among those sharing
 FORGOTTEN = 3600.0  # seconds: a desk not seen for longer is taken off the list
 NOW = "extract(epoch FROM clock_timestamp())::float8"  # the server's clock, for every desk
@@ -39,33 +41,66 @@ class PgSharing(PgConnection):
         super().__init__(url, **kwargs)  # type: ignore[arg-type]
         # Unique among desks past and present: the host, the process, and a random part.
         self.desk_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self._leads: dict[str, asyncpg.Connection] = {}
-        self._lead_lock = asyncio.Lock()
+        self._sessions: dict[str, asyncpg.Connection] = {}  # a role's, held or waited for
+        self._held: set[str] = set()
+        self._role_locks: dict[str, asyncio.Lock] = {}
+        self._listener: asyncpg.Connection | None = None
+        self._schema = ""
+
+    async def _session(self) -> asyncpg.Connection:
+        return await asyncpg.connect(self._url, timeout=ROLE_TIMEOUT, server_settings=KEEPALIVE)
 
     async def lead(self, role: str) -> bool:
-        async with self._lead_lock:
-            held = self._leads.get(role)
-            if held is not None:
-                try:
-                    await held.fetchval("SELECT 1")  # the lock lives as long as its session
-                    return True
-                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
-                    log.warning("this desk lost the role %s with its connection", role)
-                    del self._leads[role]
-                    held.terminate()
-            conn = await asyncpg.connect(self._url, timeout=10, server_settings=KEEPALIVE)
+        async with self._role_locks.setdefault(role, asyncio.Lock()):
             try:
-                if await conn.fetchval(_LEAD, f"frontdesk:{role}"):
-                    self._leads[role] = conn
-                    log.info("this desk took the role %s", role)
-                    return True
-            except BaseException:
-                conn.terminate()
-                raise
-            await conn.close()
-            return False
+                return await self._lead(role)
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+                self._drop(role)  # its session is gone, and the lock with it
+            return await self._lead(role)  # once more, on a new session
+
+    async def _lead(self, role: str) -> bool:
+        conn = self._sessions.get(role)
+        if conn is None or conn.is_closed():
+            self._drop(role)
+            conn = self._sessions[role] = await self._session()
+        if role in self._held:
+            await conn.fetchval("SELECT 1", timeout=ROLE_TIMEOUT)  # held while it lives
+            return True
+        if await conn.fetchval(_LEAD, f"frontdesk:{role}", timeout=ROLE_TIMEOUT):
+            self._held.add(role)
+            log.info("this desk took the role %s", role)
+            return True
+        return False
+
+    def _drop(self, role: str) -> None:
+        if role in self._held:
+            log.warning("this desk lost the role %s with its session", role)
+            self._held.discard(role)
+        conn = self._sessions.pop(role, None)
+        if conn is not None:
+            conn.terminate()
+
+    async def announce(self, platform: str) -> None:
+        """Tell the other desks that updates of `platform` were stored (LISTEN/NOTIFY)."""
+        await self._write("SELECT pg_notify(?, current_schema() || ' ' || ?)",
+                          (CHANNEL, platform))
+
+    async def _listen(self) -> None:
+        """Hear the other desks' announcements, on a session of its own (again if lost)."""
+        if self._listener is not None and not self._listener.is_closed():
+            return
+        listener = await self._session()
+        self._schema = str(await listener.fetchval("SELECT current_schema()"))
+        await listener.add_listener(CHANNEL, self._heard)
+        self._listener = listener
+
+    def _heard(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
+        schema, _, platform = str(payload).partition(" ")
+        if schema == self._schema:
+            self.arrivals(platform).set()
 
     async def heartbeat(self) -> int:
+        await self._listen()
         await self._write(
             f"INSERT INTO desks (id, seen_at) VALUES (?, {NOW}) "
             "ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
@@ -77,9 +112,11 @@ class PgSharing(PgConnection):
         return max(1, int(rows[0][0]))
 
     async def close(self) -> None:
-        leads, self._leads = self._leads, {}
-        for conn in leads.values():
-            conn.terminate()  # the roles go with the sessions
+        for role in list(self._sessions):
+            self._drop(role)  # the roles go with their sessions
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.terminate()
         if self._pool is not None:
             # Not counted after ALIVE seconds anyway, if this cannot be said now.
             with contextlib.suppress(OSError, asyncpg.PostgresError, asyncpg.InterfaceError):

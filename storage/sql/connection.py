@@ -15,6 +15,13 @@ class SqlConnection(ABC):
     """A store's way to its database: statements, and transactions of them."""
 
     changed: asyncio.Event  # set when the outbox may have new rows, for the sender
+    _arrived: dict[str, asyncio.Event]
+
+    def arrivals(self, platform: str) -> asyncio.Event:
+        """Set when updates of `platform` were stored (`Store.arrivals`)."""
+        if not hasattr(self, "_arrived"):
+            self._arrived = {}
+        return self._arrived.setdefault(platform, asyncio.Event())
 
     @abstractmethod
     async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

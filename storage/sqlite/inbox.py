@@ -27,4 +27,6 @@ class SqliteInbox(SqliteConnection):
             )
             added = cur.rowcount
             await cur.close()
+        if added > 0:
+            self.arrivals(platform).set()
         return max(added, 0)
