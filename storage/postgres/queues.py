@@ -30,9 +30,13 @@ from storage.sql.outbox import Dialect, Free, SqlOutbox
 # Seconds a claim holds without being renewed: the sender renews its chats in flight at
 # every look, at least once a second while any is.
 LEASE = 30.0
-# Seconds a chat stays with the desk that last sent there: a group's 20 messages a minute
-# (Telegram) are counted by one desk; a private chat's one a second likewise.
-AFTER_GROUP = 60.0
+# Seconds a chat stays with the desk that last sent there: a busy chat's rate (a group's 20
+# messages a minute on Telegram, a private chat's one a second) is counted by one desk. A
+# group changes desks only after 10 s without a message, or when its desk is gone; then the
+# new desk's count starts afresh, and should the minute hold more than Telegram takes, its
+# 429 says how long to wait, which holds for every desk (outbox_retry). Longer would keep a
+# dead desk's staff chat waiting longer.
+AFTER_GROUP = 10.0
 AFTER_PRIVATE = 2.0
 
 POSTGRES = Dialect(

@@ -72,10 +72,10 @@ class PgSharing(PgConnection):
             return True
         return False
 
-    def _drop(self, role: str) -> None:
-        if role in self._held:
+    def _drop(self, role: str, *, lost: bool = True) -> None:
+        if role in self._held and lost:
             log.warning("this desk lost the role %s with its session", role)
-            self._held.discard(role)
+        self._held.discard(role)
         conn = self._sessions.pop(role, None)
         if conn is not None:
             conn.terminate()
@@ -113,7 +113,7 @@ class PgSharing(PgConnection):
 
     async def close(self) -> None:
         for role in list(self._sessions):
-            self._drop(role)  # the roles go with their sessions
+            self._drop(role, lost=False)  # the roles go with their sessions
         listener, self._listener = self._listener, None
         if listener is not None:
             listener.terminate()
