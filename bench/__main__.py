@@ -21,6 +21,7 @@ from bench.footprint import measure_store
 from bench.incident_storm import bench_incident_storm
 from bench.incidents import bench_incidents
 from bench.latency import bench_latency
+from bench.postgres import bench_postgres
 from bench.report import Results, load_average, refusal, render, tree
 from bench.routing import bench_routing
 from bench.soak import bench_soak
@@ -33,7 +34,7 @@ log = logging.getLogger("bench")
 RESULTS = Path(__file__).resolve().parent / "results.md"
 BENCHES = (
     "throughput", "latency", "memory", "sweep", "storm", "soak", "backlog", "routing",
-    "incidents", "incident_storm",
+    "incidents", "incident_storm", "postgres",
 )
 BIG = 1_000_000
 
@@ -63,6 +64,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--incident-storm-citizens", type=int, default=1000,
                         help="incident storm: alike messages at once on one merged incident, "
                         "PACING=on, Telegram's limits enforced")
+    parser.add_argument("--postgres-citizens", type=int, default=2000,
+                        help="postgres: burst size on SQLite and on 1, 2, 3 desks sharing "
+                        "PostgreSQL (TEST_POSTGRES_URL)")
+    parser.add_argument("--takeovers", type=int, default=3,
+                        help="postgres: times the polling desk of two is SIGKILLed")
     parser.add_argument("--only", default=",".join(BENCHES),
                         help=f"comma-separated subset of {', '.join(BENCHES)}")
     parser.add_argument("--quick", action="store_true",
@@ -81,6 +87,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.routing_messages = min(args.routing_messages, 1000)
         args.incident_reports = min(args.incident_reports, 2000)
         args.incident_storm_citizens = min(args.incident_storm_citizens, 100)
+        args.postgres_citizens = min(args.postgres_citizens, 300)
+        args.takeovers = min(args.takeovers, 1)
     unknown = set(args.only.split(",")) - set(BENCHES)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
@@ -131,6 +139,7 @@ async def run(args: argparse.Namespace) -> Results:
             "routing": lambda: _routing(args, results),
             "incidents": lambda: _incidents(args, results),
             "incident_storm": lambda: _incident_storm(args, workdir, results),
+            "postgres": lambda: _postgres(args, workdir, results),
         }
         for name in BENCHES:
             if name not in chosen:
@@ -183,6 +192,10 @@ async def _incidents(args: argparse.Namespace, results: Results) -> None:
 
 async def _incident_storm(args: argparse.Namespace, workdir: Path, results: Results) -> None:
     results.incident_storm = await bench_incident_storm(args.incident_storm_citizens, workdir)
+
+
+async def _postgres(args: argparse.Namespace, workdir: Path, results: Results) -> None:
+    results.postgres = await bench_postgres(args.postgres_citizens, workdir, args.takeovers)
 
 
 def target(args: argparse.Namespace) -> Path | None:

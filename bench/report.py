@@ -16,6 +16,7 @@ from typing import Any
 from bench.footprint import Footprint
 from bench.incident_storm import IncidentStorm
 from bench.latency import Latency
+from bench.postgres import TAKEOVER_TARGET, Burst, PostgresBench
 from bench.soak import Soak
 from bench.storm import Storm
 from bench.throughput import Throughput
@@ -40,6 +41,7 @@ class Results:
     routing: dict[str, Any] | None = None
     incidents: dict[str, Any] | None = None
     incident_storm: IncidentStorm | None = None
+    postgres: PostgresBench | None = None
     notes: list[str] = field(default_factory=list)
     load_before: str = ""
     load_after: str = ""
@@ -311,13 +313,83 @@ def _routing_rows(results: Results) -> list[tuple[str, str, str, str]]:
     ]
 
 
+def _server_ms(burst: Burst) -> str:
+    ms = burst.server_ms_per_update
+    return "not read (the server is not on this machine)" if ms is None else f"{ms:.2f} ms"
+
+
+def _sharing_value(b: Burst) -> str:
+    st = b.stored
+    stored = "" if st is None else (
+        f"{st.tickets:,} tickets of {st.citizens:,} citizens, one ack row each "
+        f"{'yes' if st.one_ack_each else '**no**'}, {st.unsettled} rows left over, ")
+    return (f"{b.rate:,.0f} updates/s; desks' CPU {b.cpu_ms_per_update:.2f} ms per update "
+            f"(all desks{_split_text(b)}), PostgreSQL {_server_ms(b)}; fake server busy "
+            f"{b.fake_busy:.0%}; "
+            f"{b.answered:,}/{b.updates:,} answered, {stored}{b.distinct_numbers:,} distinct "
+            f"numbers, {b.repeated} repeated on the wire; desks' logs: "
+            f"{len(b.log_problems)} distinct warnings/errors during the burst, "
+            f"{len(b.stop_problems)} more at the stop")
+
+
+def _split_text(b: Burst) -> str:
+    if b.desks < 2:
+        return ""
+    return "; the one polling " + " / ".join(f"{share:.0%}" for share in b.desk_cpu_split)
+
+
+def _postgres_rows(results: Results) -> list[tuple[str, str, str, str]]:
+    pg = results.postgres
+    if pg is None or not pg.shared:
+        return []
+    n, sq, one = f"{pg.citizens:,}", pg.sqlite, pg.shared[0]
+    rows = [(f"PostgreSQL against SQLite, one desk, {n} citizens at once",
+             f"{one.rate:,.0f} vs {sq.rate:,.0f} updates/s ({one.rate / sq.rate:.2f}×); desk "
+             f"CPU {one.cpu_ms_per_update:.2f} vs {sq.cpu_ms_per_update:.2f} ms per update; "
+             f"PostgreSQL server CPU {_server_ms(one)} per update", "", "")]
+    rows += [(f"PostgreSQL, {b.desks} desk{'s' if b.desks > 1 else ''} sharing one store, "
+              f"{n} citizens at once", _sharing_value(b), "no loss, no duplicate ticket",
+              verdict(b.sound)) for b in pg.shared]
+    if pg.takeovers:
+        k = len(pg.takeovers)
+        took, ack = pg.takeover("took_s"), pg.takeover("ack_s")
+        rows += [
+            (f"PostgreSQL, SIGKILL of the polling desk of 2 ({k} times): kill → the other "
+             "desk polls", f"median {took[0]:.2f} s · max {took[1]:.2f} s", "", ""),
+            (f"PostgreSQL, SIGKILL of the polling desk of 2 ({k} times): kill → a citizen's "
+             "acknowledgement (written just after the kill)",
+             f"median {ack[0]:.2f} s · max {ack[1]:.2f} s", f"< {TAKEOVER_TARGET:.0f} s",
+             verdict(ack[1] < TAKEOVER_TARGET)),
+        ]
+    return rows
+
+
+def _postgres_lines(results: Results) -> list[str]:
+    if results.postgres is None:
+        return []
+    return ["PostgreSQL (`--only postgres`): the server at TEST_POSTGRES_URL, a fresh schema "
+            "per run, dropped after. Each desk is a `python -m bot` process on it; one polls "
+            "(the advisory lock poll:telegram), one handles the inbox (the role inbox), "
+            "every desk sends; the CPU split shows how the work spread. A burst's time "
+            "runs from the first push to the last acknowledgement or card reaching the fake; "
+            "CPU is that of the desks' processes over the same span, the server's that of "
+            "the sessions named after the schema plus the WAL writer, checkpointer and "
+            "background writer (from /proc). After each burst the schema is read back and "
+            "the cards on the wire counted: a ticket and one acknowledgement row per "
+            "citizen, distinct numbers. The fake and the server share the machine's cores "
+            "with the desks, so more desks need not mean more updates a second here. The "
+            "takeover: of two idle desks the one polling is SIGKILLed, a citizen writes at "
+            "once, at a random moment of the other desk's looks (every 2 s) at whether it may "
+            "poll.", ""]
+
+
 def render(results: Results) -> str:
     """The markdown table, then the machine and the notes."""
     rows = (_throughput_rows(results) + _latency_rows(results) + _footprint_rows(results)
             + _sweep_rows(results) + _storm_rows(results) + _incident_storm_rows(results)
             + _soak_rows(results)
             + _backlog_rows(results) + _routing_rows(results)
-            + _incident_rows(results))
+            + _incident_rows(results) + _postgres_rows(results))
     lines = ["# Frontdesk benchmarks", "", "| Benchmark | Result | Target | |",
              "| --- | --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
@@ -327,5 +399,6 @@ def render(results: Results) -> str:
               "process); each bot ran as its own process, Frontdesk as `python -m bot` with "
               "PACING=off (the storms: PACING=on against Telegram's limits) and a fresh "
               "SQLite file per run.", ""]
+    lines += _postgres_lines(results)
     lines += [f"- {note}" for note in results.notes]
     return "\n".join(lines).rstrip() + "\n"

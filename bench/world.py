@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from bench.proc import BotProcess, base_env
+from storage import store_from_url
 from tests.fakes.telegram import TOKEN, FakeTelegram
 from tests.harness import installed
 
@@ -29,13 +31,16 @@ async def fake_telegram(*, enforce_limits: bool = False) -> AsyncIterator[FakeTe
         yield tg
 
 
-def desk_env(api_url: str, db: Path, pacing: bool = False) -> dict[str, str]:
-    """The settings `python -m bot` gets: the fake server, a SQLite file, pacing as asked."""
+def desk_env(
+    api_url: str, db: Path, pacing: bool = False, database_url: str | None = None
+) -> dict[str, str]:
+    """The settings `python -m bot` gets: the fake server, a SQLite file (or the store
+    `database_url` names), pacing as asked."""
     return base_env(
         TELEGRAM_TOKEN=TOKEN,
         TELEGRAM_API_URL=api_url,
         STAFF_CHAT_ID=str(STAFF_CHAT),
-        DATABASE_URL=f"sqlite:///{db.resolve()}",
+        DATABASE_URL=database_url or f"sqlite:///{db.resolve()}",
         PACING="on" if pacing else "off",
         BUSINESS_HOURS="24/7",
         DIGEST_AT="off",
@@ -43,15 +48,33 @@ def desk_env(api_url: str, db: Path, pacing: bool = False) -> dict[str, str]:
 
 
 async def spawn_desk(
-    tg: FakeTelegram, db: Path, workdir: Path, *, pacing: bool = False
+    tg: FakeTelegram, db: Path, workdir: Path, *, pacing: bool = False,
+    database_url: str | None = None,
 ) -> BotProcess:
-    """Frontdesk as deployed: `python -m bot`, on a store that is already there.
+    """Frontdesk as deployed: `python -m bot`, on a store that is already there: the SQLite
+    file `db`, or the store `database_url` names (then `db` is not used).
 
     A store created at start is announced in the staff chat; an installed desk's is not, and
     the staff chat's figures count cards only.
     """
-    await installed(db)  # a store with its schema (an empty file would count as new)
-    return await BotProcess.spawn(["-m", "bot"], desk_env(tg.base_url, db, pacing), workdir)
+    if database_url is None:
+        await installed(db)  # a store with its schema (an empty file would count as new)
+    else:
+        await install(database_url)
+    env = desk_env(tg.base_url, db, pacing, database_url)
+    return await BotProcess.spawn(["-m", "bot"], env, workdir)
+
+
+async def install(url: str) -> None:
+    """The store at `url` with its schema, quietly: the installing is not what is measured."""
+    quiet = logging.getLogger("storage.postgres.connection")
+    was, quiet.disabled = quiet.disabled, True
+    try:
+        store = store_from_url(url)
+        await store.open()
+        await store.close()
+    finally:
+        quiet.disabled = was
 
 
 async def spawn_echo(tg: FakeTelegram, workdir: Path) -> BotProcess:
@@ -61,17 +84,21 @@ async def spawn_echo(tg: FakeTelegram, workdir: Path) -> BotProcess:
 
 
 async def until(
-    predicate: Callable[[], Any], timeout: float, what: str, proc: BotProcess
+    predicate: Callable[[], Any], timeout: float, what: str,
+    proc: BotProcess | Sequence[BotProcess],
 ) -> None:
-    """Poll cheaply until `predicate()` holds; fail fast if the bot process died."""
+    """Poll cheaply until `predicate()` holds; fail fast if a bot process (of several) died."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
+    procs = [proc] if isinstance(proc, BotProcess) else list(proc)
     while not predicate():
-        if proc.failed():
-            raise BenchError(f"bot exited ({proc.proc.returncode}) waiting for {what}:\n"
-                             f"{proc.log_tail()}")
+        dead = next((p for p in procs if p.failed()), None)
+        if dead is not None:
+            raise BenchError(f"bot exited ({dead.proc.returncode}) waiting for {what}:\n"
+                             f"{dead.log_tail()}")
         if loop.time() > deadline:
-            raise BenchError(f"no {what} within {timeout:.0f} s; bot log:\n{proc.log_tail()}")
+            raise BenchError(f"no {what} within {timeout:.0f} s; bot log:\n"
+                             f"{procs[0].log_tail()}")
         await asyncio.sleep(0.005)
 
 
