@@ -17,7 +17,9 @@ from storage import StoreError
 def run(settings: Settings, *, check_only: bool = False) -> int:
     setup_logging(
         settings.log_level,
-        [settings.telegram_token.get_secret_value(), settings.vk_token.get_secret_value()],
+        [settings.telegram_token.get_secret_value(), settings.vk_token.get_secret_value(),
+         settings.telegram_webhook_secret.get_secret_value(),
+         settings.vk_callback_secret.get_secret_value()],
     )
     return asyncio.run(_check(settings) if check_only else _serve(settings))
 

@@ -243,7 +243,8 @@ class StartupChecks:
                 f"VK_TOKEN: VK refused the check of community {wanted} (VK error {code}): "
                 f"the token must be a token of the community VK_GROUP_ID={wanted}"
             ) from None
-        self._vk_long_poll(settings, wanted, findings)
+        if not self.settings.vk_callback:  # with the Callback API VK's events come by it
+            self._vk_long_poll(settings, wanted, findings)
 
     @staticmethod
     def _vk_same_group(groups: Any, wanted: int) -> None:

@@ -36,11 +36,15 @@ POOL_SIZE = 8
 
 def safe_location(url: str) -> str:
     """The URL without its password: host, port, database and user, for the log."""
-    parts = urlsplit(url)
-    host = parts.hostname or "localhost"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or "localhost"
+        port = parts.port
+    except ValueError:  # an unclosed [ of an IPv6 address, a port that is no number
+        return "postgresql://(a URL that cannot be read)"
     netloc = f"{parts.username}@{host}" if parts.username else host
-    if parts.port:
-        netloc += f":{parts.port}"
+    if port:
+        netloc += f":{port}"
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
@@ -76,7 +80,8 @@ class PgConnection(SqlConnection):
         except StoreError:
             await self.close()
             raise
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError,
+                ValueError) as exc:  # ValueError: a URL asyncpg cannot read (a port "abc")
             await self.close()
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise StoreError(
