@@ -158,6 +158,7 @@ class Application:
             changed=self.store.changed, pacer=self.pacer,
             give_up_after=settings.delivery_give_up_after,
         )
+        self.sharing = Sharing(self.store, self.pacer)
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopped = asyncio.Event()
 
@@ -171,9 +172,8 @@ class Application:
                 self.store, self.texts, self.desk.config.staff_chat_id, self.store.location
             )
         await retry_set_aside(self.desk)
-        sharing = Sharing(self.store, self.pacer)
-        await sharing.look()
-        self._spawn(sharing.run(), "sharing")
+        await self.sharing.look()
+        self._spawn(self.sharing.run(), "sharing")
         self._spawn(self.push.telegram_fetch(), "telegram-fetch")
         self._spawn(self.poller.process(), "telegram-process")
         if self.vk is not None:
@@ -268,7 +268,9 @@ class Application:
         intake = [t for t in self._tasks if t.get_name().startswith(("telegram", "vk-"))]
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.gather(*intake, return_exceptions=True), timeout)
-        drained = await self.sender.drain(timeout)
+        # Alone, the desk sends what it can before it stops; with other desks on the store
+        # it only finishes what is under way, and they send the rest.
+        drained = await self.sender.drain(timeout, look_for_more=self.sharing.desks == 1)
         if not drained:
             log.warning("stopping with messages still in the outbox; they go after restart")
         self.sender.stop()

@@ -95,6 +95,16 @@ class Role:
             await pause(STANDBY)
         return now
 
+    async def resign(self, store: Store, log: logging.Logger) -> None:
+        """Give the role up (the loop is done): a desk standing by takes it at its next look."""
+        if not self.had:
+            return
+        self.had = None
+        try:
+            await store.resign(self.name)
+        except Exception as exc:  # it goes with the store's session at close all the same
+            log.warning("this desk could not give up %s (%s)", self.name, type(exc).__name__)
+
 
 class InboxPump(ABC, Generic[P]):
     """Fetches a platform's batches into the inbox and hands them from there to its handler.
@@ -158,7 +168,14 @@ class InboxPump(ABC, Generic[P]):
             await asyncio.wait_for(self.stopping.wait(), timeout=seconds)
 
     async def fetch(self) -> None:
-        """Poll the platform until stopped; store each batch, then confirm it."""
+        """Poll the platform until stopped; store each batch, then confirm it. Stopped, the
+        role of polling goes at once to a desk standing by."""
+        try:
+            await self._fetch()
+        finally:
+            await self._polls.resign(self.store, self.log)
+
+    async def _fetch(self) -> None:
         # Counted apart: a good answer from the platform says nothing of the store.
         platform_failures, store_failures = Backoff(BACKOFF), Backoff(BACKOFF)
         while not self.stopping.is_set():
@@ -212,7 +229,14 @@ class InboxPump(ABC, Generic[P]):
         return True
 
     async def process(self) -> None:
-        """Hand stored rows to the handler, oldest first, until stopped."""
+        """Hand stored rows to the handler, oldest first, until stopped; then the inbox goes
+        at once to a desk standing by."""
+        try:
+            await self._process()
+        finally:
+            await self._handles.resign(self.store, self.log)
+
+    async def _process(self) -> None:
         failures = Backoff(BACKOFF)
         while True:
             self._wake.clear()

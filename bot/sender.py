@@ -66,6 +66,7 @@ class Sender:
         self._held: dict[tuple[str, ...], datetime] = {}  # queues told to wait
         self._inflight: set[int] = set()
         self._stopping = False
+        self._finishing = False  # draining what is under way only (other desks send the rest)
 
     async def run(self) -> None:
         """Deliver until stopped."""
@@ -90,6 +91,8 @@ class Sender:
 
     async def _dispatch(self) -> float:
         """Start a worker per queue with due rows; return how long to sleep at most."""
+        if self._finishing:
+            return 1.0
         room = min(BATCH, MAX_INFLIGHT - len(self._inflight))
         now = self.now()
         for key in [k for k, until in self._held.items() if until <= now]:
@@ -298,11 +301,18 @@ class Sender:
         if workers:
             await asyncio.gather(*workers, return_exceptions=True)
 
-    async def drain(self, timeout: float) -> bool:
-        """Wait until nothing due is left to send, at most `timeout` seconds."""
+    async def drain(self, timeout: float, *, look_for_more: bool = True) -> bool:
+        """Wait until nothing due is left to send, at most `timeout` seconds; without
+        `look_for_more`, only until what is under way is done (other desks send the rest)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
+            if not look_for_more:
+                self._finishing = True  # the run loop starts nothing new
+                if not self._busy:
+                    return True
+                await asyncio.sleep(0.05)
+                continue
             due = await self.store.due_outbox(self.now(), 1)
             if not due and not self._busy:
                 return True

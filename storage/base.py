@@ -19,6 +19,12 @@ class StoreError(Exception):
     """The store cannot be opened or used as configured."""
 
 
+class HandledElsewhere(StoreError):
+    """The update a transaction handles was finished by another desk meanwhile (several
+    desks on one PostgreSQL store, at a handover): its handling is rolled back, and that is
+    all there is to do."""
+
+
 @dataclass(frozen=True, slots=True)
 class Ticket:
     """One citizen's conversation with the desk, numbered `№<id>`."""
@@ -365,6 +371,9 @@ class Store(Protocol):
     async def lead(self, role: str) -> bool:
         """Whether this desk has `role` now ("poll:telegram", "poll:vk", "scheduler"),
         taking it if no other desk has it. A desk that dies loses its roles at once."""
+        ...
+    async def resign(self, role: str) -> None:
+        """This desk no longer does what `role` is for (it is stopping): another may."""
         ...
     async def heartbeat(self) -> int:
         """This desk is alive; how many desks use the store now, this one included."""

@@ -66,7 +66,7 @@ async def fresh_schema() -> AsyncIterator[str]:
         finally:
             # Sessions of the test still open (a killed desk's) must not hold the drop up.
             await conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                 "WHERE application_name = $1",
                 schema,
             )

@@ -10,8 +10,7 @@ import asyncpg
 import pytest
 
 from storage import store_from_url
-from storage.base import Store
-from storage.postgres.transaction import HandledElsewhere
+from storage.base import HandledElsewhere, Store
 from storage.values import Outbound, Platform, Purpose
 from tests.pg import fresh_schema
 
@@ -57,7 +56,7 @@ async def test_one_leads_a_role_and_the_other_takes_it_when_its_session_ends(
     assert await b.lead("scheduler")  # roles are apart
     assert await a.lead("poll:telegram")  # still a's, looked at again
     # a's session is cut (a desk killed, the network gone): the server lets the lock go.
-    await sql(url, "SELECT pg_terminate_backend(pid) FROM pg_locks "
+    await sql(url, "SELECT pg_terminate_backend(pid, 5000) FROM pg_locks "
                    "WHERE locktype = 'advisory' AND pid <> pg_backend_pid() "
                    "AND granted AND objid = hashtext(current_schema())::oid "
                    "AND classid = hashtext('frontdesk:poll:telegram')::oid")
@@ -158,3 +157,51 @@ async def test_updates_one_desk_stores_wake_the_other(two: tuple[Store, Store, s
     await a.put_inbox("vk", [("vk:1", "{}")])  # nothing new: nobody is woken
     await asyncio.sleep(0.3)
     assert not arrived.is_set()
+
+
+async def test_a_desk_stopping_keeps_a_chat_waiting_for_its_retry(
+    two: tuple[Store, Store, str]
+) -> None:
+    a, b, url = two
+    async with a.transaction() as tx:
+        await tx.enqueue_many([note("501", "answer"), note("501", "closed"), note("-1001", "c")])
+    now = datetime.now(UTC)
+    taken = await a.due_outbox(now, 10)
+    assert [i.outbound.text for i in taken] == ["answer", "closed", "c"]
+    await a.outbox_retry(taken[0], now + timedelta(seconds=120), "429: retry after 120")
+    await a.outbox_sent(taken[2], ["m1"])
+    left = {r["chat_id"]: r["until"] - r["now"] for r in await sql(
+        url, "SELECT chat_id, until, extract(epoch FROM clock_timestamp())::float8 AS now "
+             "FROM chat_claims")}
+    assert 115 < left["501"] < 125  # until the retry
+    assert 5 < left["-1001"] < 11  # a group stays with its desk 10 s after a send
+    await a.close()
+    assert {r["chat_id"] for r in await sql(url, "SELECT chat_id FROM chat_claims")} == {"501"}
+    assert await b.due_outbox(now, 10) == []  # "closed" waits behind "answer"
+
+
+async def test_unreadable_updates_are_owed_to_staff_once_whichever_desk_finishes_them(
+    two: tuple[Store, Store, str]
+) -> None:
+    a, b, _ = two
+    await a.put_inbox("telegram", [("tg:1", "{}")])
+    row, = await a.pending_inbox("telegram", 10)
+    await a.finish_inbox_many([row.id], {row.id: "malformed update"})
+    await b.finish_inbox_many([row.id], {row.id: "malformed update"})
+    assert await a.get_state("inbox:unreadable-untold") == "1"
+
+
+async def test_a_lost_session_for_the_others_news_is_listened_again(
+    two: tuple[Store, Store, str]
+) -> None:
+    a, b, url = two
+    await b.heartbeat()
+    cut = await sql(url, "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+                         "WHERE pid <> pg_backend_pid() AND query LIKE 'LISTEN%'")
+    assert [row[0] for row in cut] == [True]  # b's session for the news, and only it
+    await asyncio.sleep(0.2)
+    await b.heartbeat()  # a new session; and every inbox looked at, in case of news missed
+    arrived = b.arrivals("vk")
+    arrived.clear()
+    await a.put_inbox("vk", [("vk:2", "{}")])
+    await asyncio.wait_for(arrived.wait(), timeout=5)

@@ -66,7 +66,7 @@ async def test_the_server_gone_under_a_running_desk_loses_nothing(
                 while await conn.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending'"):
                     await asyncio.sleep(0.05)
                 cut = await conn.fetchval(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "SELECT count(pg_terminate_backend(pid, 5000)) FROM pg_stat_activity "
                     "WHERE pid <> pg_backend_pid() AND application_name = $1",
                     url.rsplit("application_name=", 1)[1],
                 )

@@ -33,7 +33,7 @@ from bot.inbox import Failure, failed, malformed
 from bot.pump import Fetched, InboxPump, PlatformFailed
 from bot.stopping import unless_stopped
 from handlers.desk import FrontDesk
-from storage.base import InboxItem, Store
+from storage.base import HandledElsewhere, InboxItem, Store
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +184,8 @@ class TelegramPoller(InboxPump[int | None]):
             return malformed(reason)
         try:
             await self.dispatcher.feed_update(self.bot, update, inbox_id=inbox_id)
+        except HandledElsewhere:  # another desk, at a handover: nothing more to do here
+            log.info("inbox row %s was handled by another desk", inbox_id)
         except Exception as exc:  # one update failing must not stop the rest
             log.exception("inbox row %s: handling %s failed", inbox_id, kind)
             return failed(exc)

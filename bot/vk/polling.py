@@ -33,7 +33,7 @@ from handlers.desk import FrontDesk
 from handlers.model import Event, Inbound
 from handlers.rating import is_rating
 from handlers.status import asks_status
-from storage.base import InboxItem, Store
+from storage.base import HandledElsewhere, InboxItem, Store
 from storage.values import Channel
 
 log = logging.getLogger(__name__)
@@ -239,6 +239,8 @@ class VKPoller(InboxPump[dict[str, Any]]):
                 continue
             try:
                 await self._handle(item.id, event, inbound)
+            except HandledElsewhere:  # another desk, at a handover: nothing more to do here
+                log.info("inbox row %s was handled by another desk", item.id)
             except Exception as exc:  # one event failing must not stop the rest
                 log.exception("inbox row %s: handling failed", item.id)
                 failures[item.id] = failed(exc)

@@ -72,6 +72,17 @@ class PgSharing(PgConnection):
             return True
         return False
 
+    @property
+    def handles_inbox(self) -> bool:
+        """Whether this desk has the "inbox" role (bot/pump.py): then it needs no telling."""
+        return "inbox" in self._held
+
+    async def resign(self, role: str) -> None:
+        async with self._role_locks.setdefault(role, asyncio.Lock()):
+            if role in self._held:
+                log.info("this desk gives up the role %s", role)
+            self._drop(role, lost=False)  # the lock goes with its session, at once
+
     def _drop(self, role: str, *, lost: bool = True) -> None:
         if role in self._held and lost:
             log.warning("this desk lost the role %s with its session", role)
@@ -86,13 +97,25 @@ class PgSharing(PgConnection):
                           (CHANNEL, platform))
 
     async def _listen(self) -> None:
-        """Hear the other desks' announcements, on a session of its own (again if lost)."""
-        if self._listener is not None and not self._listener.is_closed():
-            return
+        """Hear the other desks' announcements, on a session of its own. Asked at every
+        heartbeat: a session that does not answer is replaced (a dead peer is not always
+        told), and since announcements may have been missed meanwhile, every platform's
+        inbox is looked at."""
+        listener = self._listener
+        if listener is not None and not listener.is_closed():
+            try:
+                await listener.fetchval("SELECT 1", timeout=ROLE_TIMEOUT)
+                return
+            except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError):
+                log.warning("this desk's session for the other desks' news was lost")
+                listener.terminate()
+        self._listener = None
         listener = await self._session()
         self._schema = str(await listener.fetchval("SELECT current_schema()"))
         await listener.add_listener(CHANNEL, self._heard)
         self._listener = listener
+        for event in self._arrived_events():
+            event.set()
 
     def _heard(self, _conn: object, _pid: int, _channel: str, payload: object) -> None:
         schema, _, platform = str(payload).partition(" ")
@@ -100,7 +123,6 @@ class PgSharing(PgConnection):
             self.arrivals(platform).set()
 
     async def heartbeat(self) -> int:
-        await self._listen()
         await self._write(
             f"INSERT INTO desks (id, seen_at) VALUES (?, {NOW}) "
             "ON CONFLICT (id) DO UPDATE SET seen_at = excluded.seen_at",
@@ -109,6 +131,11 @@ class PgSharing(PgConnection):
         await self._write(f"DELETE FROM desks WHERE seen_at < {NOW} - ?", (FORGOTTEN,))
         rows = await self._fetchall(f"SELECT COUNT(*) FROM desks WHERE seen_at >= {NOW} - ?",
                                     (ALIVE,))
+        try:
+            await self._listen()
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError) as exc:
+            # Counted alive all the same; the inbox is looked at every few seconds anyway.
+            log.warning("this desk cannot hear the others now (%s)", type(exc).__name__)
         return max(1, int(rows[0][0]))
 
     async def close(self) -> None:

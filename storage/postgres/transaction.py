@@ -7,13 +7,9 @@ from typing import Any
 
 import asyncpg
 
-from storage.base import StoreError
+from storage.base import HandledElsewhere
 from storage.postgres.placeholders import numbered
 from storage.sql.transaction import SqlTransaction
-
-
-class HandledElsewhere(StoreError):
-    """The update this transaction handles was finished by another desk meanwhile."""
 
 
 class PgTransaction(SqlTransaction):

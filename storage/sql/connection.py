@@ -23,6 +23,9 @@ class SqlConnection(ABC):
             self._arrived = {}
         return self._arrived.setdefault(platform, asyncio.Event())
 
+    def _arrived_events(self) -> list[asyncio.Event]:
+        return list(getattr(self, "_arrived", {}).values())
+
     @abstractmethod
     async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """The rows of one statement, on its own."""

@@ -30,15 +30,22 @@ class SqlInbox(SqlConnection):
 
     async def finish_inbox_many(self, ids: Sequence[int], errors: Mapping[int, str]) -> None:
         """Rows handled (those not finished yet), some with the reason they failed."""
+        if not ids:
+            return
         async with self.transaction() as tx:
             marks = ", ".join("?" * len(ids))
-            await tx._do(f"UPDATE inbox SET done = 1 WHERE done = 0 AND id IN ({marks})", ids)
-            for inbox_id, error in errors.items():
+            finished = {row[0] for row in await tx._all(
+                f"UPDATE inbox SET done = 1 WHERE done = 0 AND id IN ({marks}) RETURNING id", ids
+            )}
+            # Only those finished here: one another desk finished at a handover is counted
+            # by that desk.
+            unreadable = {i: e for i, e in errors.items() if i in finished}
+            for inbox_id, error in unreadable.items():
                 await tx._do("UPDATE inbox SET error = ? WHERE id = ?", (error, inbox_id))
-            if errors:
+            if unreadable:
                 # Owed to staff in the same transaction, so a crash cannot lose the count.
                 owed = await tx.get_state(UNREADABLE_UNTOLD)
-                await tx.set_state(UNREADABLE_UNTOLD, str(int(owed or 0) + len(errors)))
+                await tx.set_state(UNREADABLE_UNTOLD, str(int(owed or 0) + len(unreadable)))
 
     async def inbox_retry(self, inbox_id: int, not_before: datetime, error: str) -> None:
         """A row whose handling failed: one more attempt counted, tried again later."""

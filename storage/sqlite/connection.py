@@ -124,6 +124,9 @@ class SqliteConnection(SqlConnection):
         """Every role is this desk's: the lock file keeps other desks off the store."""
         return True
 
+    async def resign(self, role: str) -> None:
+        """Nobody else to hand it to."""
+
     async def heartbeat(self) -> int:
         return 1
 
