@@ -21,6 +21,9 @@ from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, Desk
 from tests.spec_samples import sample
 
+# On both stores: its SQLite file, and a schema of its own on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("either_store")
+
 # Content, and the words the card must show for the least message of that kind
 # (strings of the generated samples are "x", numbers 1 or 1.5).
 CONTENT = {

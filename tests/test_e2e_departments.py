@@ -17,6 +17,9 @@ from tests.harness import STAFF_CHAT, Desk
 from tests.test_buttons import answers, keyboard
 from tests.test_e2e_telegram import texts_in
 
+# On both stores: its SQLite file, and a schema of its own on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("either_store")
+
 HEALTH_CHAT = -1001000000002
 CITIZEN = 5554101
 OPERATOR = 7101

@@ -16,6 +16,9 @@ import pytest
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, Desk
 
+# On both stores: its SQLite file, and a schema of its own on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("either_store")
+
 SUPERVISORS = -1001000000009
 CITIZEN = 5552001
 OPERATOR = 7001

@@ -18,6 +18,9 @@ from tests.harness import STAFF_CHAT, Desk
 from tests.test_e2e_telegram import card_of, texts_in
 from tests.test_e2e_vk import polling, staff_reply, staff_told
 
+# On both stores: its SQLite file, and a schema of its own on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("either_store")
+
 CITIZEN = 5554001
 VK_CITIZEN = 1001
 OPERATOR = 7001

@@ -9,9 +9,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, Desk
 from tests.test_e2e_telegram import card_of, texts_in
+
+# On both stores: its SQLite file, and a schema of its own on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("either_store")
 
 CITIZEN = 5554001
 OPERATOR = 7001

@@ -11,6 +11,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from handlers.config import DeskConfig
 from handlers.escalation import escalation_message
 from handlers.texts import Texts
@@ -22,6 +24,9 @@ from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, Desk
 from tests.test_buttons import CITIZEN, OPERATOR, answers, keyboard, press, ticket_with_card
 from tests.test_e2e_telegram import texts_in
+
+# On both stores: its SQLite file, and a schema of its own on PostgreSQL.
+pytestmark = pytest.mark.usefixtures("either_store")
 
 COLLEAGUE = 7002
 
