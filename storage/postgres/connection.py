@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import asyncpg
 
@@ -45,7 +45,10 @@ def safe_location(url: str) -> str:
     netloc = f"{parts.username}@{host}" if parts.username else host
     if port:
         netloc += f":{port}"
-    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+    # The schema says which store of the database it is; nothing else of the query is shown
+    # (it may carry a password, `?password=…`).
+    schema = [f"search_path={v}" for k, v in parse_qsl(parts.query) if k == "search_path"]
+    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(schema[:1]), ""))
 
 
 class PgConnection(SqlConnection):
