@@ -261,7 +261,9 @@ async def test_the_command_moves_a_desk_and_prints_the_counts(tmp_path: Path) ->
         assert result.returncode == 0, result.stderr
         assert result.stderr == ""  # no progress bar where stderr is not a terminal
         lines = result.stdout.splitlines()
-        assert lines[0] == f"moved {desk.path} to postgresql://postgres@127.0.0.1:5432/test"
+        schema = url.split("search_path=", 1)[1].split("&", 1)[0]
+        assert lines[0] == (f"moved {desk.path} to "
+                            f"postgresql://postgres@127.0.0.1:5432/test?search_path={schema}")
         counted = {line.split()[0]: int(line.split()[1]) for line in lines
                    if line.startswith("  ")}
         assert list(counted) == list(TABLES)
