@@ -30,8 +30,9 @@ from bot.inbox import Failure, InboxKeeper
 from handlers.desk import FrontDesk
 from storage.base import InboxItem, Store
 
-# 1 s after the first failure, doubling up to 30 s; no jitter: one desk per token, so there
-# is no crowd of clients to spread out, and the delays stay the ones the logs name.
+# 1 s after the first failure, doubling up to 30 s; no jitter: one desk polls a platform at a
+# time, so there is no crowd of clients to spread out, and the delays stay the ones the logs
+# name.
 BACKOFF = BackoffConfig(min_delay=1.0, max_delay=30.0, factor=2.0, jitter=0.0)
 BATCH = 100  # inbox rows handed to the platform's handler at a time
 IDLE = 5.0  # seconds between looks at an idle inbox (retries due, notices owed to staff)

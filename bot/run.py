@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import sys
+from urllib.parse import unquote, urlsplit
 
 from bot.app import Application
 from bot.logs import setup_logging
@@ -14,12 +15,20 @@ from handlers.texts import TextsError
 from storage import StoreError
 
 
+def url_password(url: str) -> str:
+    """The password in the store's URL (postgresql://user:password@…), kept out of the log."""
+    try:
+        return unquote(urlsplit(url).password or "")
+    except ValueError:  # a URL that cannot be read names itself when the store opens
+        return ""
+
+
 def run(settings: Settings, *, check_only: bool = False) -> int:
     setup_logging(
         settings.log_level,
         [settings.telegram_token.get_secret_value(), settings.vk_token.get_secret_value(),
          settings.telegram_webhook_secret.get_secret_value(),
-         settings.vk_callback_secret.get_secret_value()],
+         settings.vk_callback_secret.get_secret_value(), url_password(settings.database_url)],
     )
     return asyncio.run(_check(settings) if check_only else _serve(settings))
 

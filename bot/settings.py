@@ -155,7 +155,8 @@ class Settings(BaseSettings):
         "whatever the working directory, sqlite:////absolute/path for another place; or a "
         "PostgreSQL database, postgresql://user:password@host:5432/database (the password "
         "is never logged). Where it is is logged at every start, a store created anew is "
-        "announced in the staff chat. One bot process per store",
+        "announced in the staff chat. One bot process per SQLite file; several may share a "
+        "PostgreSQL store",
     )
     locale: Literal["ru", "en"] = Field("ru", description="language of the texts: ru or en")
     locales_dir: str = Field(

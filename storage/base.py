@@ -369,8 +369,9 @@ class Store(Protocol):
 
     # several desks on one store (PostgreSQL); on SQLite one desk has the store to itself
     async def lead(self, role: str) -> bool:
-        """Whether this desk has `role` now ("poll:telegram", "poll:vk", "scheduler"),
-        taking it if no other desk has it. A desk that dies loses its roles at once."""
+        """Whether this desk has `role` now ("poll:telegram", "poll:vk", "inbox",
+        "scheduler"), taking it if no other desk has it. A desk whose process ends loses its
+        roles at once; one whose machine vanishes, when the server notices (seconds)."""
         ...
     async def resign(self, role: str) -> None:
         """This desk no longer does what `role` is for (it is stopping): another may."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,7 @@ import asyncpg
 from storage.base import StoreError
 from storage.lockfile import StoreLock, in_use
 from storage.postgres import PgStore
-from storage.postgres.sharing import ALIVE
+from storage.postgres.sharing import ALIVE, NOW
 from storage.sqlite import SqliteStore, sqlite_path
 
 # Every table of a desk, each after the tables its foreign keys point to.
@@ -182,7 +181,7 @@ class _Copy:
 
     async def _refuse_unless_empty(self, conn: asyncpg.Connection) -> None:
         alive = await conn.fetchval(
-            "SELECT COUNT(*) FROM desks WHERE seen_at >= $1", time.time() - ALIVE
+            f"SELECT COUNT(*) FROM desks WHERE seen_at >= {NOW} - $1", ALIVE
         )
         if alive:
             raise MoveError(f"--to: {alive} desk(s) are running on the store at "

@@ -1,9 +1,9 @@
 """Three real desks on one PostgreSQL store: the busiest killed mid-storm, nothing lost.
 
 Each desk is a `python -m bot` process; the fake Bot API runs in the test. One desk polls at
-a time (the fake answers a second getUpdates at once with 409, as Telegram does); all three
-handle the inbox and send. SIGKILL of the one polling: another takes over, and the rows the
-dead desk had claimed go out from the others once their lease runs out.
+a time (the fake answers a second getUpdates at once with 409, as Telegram does) and one
+handles the inbox; all three send. SIGKILL of the busiest: another takes its roles over, and
+the chats it had claimed are sent to by the others once their claims run out.
 """
 
 from __future__ import annotations
@@ -90,8 +90,8 @@ async def test_three_desks_one_killed_mid_storm_lose_nothing_and_make_nothing_tw
             await tg.wait_for(
                 lambda: sum(TOOK in log.read_text() for log in logs) == 2, timeout=30
             )
-            # Every citizen answered and every card posted, the dead desk's claimed rows
-            # too once their lease has run out.
+            # Every citizen answered and every card posted, in the chats the dead desk had
+            # claimed too once their claims have run out.
             await tg.wait_for(
                 lambda: all(acks(tg).values()) and len(card_numbers(tg)) >= 500, timeout=120
             )

@@ -10,7 +10,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from storage import SqliteStore, store_from_url
+from storage import SqliteStore, StoreError, store_from_url
 from tests import harness
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, Desk
@@ -78,3 +78,18 @@ async def test_the_server_gone_under_a_running_desk_loses_nothing(
             await asyncio.sleep(0.5)
     assert [t[:21] for t in texts_in(tg, 4002)] == ["Ваше сообщение №2 пол"]
     assert sum(t.startswith("№") for t in texts_in(tg, STAFF_CHAT)) == 2
+
+
+async def test_a_value_the_server_cannot_take_is_not_quoted_in_the_error() -> None:
+    """asyncpg quotes the value it could not encode; a citizen's words must not reach the
+    log or the inbox's error that way."""
+    async with fresh_schema() as url:
+        store = store_from_url(url)
+        await store.open()
+        try:
+            with pytest.raises(StoreError) as raised:
+                async with store.transaction() as tx:
+                    await tx.set_state("words", 12345678)  # type: ignore[arg-type]
+        finally:
+            await store.close()
+    assert "12345678" not in str(raised.value) and "DataError" in str(raised.value)

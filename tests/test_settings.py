@@ -265,7 +265,8 @@ def test_webhook_and_callback_settings_are_read(monkeypatch: pytest.MonkeyPatch)
          "('127.0.0.1', 9)"),
         ({"STAFF_CHAT_ID": "-100", "DATABASE_URL": "postgresql://desk:pw@db:abc/desk"},
          "frontdesk: DATABASE_URL: cannot open the PostgreSQL store at postgresql://(a URL "
-         "that cannot be read): invalid literal for int() with base 10: 'abc'"),
+         "that cannot be read): the URL cannot be read (a port that is no number, an "
+         "unclosed [)"),
         ({"STAFF_CHAT_ID": "-100", "DATABASE_URL": "sqlite:////no/such/folder/desk.db"},
          "frontdesk: DATABASE_URL: folder /no/such/folder does not exist"),
         ({"STAFF_CHAT_ID": "-100", "LOCALES_DIR": "/no/such/texts"},

@@ -2,7 +2,8 @@
 
 - `connection`: the pool, migrations (storage/migrations/postgresql), transactions;
 - `sharing`: this desk among the others on the store: alive, and the roles it leads;
-- `queues`: the inbox and the outbox, claimed by each desk row by row with a lease;
+- `queues`: the inbox (one desk handles it) and the outbox, sent chat by chat by the desk
+  that claimed the chat (`chat_claims`);
 - `placeholders`: the desk's `?` statements numbered for PostgreSQL;
 - `transaction`: the shared statements of a transaction on one connection;
 - `store`: `PgStore`, all of them together.

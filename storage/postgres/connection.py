@@ -1,9 +1,9 @@
 """The PostgreSQL store's connection: a pool, migrations, transactions, one desk at a time.
 
 The desk's statements (storage/sql) take `?` placeholders; here they are numbered
-(`$1`, `$2`, …) once per statement text and kept. Write transactions run one at a time in
-a process, as on SQLite, so a desk behaves the same on both stores; several desks on one
-database share it as storage/postgres/sharing.py says.
+(`$1`, `$2`, …) once per statement text and kept. A desk runs one write transaction at a
+time, as on SQLite, so it behaves the same on both stores; several desks on one database
+share it as storage/postgres/sharing.py and queues.py say.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 # The advisory locks' keys are two int4: what the lock guards, then the store's schema
 # (hashtext of current_schema()), so that desks in other schemas of one database do not meet.
 MIGRATION_LOCK = 0x46444B02  # held while the schema is brought up to date
-CLAIM_LOCK = 0x46444B03  # held while a desk claims rows to send (storage/postgres/queues.py)
+CLAIM_LOCK = 0x46444B03  # held while a desk claims chats to send to (postgres/queues.py)
 _LOCK = "($1, hashtext(current_schema()))"
 CONNECT_TIMEOUT = 10.0  # seconds to reach the server at start
 POOL_SIZE = 8
@@ -87,6 +87,8 @@ class PgConnection(SqlConnection):
                 ValueError) as exc:  # ValueError: a URL asyncpg cannot read (a port "abc")
             await self.close()
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if isinstance(exc, ValueError):  # its words may quote a part of the URL
+                reason = "the URL cannot be read (a port that is no number, an unclosed [)"
             raise StoreError(
                 f"DATABASE_URL: cannot open the PostgreSQL store at {self.location}: {reason}"
             ) from exc

@@ -1,8 +1,8 @@
 """Several desks on one PostgreSQL store: who they are, which is alive, who leads what.
 
-A role (polling a platform, the scheduler) is a session-level advisory lock held on a
-connection of its own: the server lets it go the moment that connection ends, however the
-desk ends, so a standby takes the role over at its next look.
+A role (polling a platform, handling the inbox, the scheduler) is a session-level advisory
+lock held on a connection of its own: the server lets it go the moment that connection
+ends, however the desk ends, so a standby takes the role over at its next look.
 """
 
 from __future__ import annotations
@@ -90,11 +90,6 @@ class PgSharing(PgConnection):
         conn = self._sessions.pop(role, None)
         if conn is not None:
             conn.terminate()
-
-    async def announce(self, platform: str) -> None:
-        """Tell the other desks that updates of `platform` were stored (LISTEN/NOTIFY)."""
-        await self._write("SELECT pg_notify(?, current_schema() || ' ' || ?)",
-                          (CHANNEL, platform))
 
     async def _listen(self) -> None:
         """Hear the other desks' announcements, on a session of its own. Asked at every

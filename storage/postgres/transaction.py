@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import asyncpg
 
-from storage.base import HandledElsewhere
+from storage.base import HandledElsewhere, StoreError
 from storage.postgres.placeholders import numbered
 from storage.sql.transaction import SqlTransaction
+
+
+@contextmanager
+def _unquoted() -> Iterator[None]:
+    """asyncpg's DataError quotes the value it could not encode (a citizen's words, maybe):
+    raised on without it, so that neither the log nor the inbox's error keeps it."""
+    try:
+        yield
+    except asyncpg.DataError as exc:
+        raise StoreError(f"a value the store could not take ({type(exc).__name__})") from None
 
 
 class PgTransaction(SqlTransaction):
@@ -19,10 +30,12 @@ class PgTransaction(SqlTransaction):
         self._conn = conn
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return [tuple(row) for row in await self._conn.fetch(numbered(sql), *params)]
+        with _unquoted():
+            return [tuple(row) for row in await self._conn.fetch(numbered(sql), *params)]
 
     async def _do(self, sql: str, params: Sequence[Any] = ()) -> None:
-        await self._conn.execute(numbered(sql), *params)
+        with _unquoted():
+            await self._conn.execute(numbered(sql), *params)
 
     async def finish_inbox(self, inbox_id: int, error: str | None = None) -> None:
         """The row finished, once: its lock makes a second desk at a handover wait here, and
@@ -38,4 +51,5 @@ class PgTransaction(SqlTransaction):
 
     async def _many(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
-            await self._conn.executemany(numbered(sql), rows)
+            with _unquoted():
+                await self._conn.executemany(numbered(sql), rows)
