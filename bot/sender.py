@@ -79,7 +79,7 @@ class Sender:
                     failures = 0
                 except Exception as exc:  # the store gone for a while: rows wait there
                     failures += 1
-                    wait = min(30.0, 2.0 ** failures)
+                    wait = min(30.0, backoff(failures))
                     log.error("the outbox could not be read (%s); again in %.0f s",
                               type(exc).__name__, wait)
                 if self._stopping:

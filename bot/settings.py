@@ -314,15 +314,6 @@ class Settings(BaseSettings):
             raise ValueError("must start with http:// or https://")
         return value
 
-    @field_validator("telegram_webhook_url")
-    @classmethod
-    def _webhook_url(cls, value: str) -> str:
-        value = value.strip()
-        # A self-hosted Bot API server may post to plain http; Telegram's own wants https.
-        if value and not value.startswith(("http://", "https://")):
-            raise ValueError("must start with https:// (or be empty)")
-        return value
-
     @field_validator("telegram_webhook_secret")
     @classmethod
     def _webhook_secret(cls, value: SecretStr) -> SecretStr:
@@ -341,8 +332,10 @@ class Settings(BaseSettings):
             raise ValueError("must be a path starting with /, e.g. /vk/callback")
         return value
 
+    # A self-hosted Bot API server may post a webhook to plain http; Telegram's own wants https.
     @field_validator(
-        "organization_site_url", "gosuslugi_feedback_url", "privacy_policy_url"
+        "organization_site_url", "gosuslugi_feedback_url", "privacy_policy_url",
+        "telegram_webhook_url",
     )
     @classmethod
     def _optional_link(cls, value: str) -> str:

@@ -120,9 +120,6 @@ async def _open_target(url: str) -> PgStore:
         await store.open()
     except StoreError as exc:
         raise MoveError(f"--to: {str(exc).removeprefix('DATABASE_URL: ')}") from None
-    except ValueError as exc:  # a URL asyncpg cannot read; its words may quote the URL
-        await store.close()
-        raise MoveError(f"--to: not a usable PostgreSQL URL ({type(exc).__name__})") from None
     return store
 
 

@@ -11,6 +11,7 @@ from bot.app import Application
 from bot.settings import Settings
 from storage import SqliteStore, store_from_url
 from tests.fakes.telegram import BOT_ID
+from tests.pg import pg_rows
 
 # The bot id in a token is the bot's user id: the fake's bot, so that "a reply to the bot"
 # is recognised as it is against Telegram.
@@ -59,13 +60,7 @@ async def store_rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
     if STORE_URL is None:
         with sqlite3.connect(db) as conn:
             return conn.execute(sql).fetchall()
-    import asyncpg  # noqa: PLC0415
-
-    conn = await asyncpg.connect(STORE_URL)
-    try:
-        return [tuple(row) for row in await conn.fetch(sql)]
-    finally:
-        await conn.close()
+    return [tuple(row) for row in await pg_rows(STORE_URL, sql)]
 
 
 class Desk:

@@ -15,8 +15,12 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cache
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import asyncpg
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -71,5 +75,16 @@ async def fresh_schema() -> AsyncIterator[str]:
                 schema,
             )
             await conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    finally:
+        await conn.close()
+
+
+async def pg_rows(url: str, sql: str) -> list[asyncpg.Record]:
+    """The rows of one statement on the store at `url`, read as they are (a test's look)."""
+    import asyncpg  # noqa: PLC0415
+
+    conn = await asyncpg.connect(url)
+    try:
+        return list(await conn.fetch(sql))
     finally:
         await conn.close()

@@ -16,14 +16,13 @@ from collections import Counter
 from pathlib import Path
 
 import aiohttp
-import asyncpg
 from aiohttp import web
 
 from storage import store_from_url
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.vk import FakeVK
 from tests.harness import STAFF_CHAT, TOKEN
-from tests.pg import fresh_schema
+from tests.pg import fresh_schema, pg_rows
 from tests.test_crash import acks, card_numbers
 from tests.test_webhook import free_port
 
@@ -53,19 +52,11 @@ async def spawn(
         )
 
 
-async def rows(url: str, sql: str) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(url)
-    try:
-        return list(await conn.fetch(sql))
-    finally:
-        await conn.close()
-
-
 async def settled(url: str, timeout: float) -> None:
     """Until no outbox row is pending (or `timeout` seconds: the assertions then say which)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    while loop.time() < deadline and await rows(
+    while loop.time() < deadline and await pg_rows(
         url, "SELECT id FROM outbox WHERE status = 'pending' LIMIT 1"
     ):
         await asyncio.sleep(0.2)
@@ -114,10 +105,10 @@ async def test_three_desks_one_killed_mid_storm_lose_nothing_and_make_nothing_tw
             codes = [await asyncio.wait_for(desk.wait(), timeout=60) for desk in desks]
         assert sorted(codes) == [-signal.SIGKILL, 0, 0]
 
-        tickets = await rows(url, "SELECT id, citizen_id FROM tickets")
-        ack_rows = await rows(url, "SELECT ticket_id FROM outbox WHERE purpose = 'ack'")
-        unsent = await rows(url, "SELECT id FROM outbox WHERE status <> 'sent'")
-        waiting = await rows(url, "SELECT id FROM inbox WHERE done = 0")
+        tickets = await pg_rows(url, "SELECT id, citizen_id FROM tickets")
+        ack_rows = await pg_rows(url, "SELECT ticket_id FROM outbox WHERE purpose = 'ack'")
+        unsent = await pg_rows(url, "SELECT id FROM outbox WHERE status <> 'sent'")
+        waiting = await pg_rows(url, "SELECT id FROM inbox WHERE done = 0")
     # Nothing lost: a ticket for every citizen, each acknowledged.
     assert sorted(int(r["citizen_id"]) for r in tickets) == list(CITIZENS)
     assert all(n >= 1 for n in acks(tg).values())
@@ -247,11 +238,11 @@ async def test_three_desks_behind_a_balancer_one_killed_lose_nothing_on_either_p
                         desk.send_signal(signal.SIGTERM)
                 codes = [await asyncio.wait_for(desk.wait(), timeout=60) for desk in desks]
         assert sorted(codes) == [-signal.SIGKILL, 0, 0]
-        tickets = await rows(url, "SELECT id, platform, citizen_id FROM tickets")
-        unsent = await rows(
+        tickets = await pg_rows(url, "SELECT id, platform, citizen_id FROM tickets")
+        unsent = await pg_rows(
             url, "SELECT id, purpose, status, chat_id, error FROM outbox WHERE status <> 'sent'"
         )
-        waiting = await rows(url, "SELECT id FROM inbox WHERE done = 0")
+        waiting = await pg_rows(url, "SELECT id FROM inbox WHERE done = 0")
     assert sorted(int(r["citizen_id"]) for r in tickets if r["platform"] == "telegram") \
         == list(CITIZENS[:400])
     assert sorted(int(r["citizen_id"]) for r in tickets if r["platform"] == "vk") \

@@ -6,13 +6,12 @@ import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import asyncpg
 import pytest
 
 from storage import store_from_url
 from storage.base import HandledElsewhere, Store
 from storage.values import Outbound, Platform, Purpose
-from tests.pg import fresh_schema
+from tests.pg import fresh_schema, pg_rows
 
 
 @pytest.fixture
@@ -32,14 +31,6 @@ def note(chat: str, text: str) -> Outbound:
     return Outbound(platform=Platform.TELEGRAM, chat_id=chat, purpose=Purpose.NOTICE, text=text)
 
 
-async def sql(url: str, statement: str) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(url)
-    try:
-        return list(await conn.fetch(statement))
-    finally:
-        await conn.close()
-
-
 async def test_both_count_each_other_alive(two: tuple[Store, Store, str]) -> None:
     a, b, _ = two
     assert await a.heartbeat() == 1
@@ -56,7 +47,7 @@ async def test_one_leads_a_role_and_the_other_takes_it_when_its_session_ends(
     assert await b.lead("scheduler")  # roles are apart
     assert await a.lead("poll:telegram")  # still a's, looked at again
     # a's session is cut (a desk killed, the network gone): the server lets the lock go.
-    await sql(url, "SELECT pg_terminate_backend(pid, 5000) FROM pg_locks "
+    await pg_rows(url, "SELECT pg_terminate_backend(pid, 5000) FROM pg_locks "
                    "WHERE locktype = 'advisory' AND pid <> pg_backend_pid() "
                    "AND granted AND objid = hashtext(current_schema())::oid "
                    "AND classid = hashtext('frontdesk:poll:telegram')::oid")
@@ -93,9 +84,9 @@ async def test_a_retry_keeps_the_chat_until_it_is_due(two: tuple[Store, Store, s
     answer, _ = await a.due_outbox(now, 1) + [None]
     assert answer is not None and answer.outbound.text == "answer"
     await a.outbox_retry(answer, now + timedelta(seconds=120), "429: retry after 120")
-    await sql(url, "UPDATE chat_claims SET until = until - 90")  # the lease alone ran out
+    await pg_rows(url, "UPDATE chat_claims SET until = until - 90")  # the lease alone ran out
     assert await b.due_outbox(now, 10) == []
-    await sql(url, "UPDATE chat_claims SET until = until - 60")  # now the retry is past
+    await pg_rows(url, "UPDATE chat_claims SET until = until - 60")  # now the retry is past
     later = now + timedelta(seconds=121)
     assert [i.outbound.text for i in await b.due_outbox(later, 10)] == ["answer", "closed"]
 
@@ -110,7 +101,7 @@ async def test_claims_go_with_a_desk_that_stops_and_run_out_with_one_killed(
     assert len(await a.due_outbox(now, 10)) == 2
     assert await b.due_outbox(now, 10) == []
     # As if a had been killed 31 seconds ago: its claims have run out.
-    await sql(url, "UPDATE chat_claims SET until = until - 31")
+    await pg_rows(url, "UPDATE chat_claims SET until = until - 31")
     taken = await b.due_outbox(now, 10)
     assert [i.outbound.text for i in taken] == ["1", "2"]
     async with a.transaction() as tx:
@@ -170,13 +161,13 @@ async def test_a_desk_stopping_keeps_a_chat_waiting_for_its_retry(
     assert [i.outbound.text for i in taken] == ["answer", "closed", "c"]
     await a.outbox_retry(taken[0], now + timedelta(seconds=120), "429: retry after 120")
     await a.outbox_sent(taken[2], ["m1"])
-    left = {r["chat_id"]: r["until"] - r["now"] for r in await sql(
+    left = {r["chat_id"]: r["until"] - r["now"] for r in await pg_rows(
         url, "SELECT chat_id, until, extract(epoch FROM clock_timestamp())::float8 AS now "
              "FROM chat_claims")}
     assert 115 < left["501"] < 125  # until the retry
     assert 5 < left["-1001"] < 11  # a group stays with its desk 10 s after a send
     await a.close()
-    assert {r["chat_id"] for r in await sql(url, "SELECT chat_id FROM chat_claims")} == {"501"}
+    assert {r["chat_id"] for r in await pg_rows(url, "SELECT chat_id FROM chat_claims")} == {"501"}
     assert await b.due_outbox(now, 10) == []  # "closed" waits behind "answer"
 
 
@@ -196,7 +187,7 @@ async def test_a_lost_session_for_the_others_news_is_listened_again(
 ) -> None:
     a, b, url = two
     await b.heartbeat()
-    cut = await sql(url, "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+    cut = await pg_rows(url, "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
                          "WHERE pid <> pg_backend_pid() AND query LIKE 'LISTEN%'")
     assert [row[0] for row in cut] == [True]  # b's session for the news, and only it
     await asyncio.sleep(0.2)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -29,9 +28,6 @@ from storage.values import (
     Platform,
     Purpose,
 )
-
-log = logging.getLogger(__name__)
-
 
 _DUE_COLUMNS = "id, payload, attempts, created_at, parts_sent"
 # The sender first looks at this many times `limit` of the oldest pending rows; only when

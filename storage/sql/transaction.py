@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -28,8 +27,6 @@ from storage.values import (
     Outbound,
     Platform,
 )
-
-log = logging.getLogger(__name__)
 
 
 class SqlTransaction(TicketChanges, IncidentChanges):

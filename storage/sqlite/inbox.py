@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from storage.sqlite.connection import SqliteConnection
-
-log = logging.getLogger(__name__)
 
 
 class SqliteInbox(SqliteConnection):
