@@ -13,6 +13,9 @@ from bot.settings import SettingsError, load_settings, settings_help
 USAGE = """\
 usage: python -m bot [--check | --help]
        python -m bot move-store --to postgresql://… [--from sqlite:///…]
+       python -m bot backup FILE
+       python -m bot export --from DATE --to DATE [--format csv|xlsx] --out FILE
+       python -m bot report [--week 2026-W48] --out report.png
 
 Starts the Frontdesk front desk with the settings from the environment and from .env in the
 working directory (the environment wins). An empty value means the setting is not set.
@@ -23,16 +26,29 @@ working directory (the environment wins). An empty value means the setting is no
   --help    print this and every setting with its default and meaning
   move-store  copy a stopped SQLite desk (DATABASE_URL, or --from) into an empty PostgreSQL
             store, in one transaction; `python -m bot move-store --help` says more
+  backup    a consistent, checked copy of a SQLite desk, running or not
+  export    tickets opened between two dates as CSV or xlsx, for reporting upward
+  report    the weekly chart (PNG) and its summary, as the supervisors get it on Mondays
 
 settings:
 """
 
 
-def main(argv: list[str]) -> int:
-    if argv[:1] == ["move-store"]:
-        from bot.move import main as move_store  # noqa: PLC0415 (only this command's imports)
+# The commands beside the desk itself: each module's main(argv) -> exit code, imported only
+# when its command is asked for.
+COMMANDS = {
+    "move-store": "bot.move", "backup": "bot.backup", "export": "bot.export",
+    "report": "bot.report",
+}
 
-        return move_store(argv[1:])
+
+def main(argv: list[str]) -> int:
+    if argv[:1] and argv[0] in COMMANDS:
+        import importlib  # noqa: PLC0415 (only this command's imports)
+
+        command = importlib.import_module(COMMANDS[argv[0]])
+        code: int = command.main(argv[1:])
+        return code
     if any(arg in {"-h", "--help"} for arg in argv):
         print(USAGE + settings_help())
         return 0

@@ -248,6 +248,32 @@ class Settings(BaseSettings):
         "INFO", description="DEBUG, INFO, WARNING or ERROR; tokens and citizens' messages "
         "are never logged",
     )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text: one readable line an entry; json: one JSON object a line, "
+        "for log shippers (the same redaction)",
+    )
+
+    metrics_port: int | None = Field(
+        None, ge=1, le=65535, description="optional: the port of /metrics (Prometheus) and "
+        "/healthz; empty: off",
+    )
+    metrics_host: str = Field(
+        "127.0.0.1", description="the address /metrics and /healthz listen on; 0.0.0.0 "
+        "only behind a firewall that keeps them from the internet",
+    )
+    report_at: time | None = Field(
+        time(9, 30), description="the weekly report to the supervisors' chat (the staff chat "
+        "without ESCALATION_CHAT_ID) on the first working day of the week at HH:MM, or off",
+    )
+    retention_days: int = Field(
+        1095, ge=1, description="days after closing before a ticket's personal data (texts, "
+        "names, platform ids, files) is removed and only its figures stay; 1095 = three "
+        "years, the general limitation period for claims (Civil Code art. 196)",
+    )
+    payload_days: int = Field(
+        7, ge=1, description="days the raw updates of the inbox and the texts of sent "
+        "messages in the outbox are kept for investigating a fault, then removed",
+    )
 
     _durations = field_validator(
         "escalation_after", "escalation_check_interval", "escalation_repeat",
@@ -268,7 +294,12 @@ class Settings(BaseSettings):
     def _upper(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
 
-    @field_validator("digest_at", mode="before")
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("digest_at", "report_at", mode="before")
     @classmethod
     def _digest_off(cls, value: Any) -> Any:
         if isinstance(value, str) and value.strip().lower() in {"", "off", "none"}:

@@ -204,11 +204,17 @@ WRONG = [
     ({"INCIDENT_WINDOW": "0"}, "INCIDENT_WINDOW: must be longer than zero"),
     ({"SHUTDOWN_TIMEOUT": "-3"}, "SHUTDOWN_TIMEOUT: must not be negative"),
     ({"LOG_LEVEL": "loud"}, "LOG_LEVEL: must be DEBUG, INFO, WARNING or ERROR, not 'LOUD'"),
+    ({"LOG_FORMAT": "xml"}, "LOG_FORMAT: must be text or json, not 'xml'"),
+    ({"METRICS_PORT": "70000"}, "METRICS_PORT: must be at most 65535, not '70000'"),
+    ({"REPORT_AT": "monday"},
+     "REPORT_AT: must be a time of day, HH:MM (e.g. 09:00), or off, not 'monday'"),
+    ({"RETENTION_DAYS": "0"}, "RETENTION_DAYS: must be at least 1, not '0'"),
+    ({"PAYLOAD_DAYS": "week"}, "PAYLOAD_DAYS: must be a whole number, not 'week'"),
 ]
 # Settings where any text is a valid value here; the store, the texts and the platforms
 # check them at start (tests below and in test_startup_checks.py).
 ANY_TEXT = {"DUTY_MENTIONS", "DATABASE_URL", "LOCALES_DIR", "VK_TOKEN", "ORGANIZATION_NAME",
-            "WEBHOOK_HOST"}
+            "WEBHOOK_HOST", "METRICS_HOST"}
 
 
 @pytest.mark.parametrize(("values", "line"), WRONG, ids=[line.split(":")[0] for _, line in WRONG])
