@@ -17,10 +17,12 @@ from pathlib import Path
 
 from bench.backlog import bench_backlog
 from bench.bigstore import cached_store
+from bench.export import bench_export
 from bench.footprint import measure_store
 from bench.incident_storm import bench_incident_storm
 from bench.incidents import bench_incidents
 from bench.latency import bench_latency
+from bench.metrics import bench_metrics
 from bench.postgres import bench_postgres
 from bench.report import Results, load_average, refusal, render, tree
 from bench.routing import bench_routing
@@ -34,7 +36,7 @@ log = logging.getLogger("bench")
 RESULTS = Path(__file__).resolve().parent / "results.md"
 BENCHES = (
     "throughput", "latency", "memory", "sweep", "storm", "soak", "backlog", "routing",
-    "incidents", "incident_storm", "postgres",
+    "incidents", "incident_storm", "postgres", "metrics", "export",
 )
 BIG = 1_000_000
 
@@ -69,6 +71,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "PostgreSQL (TEST_POSTGRES_URL)")
     parser.add_argument("--takeovers", type=int, default=3,
                         help="postgres: times the polling desk of two is SIGKILLed")
+    parser.add_argument("--metrics-tickets", type=int, default=BIG,
+                        help="metrics: tickets in the store a /metrics scrape is timed on")
+    parser.add_argument("--export-tickets", type=int, default=BIG,
+                        help="export: tickets of a month exported beside a running desk")
     parser.add_argument("--only", default=",".join(BENCHES),
                         help=f"comma-separated subset of {', '.join(BENCHES)}")
     parser.add_argument("--quick", action="store_true",
@@ -89,6 +95,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.incident_storm_citizens = min(args.incident_storm_citizens, 100)
         args.postgres_citizens = min(args.postgres_citizens, 300)
         args.takeovers = min(args.takeovers, 1)
+        args.metrics_tickets = min(args.metrics_tickets, 10_000)
+        args.export_tickets = min(args.export_tickets, 10_000)
     unknown = set(args.only.split(",")) - set(BENCHES)
     if unknown:
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
@@ -140,6 +148,8 @@ async def run(args: argparse.Namespace) -> Results:
             "incidents": lambda: _incidents(args, results),
             "incident_storm": lambda: _incident_storm(args, workdir, results),
             "postgres": lambda: _postgres(args, workdir, results),
+            "metrics": lambda: _metrics(args, workdir, results),
+            "export": lambda: _export(args, workdir, results),
         }
         for name in BENCHES:
             if name not in chosen:
@@ -196,6 +206,16 @@ async def _incident_storm(args: argparse.Namespace, workdir: Path, results: Resu
 
 async def _postgres(args: argparse.Namespace, workdir: Path, results: Results) -> None:
     results.postgres = await bench_postgres(args.postgres_citizens, workdir, args.takeovers)
+
+
+async def _metrics(args: argparse.Namespace, workdir: Path, results: Results) -> None:
+    results.notes += await bench_metrics(
+        args.metrics_tickets, args.citizens, args.repeats, workdir
+    )
+
+
+async def _export(args: argparse.Namespace, workdir: Path, results: Results) -> None:
+    results.notes += (await bench_export(args.export_tickets, workdir)).notes()
 
 
 def target(args: argparse.Namespace) -> Path | None:

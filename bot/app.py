@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,8 +18,10 @@ from aiogram.client.telegram import TelegramAPIServer
 
 from bot.delivery import Deliverer
 from bot.files import telegram_file_fetcher
+from bot.health import Intake
 from bot.inbox import retry_set_aside
 from bot.logs import quiet_libraries
+from bot.metrics import Monitoring
 from bot.pacing import Pacer
 from bot.sender import Sender
 from bot.settings import Settings, departments
@@ -26,6 +29,7 @@ from bot.sharing import Sharing
 from bot.startup import Findings, StartupChecks, StartupRefused
 from bot.telegram.delivery import TelegramDelivery
 from bot.telegram.polling import TelegramPoller
+from bot.telegram.report_delivery import ReportDelivery
 from bot.telegram.routers import (
     citizens_router,
     discussion_router,
@@ -33,6 +37,7 @@ from bot.telegram.routers import (
     presses_router,
     staff_router,
 )
+from bot.telegram.served import ServedChats
 from bot.telegram.stateless import NoStates
 from bot.webhook import PushIntake
 from handlers import notices
@@ -84,6 +89,8 @@ def desk_config(settings: Settings, texts: Texts) -> DeskConfig:
         site_url=settings.organization_site_url,
         feedback_url=settings.gosuslugi_feedback_url,
         privacy_policy_url=settings.privacy_policy_url,
+        retention_days=settings.retention_days,
+        payload_days=settings.payload_days,
         departments=departments(settings),
     )
 
@@ -119,12 +126,17 @@ class Application:
         folder = Path(settings.locales_dir) if settings.locales_dir else None
         self.texts = Texts(settings.locale, folder)
         self.calendar = WorkCalendar(BusinessHours.parse(settings.business_hours), settings.zone)
-        self.desk = FrontDesk(
-            self.store, self.texts, self.calendar, desk_config(settings, self.texts)
+        self.monitoring = None if settings.metrics_port is None else Monitoring(
+            self.store, settings.metrics_host, settings.metrics_port
         )
+        config = desk_config(settings, self.texts)
+        if self.monitoring is not None:  # the desk's events counted for /metrics
+            config = replace(config, events=self.monitoring.counters)
+        self.desk = FrontDesk(self.store, self.texts, self.calendar, config)
         self.scheduler = DeskScheduler(
             self.store, self.texts, self.calendar, self.desk.config,
             check_interval=settings.escalation_check_interval, digest_at=settings.digest_at,
+            report_at=settings.report_at,
         )
         # Telegram answers in well under a second; a hung request is retried, not waited on.
         session = AiohttpSession(
@@ -139,8 +151,15 @@ class Application:
         session.middleware(self.pacer.telegram_middleware())
         self.dispatcher = build_dispatcher(settings, self.desk)
         self.poller = TelegramPoller(self.bot, self.dispatcher, self.store, self.desk)
+        # Updates from chats the desk does not serve keep no payload (personal data).
+        self.poller.served = ServedChats.of(
+            self.desk.config, discussion=settings.discussion_chat_id,
+            citizens=settings.telegram_citizens,
+        )
         deliverers: dict[Platform, Deliverer] = {
-            Platform.TELEGRAM: TelegramDelivery(self.bot, self.store),
+            Platform.TELEGRAM: TelegramDelivery(self.bot, self.store, ReportDelivery(
+                self.store, self.texts, self.calendar, self.desk.config
+            )),
         }
         self.vk: VKAdapter | None = None
         if settings.vk_enabled:
@@ -158,6 +177,8 @@ class Application:
             changed=self.store.changed, pacer=self.pacer,
             give_up_after=settings.delivery_give_up_after,
         )
+        if self.monitoring is not None:
+            self.sender.observe = self.monitoring.counters.delivered
         self.sharing = Sharing(self.store, self.pacer)
         self._tasks: list[asyncio.Task[Any]] = []
         self._stopped = asyncio.Event()
@@ -167,6 +188,7 @@ class Application:
         quiet_libraries()
         await self.check()
         await self._listen()  # what the platforms push waits in the inbox for the handlers
+        await self._monitor()
         if self.store.created:
             await notices.store_created(
                 self.store, self.texts, self.desk.config.staff_chat_id, self.store.location
@@ -230,6 +252,22 @@ class Application:
             await self.store.close()
             raise
 
+    async def _monitor(self) -> None:
+        """/metrics and /healthz, when METRICS_PORT is set; a busy port stops the start."""
+        if self.monitoring is None:
+            return
+        intakes = [Intake("telegram", None if self.push.telegram else self.poller)]
+        if self.vk is not None:
+            intakes.append(Intake("vk", None if self.push.vk else self.vk.poller))
+        self.monitoring.watch(intakes)  # pushed intake (None) has nothing to poll
+        try:
+            await self.monitoring.start()
+        except StartupRefused:
+            await self.push.stop()
+            await self.close_clients()
+            await self.store.close()
+            raise
+
     async def close_clients(self) -> None:
         """Close the platforms' HTTP sessions (the store stays as it is)."""
         await self.bot.session.close()
@@ -259,6 +297,8 @@ class Application:
 
     async def stop(self) -> None:
         """Stop intake, let the sender drain for a bounded time, close the store."""
+        if self.monitoring is not None:
+            await self.monitoring.stop()
         await self.push.stop()  # what is being received is stored first
         self.poller.stop()
         if self.vk is not None:

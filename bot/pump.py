@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -129,6 +130,7 @@ class InboxPump(ABC, Generic[P]):
         # (every platform's: a citizen's messages in order, incidents seen whole).
         self._polls = Role(f"poll:{self.platform}", f"polls {self.platform}")
         self._handles = Role("inbox", "handles the inbox")
+        self.polled_at: float | None = None  # time.monotonic() of the platform's last answer
 
     @abstractmethod
     async def begin(self) -> None:
@@ -148,6 +150,11 @@ class InboxPump(ABC, Generic[P]):
     @abstractmethod
     async def handle(self, items: list[InboxItem]) -> Mapping[int, Failure]:
         """Hand stored rows to the desk; the failures by row id (the keeper settles them)."""
+
+    @property
+    def polls(self) -> bool | None:
+        """Whether this desk polls the platform (another one may); None: not looked yet."""
+        return self._polls.had
 
     def stop(self) -> None:
         self.stopping.set()
@@ -203,6 +210,7 @@ class InboxPump(ABC, Generic[P]):
                 await self.pause(delay)
                 continue
             platform_failures.reset()
+            self.polled_at = time.monotonic()
             if fetched is None:
                 continue
             try:

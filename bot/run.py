@@ -8,7 +8,7 @@ import sys
 from urllib.parse import unquote, urlsplit
 
 from bot.app import Application
-from bot.logs import setup_logging
+from bot.logs import refused, setup_logging
 from bot.settings import Settings
 from bot.startup import StartupRefused
 from handlers.texts import TextsError
@@ -29,6 +29,7 @@ def run(settings: Settings, *, check_only: bool = False) -> int:
         [settings.telegram_token.get_secret_value(), settings.vk_token.get_secret_value(),
          settings.telegram_webhook_secret.get_secret_value(),
          settings.vk_callback_secret.get_secret_value(), url_password(settings.database_url)],
+        settings.log_format,
     )
     return asyncio.run(_check(settings) if check_only else _serve(settings))
 
@@ -41,7 +42,7 @@ async def _serve(settings: Settings) -> int:
             loop.add_signal_handler(sig, app.request_stop)
         await app.start()
     except (StoreError, TextsError, StartupRefused) as exc:
-        print(f"frontdesk: {exc}", file=sys.stderr)
+        refused(f"frontdesk: {exc}")
         return 2
     await app.wait()
     failure = app.failure()

@@ -67,6 +67,8 @@ class Sender:
         self._inflight: set[int] = set()
         self._stopping = False
         self._finishing = False  # draining what is under way only (other desks send the rest)
+        # Told of every attempt's result (bot/metrics.py counts them); by default nobody.
+        self.observe: Callable[[Platform, DeliveryResult], None] = lambda platform, result: None
 
     async def run(self) -> None:
         """Deliver until stopped."""
@@ -238,6 +240,7 @@ class Sender:
         except Exception as exc:  # a deliverer bug must not stop delivery of the rest
             log.exception("deliverer raised for outbox row %s", item.id)
             result = DeliveryResult.retry(type(exc).__name__)
+        self.observe(out.platform, result)
         if result.ok:
             await self.store.outbox_sent_many(group, result.message_ids)
             if result.unrelayed:

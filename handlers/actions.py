@@ -6,9 +6,14 @@ the two can never differ.
 
 from __future__ import annotations
 
+from handlers.audit import by
+from handlers.model import Inbound
+from handlers.outgoing import to_citizen
 from handlers.premises import Premises, Room
 from handlers.rating import Ratings
+from storage.auditing import AuditAction
 from storage.base import Ticket, Transaction
+from storage.values import Purpose
 
 
 class TicketActions(Room):
@@ -18,17 +23,32 @@ class TicketActions(Room):
         super().__init__(premises)
         self.ratings = Ratings(premises)
 
-    async def close(self, tx: Transaction, ticket: Ticket) -> str:
-        """Closed, and the citizen told (and asked to rate the answer); a second close only
-        says it is closed."""
+    async def close(
+        self, tx: Transaction, ticket: Ticket, inbound: Inbound, *, incident: int | None = None
+    ) -> str:
+        """Closed by the author of `inbound` (with all of `incident`), and the citizen told
+        (and asked to rate the answer); a second close only says it is closed."""
         closed = self.texts.get("staff-closed", number=ticket.id)
         if ticket.is_open:
             await tx.close_ticket(ticket.id, self.now())
-            await tx.enqueue(self.ratings.closing(ticket))
+            # The citizen asked to be forgotten (handlers/forget.py): anonymized now, and
+            # told without a rating to ask for.
+            if await tx.forget_on_close(ticket.id, self.now()):
+                text = self.texts.get("closing", number=ticket.id)
+                await tx.enqueue(to_citizen(ticket, Purpose.CLOSING, text))
+                closed += "\n" + self.texts.get("forget-staff-closed", number=ticket.id)
+            else:
+                await tx.enqueue(self.ratings.closing(ticket))
+            await tx.audit(by(inbound, self.now(), AuditAction.CLOSED, ticket=ticket.id,
+                              incident=incident))
         return closed
 
-    async def block(self, tx: Transaction, ticket: Ticket, *, blocked: bool) -> str:
+    async def block(
+        self, tx: Transaction, ticket: Ticket, inbound: Inbound, *, blocked: bool
+    ) -> str:
         """The citizen's new messages are ignored (or taken again)."""
         await tx.set_blocked(ticket.platform, ticket.citizen_id, blocked)
+        action = AuditAction.BLOCKED if blocked else AuditAction.UNBLOCKED
+        await tx.audit(by(inbound, self.now(), action, ticket=ticket.id))
         key = "staff-blocked" if blocked else "staff-unblocked"
         return self.texts.get(key, number=ticket.id)

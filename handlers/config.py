@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
+from handlers.events import DeskEvents, NoEvents
+
 if TYPE_CHECKING:
     from handlers.routing import Rules
 
@@ -43,6 +45,9 @@ class DeskConfig:
     # Edits of an incident's card for its count and progress go at most this often (paced:
     # a group takes 20 messages a minute, edits included); zero: at once.
     card_edit_every: timedelta = timedelta(0)
+    retention_days: int = 1095  # closed tickets keep personal data this long (RETENTION_DAYS)
+    payload_days: int = 7  # raw updates and sent messages' payloads (PAYLOAD_DAYS)
+    events: DeskEvents = field(default_factory=NoEvents)  # counted for /metrics
 
     def place(self, category: str | None) -> tuple[str, int | None]:
         """Where a department's cards go: its own chat, or a forum topic of the staff chat

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from handlers.config import DeskConfig, WorkingClock, utc_now
+from handlers.forget import Forgetting
 from handlers.intake import Intake
 from handlers.model import Inbound
 from handlers.premises import Premises, Room
@@ -35,6 +36,8 @@ class FrontDesk(Room):
         self.intake = Intake(self.premises)
         self.staff = StaffDesk(self.premises)
         self.ratings = Ratings(self.premises)
+        # /forget, «удалить мои данные»: under the intake's once-a-minute rule for commands
+        self.forgetting = Forgetting(self.premises, self.intake.flood)
 
     async def greet(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A citizen opened the chat (/start); see `Intake.greet`."""

@@ -200,12 +200,13 @@ def incident_escalation(
     )
 
 
-async def _apply(tx: Transaction, steps: list[Step]) -> int:
+async def _apply(tx: Transaction, steps: list[Step], config: DeskConfig) -> int:
     await tx.enqueue_many([step.message for step in steps if step.message is not None])
     await tx.set_escalations([(step.ticket_id, step.level, step.next_at) for step in steps])
     sent = [step for step in steps if step.message is not None]
     for step in sent:
         log.info("ticket %s escalated to level %s", step.ticket_id, step.level)
+        config.events.escalated(step.level)
     return len(sent)
 
 
@@ -219,7 +220,8 @@ async def escalate_ticket(
         if ticket is None or ticket.next_escalation_at is None or ticket.next_escalation_at > now:
             return False
         steps = [next_step(texts, calendar, config, ticket, now)]
-        return await _apply(tx, await as_incidents(tx, texts, config, [ticket], steps)) > 0
+        steps = await as_incidents(tx, texts, config, [ticket], steps)
+        return await _apply(tx, steps, config) > 0
 
 
 async def escalate_due(
@@ -241,6 +243,8 @@ async def escalate_due(
                 except Exception:  # one broken ticket must not hold back the others
                     log.exception("escalation of ticket %s failed; next sweep tries again",
                                   ticket.id)
-            escalated += await _apply(tx, await as_incidents(tx, texts, config, due, steps))
+            escalated += await _apply(
+                tx, await as_incidents(tx, texts, config, due, steps), config
+            )
         if len(due) < SWEEP_BATCH or not steps:
             return escalated

@@ -48,6 +48,7 @@ class Filing(Room):
             category=department.key if department else None,
         ))
         await self.record(tx, ticket.id, inbound, now)
+        self.config.events.opened(ticket.platform.value, ticket.channel.value, ticket.category)
         if await self.incidents.joined(tx, ticket, inbound, now, ack_at) is not None:
             return ticket  # acknowledged as the incident's reporter; no card of its own
         local_deadline = self.texts.moment(deadline.astimezone(self.config.timezone))

@@ -8,9 +8,11 @@ may take it over (the card then names them); the one who holds it pressing again
 from __future__ import annotations
 
 from handlers import buttons
+from handlers.audit import by
 from handlers.model import Inbound
 from handlers.premises import Room
 from handlers.texts import escape
+from storage.auditing import AuditAction
 from storage.base import Ticket, Transaction
 from storage.values import Outbound, Platform, Purpose
 
@@ -26,6 +28,8 @@ class Holders(Room):
         if ticket.holder_id == inbound.author_id:
             return self.texts.get("staff-take-yours", number=ticket.id)
         await tx.take(ticket.id, inbound.author_id, inbound.author_name)
+        await tx.audit(by(inbound, self.now(), AuditAction.TAKEN, ticket=ticket.id,
+                          detail=ticket.holder_name or ""))
         if ticket.holder_name:
             told = self.texts.get("staff-taken-over", number=ticket.id,
                                   holder=inbound.author_name, previous=ticket.holder_name)

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from handlers import render
 from handlers.actions import TicketActions
+from handlers.audit import by
 from handlers.commands import command_of, number_arg
 from handlers.escalation import answers_key
 from handlers.incident_card import (
@@ -28,6 +29,7 @@ from handlers.model import Inbound
 from handlers.moves import Moves
 from handlers.outgoing import tell_staff
 from handlers.premises import Premises, Room
+from storage.auditing import AuditAction
 from storage.base import Incident, Ticket, Transaction
 from storage.values import Outbound, Platform, Purpose
 
@@ -58,15 +60,15 @@ class IncidentDesk(Room):
         command = command_of(inbound.text)
         number = incident_number(self.texts, incident.id)
         if command == "merge":
-            told = await self._merge(tx, incident)
+            told = await self._merge(tx, incident, inbound)
         elif command == "apart" and len(inbound.text.split()) > 1:
             told = await self._take_out(tx, incident, inbound)
         elif command == "apart":
-            told = await self._apart(tx, incident)
+            told = await self._apart(tx, incident, inbound)
         elif command == "close":
-            told = await self._close(tx, incident)
+            told = await self._close(tx, incident, inbound)
         elif command == "title":
-            told = await self._retitle(tx, incident, inbound.text)
+            told = await self._retitle(tx, incident, inbound)
         elif command == "list":
             chat_id = inbound.chat_id or self.config.staff_chat_id
             words = inbound.text.split()
@@ -83,11 +85,12 @@ class IncidentDesk(Room):
             inbound.chat_id or self.config.staff_chat_id, told, reply_to=inbound.message_id,
         ))
 
-    async def _merge(self, tx: Transaction, incident: Incident) -> str:
+    async def _merge(self, tx: Transaction, incident: Incident, inbound: Inbound) -> str:
         number = incident_number(self.texts, incident.id)
         if incident.state != "suggested":
             return self.texts.get(f"incident-is-{incident.state}", incident=number)
         await tx.set_incident_state(incident.id, "open", self.now())
+        await tx.audit(by(inbound, self.now(), AuditAction.INCIDENT_MERGED, incident=incident.id))
         tickets = [t for t in await tx.incident_tickets(incident.id) if t.is_open]
         opened = await tx.incident(incident.id)
         assert opened is not None  # in this very transaction
@@ -95,12 +98,14 @@ class IncidentDesk(Room):
         await tx.enqueue(await self.incidents.card(tx, opened))
         return self.texts.get("incident-merged", incident=number, count=len(tickets))
 
-    async def _apart(self, tx: Transaction, incident: Incident) -> str:
+    async def _apart(self, tx: Transaction, incident: Incident, inbound: Inbound) -> str:
         number = incident_number(self.texts, incident.id)
         if incident.state != "suggested":
             return self.texts.get(f"incident-is-{incident.state}", incident=number)
         tickets = await tx.incident_tickets(incident.id)
         await tx.set_incident_state(incident.id, "dismissed", self.now())
+        await tx.audit(by(inbound, self.now(), AuditAction.INCIDENT_DISMISSED,
+                          incident=incident.id, detail=str(len(tickets))))
         await self._take_buttons_off(tx, incident)
         return self.texts.get(
             "incident-apart", incident=number, numbers=numbers(self.texts, [t.id for t in tickets])
@@ -114,9 +119,9 @@ class IncidentDesk(Room):
         if ticket is None or ticket.incident_id != incident.id:
             return self.texts.get("incident-not-its", number=word,
                                   incident=incident_number(self.texts, incident.id))
-        return await self.take_out(tx, ticket, inbound.author_name)
+        return await self.take_out(tx, ticket, inbound)
 
-    async def take_out(self, tx: Transaction, ticket: Ticket, author: str) -> str:
+    async def take_out(self, tx: Transaction, ticket: Ticket, inbound: Inbound) -> str:
         """The ticket leaves its incident for good («Это другое», `/apart`); one that had no
         card of its own (it joined a confirmed incident) gets one."""
         incident = await tx.incident(ticket.incident_id) if ticket.incident_id else None
@@ -124,14 +129,17 @@ class IncidentDesk(Room):
             return self.texts.get("incident-none", number=ticket.id)
         number = incident_number(self.texts, incident.id)
         await tx.join_incident(ticket.id, None)
+        await tx.audit(by(inbound, self.now(), AuditAction.TAKEN_OUT, ticket=ticket.id,
+                          incident=incident.id))
         await enqueue_edit(tx, self.texts, self.config, incident, self.now())  # one fewer
         if ticket.is_open and ticket.card_message_id is None:
             await tx.enqueue(await self.moves.new_card(
-                tx, ticket, self.texts.get("incident-moved-from", incident=number), author,
+                tx, ticket, self.texts.get("incident-moved-from", incident=number),
+                inbound.author_name,
             ))
         return self.texts.get("incident-taken-out", incident=number, number=ticket.id)
 
-    async def join(self, tx: Transaction, ticket: Ticket, rest: str) -> str:
+    async def join(self, tx: Transaction, ticket: Ticket, rest: str, inbound: Inbound) -> str:
         """`/join И-3` replying to a ticket's card: it joins open incident №И-3 (its card
         stays); an answer to the incident reaches it too."""
         words = rest.split()
@@ -150,28 +158,33 @@ class IncidentDesk(Room):
         joined = await tx.ticket(ticket.id)
         if joined is None or joined.incident_id != incident.id:  # set apart by staff before
             return self.texts.get("incident-join-apart", number=ticket.id, incident=number)
+        await tx.audit(by(inbound, self.now(), AuditAction.JOINED, ticket=ticket.id,
+                          incident=incident.id))
         return self.texts.get("incident-joined-by-staff", number=ticket.id, incident=number)
 
-    async def _retitle(self, tx: Transaction, incident: Incident, text: str) -> str:
+    async def _retitle(self, tx: Transaction, incident: Incident, inbound: Inbound) -> str:
         """`/title Нет отопления в Заречном`: the name reporters and the figures see."""
         number = incident_number(self.texts, incident.id)
-        title = " ".join(render.clean(text).split()[1:])[:TITLE_CHARS].strip()
+        title = " ".join(render.clean(inbound.text).split()[1:])[:TITLE_CHARS].strip()
         if not title:
             return self.texts.get("incident-title-usage", incident=number)
         await tx.set_incident_title(incident.id, title)
+        await tx.audit(by(inbound, self.now(), AuditAction.INCIDENT_TITLED, incident=incident.id))
         renamed = await tx.incident(incident.id)
         if renamed is not None:  # the card says it too
             await enqueue_edit(tx, self.texts, self.config, renamed, self.now())
         return self.texts.get("incident-titled", incident=number, title=title)
 
-    async def _close(self, tx: Transaction, incident: Incident) -> str:
+    async def _close(self, tx: Transaction, incident: Incident, inbound: Inbound) -> str:
         number = incident_number(self.texts, incident.id)
         if incident.state != "open":
             return self.texts.get(f"incident-is-{incident.state}", incident=number)
         tickets = [t for t in await tx.incident_tickets(incident.id) if t.is_open]
         for ticket in tickets:
-            await self.actions.close(tx, ticket)
+            await self.actions.close(tx, ticket, inbound, incident=incident.id)
         await tx.set_incident_state(incident.id, "closed", self.now())
+        await tx.audit(by(inbound, self.now(), AuditAction.INCIDENT_CLOSED, incident=incident.id,
+                          detail=str(len(tickets))))
         closed = await tx.incident(incident.id)
         if closed is not None:  # the card, closed: no buttons; after any queued edit of it
             await enqueue_edit(tx, self.texts, self.config, closed, self.now())
@@ -200,6 +213,8 @@ class IncidentDesk(Room):
         answers = answers_key(incident.id)
         await tx.set_state(answers, str(int(await tx.get_state(answers) or "0") + 1))
         await tx.incident_answered(incident.id, self.now())
+        await tx.audit(by(inbound, self.now(), AuditAction.INCIDENT_ANSWERED,
+                          incident=incident.id, detail=str(len(tickets))))
         return self.texts.get("incident-answered", incident=number, count=len(tickets))
 
     async def answered_by(

@@ -40,7 +40,7 @@ class Intake(Room):
         text = render.greeting(
             self.texts, hours=config.hours_text, organization=config.organization,
             site_url=config.site_url, feedback_url=config.feedback_url,
-            policy_url=config.privacy_policy_url,
+            policy_url=config.privacy_policy_url, retention_days=config.retention_days,
         )
         payload = inbound.text.strip().split(maxsplit=1)[1:]
         async with self.store.transaction() as tx:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 
 from handlers import buttons
+from handlers.audit import by
 from handlers.buttons import Buttons
 from handlers.model import Inbound
 from handlers.outgoing import to_citizen
 from handlers.premises import Room
+from storage.auditing import AuditAction
 from storage.base import MessageRecord, Ticket, Transaction
 from storage.values import Purpose
 
@@ -62,4 +64,5 @@ class Interim(Room):
             platform_message_id=inbound.message_id,
         ))
         await tx.interim(ticket.id, now, deadline)
+        await tx.audit(by(inbound, now, AuditAction.INTERIM, ticket=ticket.id, detail=str(days)))
         return self.texts.get("staff-interim-set", number=ticket.id, deadline=local), ()

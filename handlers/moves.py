@@ -9,10 +9,12 @@ card still reach the ticket. `/move -` gives it back to the staff chat itself.
 from __future__ import annotations
 
 from handlers import buttons, render
+from handlers.audit import by, move_detail
 from handlers.buttons import Buttons
 from handlers.holders import Holders
 from handlers.model import Inbound
 from handlers.premises import Premises, Room
+from storage.auditing import AuditAction
 from storage.base import Ticket, Transaction
 from storage.values import Outbound, Platform, Purpose
 
@@ -55,6 +57,8 @@ class Moves(Room):
         if category == ticket.category:
             return self.texts.get("move-same", number=ticket.id, department=current), ()
         await tx.set_category(ticket.id, category)
+        await tx.audit(by(inbound, self.now(), AuditAction.MOVED, ticket=ticket.id,
+                          detail=move_detail(ticket.category, category)))
         moved = await tx.ticket(ticket.id)
         assert moved is not None  # in this very transaction
         old_card = await self.holders.card_edit(tx, ticket, "", remove=True)

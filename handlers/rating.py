@@ -16,6 +16,7 @@ from handlers import render
 from handlers.model import Event, Inbound
 from handlers.outgoing import replying_to, tell_staff, to_citizen
 from handlers.premises import Room
+from storage.auditing import Actor, AuditAction, AuditEntry
 from storage.base import Ticket, Transaction
 from storage.values import Channel, Outbound, Purpose
 
@@ -110,6 +111,9 @@ class Ratings(Room):
         previous = await tx.rate(ticket.id, score, now)
         if previous == score:  # a double tap
             return ticket, Told(self.texts.get("rating-thanks"), changed=False), state.blocked
+        # In the audit trail as the citizen's: the score only, no id or name of theirs.
+        await tx.audit(AuditEntry(at=now, action=AuditAction.RATED, actor=Actor.CITIZEN,
+                                  ticket_id=ticket.id, detail=str(score)))
         if score <= LOW and (previous is None or previous > LOW) and not state.blocked:
             await tx.enqueue(await self._low(tx, ticket, score))
         key = "rating-thanks" if previous is None else "rating-changed"

@@ -125,16 +125,17 @@ def channel_name(texts: Texts, channel: Channel) -> str:
 
 def greeting(
     texts: Texts, *, hours: str, organization: str = "", site_url: str = "",
-    feedback_url: str = "", policy_url: str = "",
+    feedback_url: str = "", policy_url: str = "", retention_days: int = 1095,
 ) -> str:
-    """What a citizen reads on /start and /help: who answers, when, and how their data is used."""
+    """What a citizen reads on /start and /help: who answers, when, and how their data is used
+    and for how long (RETENTION_DAYS)."""
     name = organization.strip() or texts.get("organization-unnamed")
     parts = [texts.get("greeting", organization=name, hours=hours)]
     if site_url:
         parts.append(texts.get("greeting-site", url=site_url))
     if feedback_url:
         parts.append(texts.get("greeting-feedback", url=feedback_url))
-    notice = texts.get("privacy-notice", organization=name)
+    notice = texts.get("privacy-notice", organization=name, days=retention_days)
     if policy_url:
         notice += "\n" + texts.get("privacy-policy", url=policy_url)
     return "\n".join(parts) + "\n\n" + notice

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from handlers import buttons, queue
+from handlers import buttons, events, queue, report
 from handlers.actions import TicketActions
+from handlers.audit import AuditDesk, by
 from handlers.canned import CannedAnswers
 from handlers.commands import NUMBER, TICKET_COMMANDS, command_of, posted_as_chat, split_number
 from handlers.holders import Holders
@@ -16,6 +17,7 @@ from handlers.moves import Moves
 from handlers.outgoing import tell_staff, to_citizen
 from handlers.premises import Premises, Room
 from handlers.texts import Texts, escape
+from storage.auditing import AuditAction
 from storage.base import MessageRecord, Ticket, Transaction
 from storage.values import Platform, Purpose
 
@@ -31,12 +33,16 @@ class StaffDesk(Room):
         self.holders = Holders(premises)
         self.moves = Moves(premises, self.holders)
         self.incidents = IncidentDesk(premises, self.actions, self.moves, self._answer)
+        self.audit = AuditDesk(premises)
 
     async def staff_message(self, inbound: Inbound, inbox_id: int | None = None) -> None:
         """A message in the staff chat: an answer, a command, or staff talk."""
         async with self.store.transaction() as tx:
             if inbox_id is not None:
                 await tx.finish_inbox(inbox_id)
+            if inbound.event is Event.NEW and command_of(inbound.text) == "audit":
+                await self.audit.show(tx, inbound)  # supervisors only, listed or not
+                return
             if not self.may_answer(inbound):
                 await self._not_on_the_list(tx, inbound)
                 return
@@ -92,6 +98,7 @@ class StaffDesk(Room):
             answer_text(self.texts, ticket, "answer-corrected", text, html_text),
             html=ticket.platform is Platform.TELEGRAM,
         ))
+        await tx.audit(by(inbound, self.now(), AuditAction.CORRECTED, ticket=ticket.id))
 
     async def _not_on_the_list(self, tx: Transaction, inbound: Inbound) -> None:
         """Someone in the staff chat but not in STAFF_USER_IDS replied about a ticket.
@@ -120,6 +127,9 @@ class StaffDesk(Room):
                 tx, self.texts, self.calendar, self.config, now=self.now(),
                 reply_to=inbound.message_id, chat_id=inbound.chat_id,
             )
+            return
+        if command == "report":
+            await tx.enqueue(report.on_request(self.texts, self.config, inbound, self.now()))
             return
         incident = (
             await tx.incident_by_ref(Platform.TELEGRAM, inbound.chat_id, inbound.reply_to)
@@ -190,12 +200,12 @@ class StaffDesk(Room):
         if command == "take":
             return await self.holders.take(tx, ticket, inbound)
         if command == "join":
-            return await self.incidents.join(tx, ticket, rest)
+            return await self.incidents.join(tx, ticket, rest, inbound)
         if command == "apart":
-            return await self.incidents.take_out(tx, ticket, inbound.author_name)
+            return await self.incidents.take_out(tx, ticket, inbound)
         if command == "close":
-            return await self.actions.close(tx, ticket)
-        return await self.actions.block(tx, ticket, blocked=command == "block")
+            return await self.actions.close(tx, ticket, inbound)
+        return await self.actions.block(tx, ticket, inbound, blocked=command == "block")
 
     async def _answer(
         self, tx: Transaction, ticket: Ticket, inbound: Inbound, text: str, html_text: str,
@@ -220,6 +230,8 @@ class StaffDesk(Room):
             source_key=source_key or inbound.source_key, platform_message_id=inbound.message_id,
         ))
         await tx.answered(ticket.id, now)
+        await tx.audit(by(inbound, now, AuditAction.ANSWERED, ticket=ticket.id, incident=incident))
+        events.answered(self.config.events, self.calendar, ticket, now)
         if not ticket.is_open:
             await self._reply(
                 tx, inbound, self.texts.get("staff-answer-to-closed", number=ticket.id), ticket.id

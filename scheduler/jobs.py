@@ -21,12 +21,17 @@ from apscheduler.triggers.interval import IntervalTrigger
 from handlers.config import DeskConfig, WorkingClock, utc_now
 from handlers.digest import send_digest
 from handlers.escalation import escalate_due
+from handlers.report import send_weekly_report
+from handlers.retention import RetentionRun, apply_retention
 from handlers.texts import Texts
 from storage.base import Store
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# The nightly retention run: when the desk is quietest, in the desk's time zone.
+RETENTION_AT = time(3, 30)
+RETENTION_AFTER_START = timedelta(minutes=10)
 
 
 class DeskScheduler:
@@ -42,6 +47,7 @@ class DeskScheduler:
         check_interval: timedelta,
         digest_at: time | None,
         now: Callable[[], datetime] = utc_now,
+        report_at: time | None = None,
     ) -> None:
         self.store = store
         self.texts = texts
@@ -50,6 +56,7 @@ class DeskScheduler:
         self.check_interval = check_interval
         # Compared with local wall time; an offset written in DIGEST_AT would not compare.
         self.digest_at = None if digest_at is None else digest_at.replace(tzinfo=None)
+        self.report_at = None if report_at is None else report_at.replace(tzinfo=None)
         self.now = now
         self._scheduler: AsyncIOScheduler | None = None
         self._jobs: set[asyncio.Task[Any]] = set()  # job runs under way
@@ -94,6 +101,9 @@ class DeskScheduler:
                 self.digest, DateTrigger(timezone=tz), id="digest-catch-up",
                 misfire_grace_time=None,
             )
+        if self.report_at is not None:
+            self._schedule_report(scheduler, self.report_at)
+        self._schedule_retention(scheduler)
         scheduler.start()
         self._scheduler = scheduler
         self._stopping = False
@@ -118,6 +128,59 @@ class DeskScheduler:
         if self.digest_at is None or now.astimezone(self.config.timezone).time() < self.digest_at:
             return False
         return await send_digest(self.store, self.texts, self.calendar, self.config, now)
+
+    def _schedule_report(self, scheduler: AsyncIOScheduler, at: time) -> None:
+        """The weekly report: looked for every day at REPORT_AT, and once at start.
+
+        Every day, not on Mondays only: a holiday Monday moves it to the next working day.
+        The job itself decides whether a report is due; the store's mark keeps it to one a
+        week, and one due while the desk was down goes at its start.
+        """
+        tz = self.config.timezone
+        scheduler.add_job(
+            self.report,
+            CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=tz),
+            id="report", coalesce=True, max_instances=1, misfire_grace_time=None,
+        )
+        scheduler.add_job(
+            self.report, DateTrigger(timezone=tz), id="report-catch-up", misfire_grace_time=None,
+        )
+
+    async def report(self) -> list[str]:
+        """The weekly report into the supervisors' chat if one is due and not sent yet."""
+        at = self.report_at
+        if at is None:
+            return []
+        return await self._run(
+            lambda: send_weekly_report(self.store, self.calendar, self.config, at, self.now()),
+            idle=[],
+        )
+
+    def _schedule_retention(self, scheduler: AsyncIOScheduler) -> None:
+        """Personal data's retention (handlers/retention.py): every night at RETENTION_AT,
+        and once a few minutes after a start, so a desk restarted every day still runs it.
+        Safe to run late or twice: each run picks what is still left."""
+        tz = self.config.timezone
+        at = RETENTION_AT
+        scheduler.add_job(
+            self.retention,
+            CronTrigger(hour=at.hour, minute=at.minute, timezone=tz),
+            id="retention", coalesce=True, max_instances=1, misfire_grace_time=None,
+        )
+        scheduler.add_job(
+            self.retention, DateTrigger(datetime.now(tz) + RETENTION_AFTER_START, timezone=tz),
+            id="retention-catch-up", misfire_grace_time=None,
+        )
+
+    async def retention(self) -> RetentionRun:
+        """Anonymize what RETENTION_DAYS has run out for; prune what PAYLOAD_DAYS has."""
+        return await self._run(
+            lambda: apply_retention(
+                self.store, self.now(), retention_days=self.config.retention_days,
+                payload_days=self.config.payload_days, stopping=lambda: self._stopping,
+            ),
+            idle=RetentionRun(complete=False),
+        )
 
     async def _run(self, work: Callable[[], Awaitable[T]], *, idle: T) -> T:
         """A job's work, known to stop() so that it waits for the work instead of cutting it."""

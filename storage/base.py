@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from storage.auditing import AuditEntry
+from storage.figures import DeskFigures
 from storage.values import Attachment, Channel, Outbound, Platform
 
 # How many updates were finished as unreadable since staff were last told (a count).
@@ -273,6 +275,58 @@ class Transaction(Protocol):
         a suggested or closed one included."""
         ...
 
+    # audit trail (storage/sql/audit.py): staff actions, each written with what it records
+    async def audit(self, entry: AuditEntry) -> None:
+        """An entry of the audit trail, committed with the action it records or not at all."""
+        ...
+    async def audit_of_ticket(self, ticket_id: int) -> list[AuditEntry]:
+        """A ticket's entries, oldest first."""
+        ...
+
+    # personal data (storage/sql/retention.py): retention and a citizen's /forget, 152-FZ.
+    # Anonymized: texts, names, profile links, platform ids and files gone, figures kept.
+    async def anonymize_closed(self, before: datetime, at: datetime, limit: int) -> list[int]:
+        """At most `limit` tickets closed before `before`, oldest first, anonymized; their
+        numbers (none left: an empty list)."""
+        ...
+    async def anonymize(self, ticket_ids: Sequence[int], at: datetime) -> list[int]:
+        """Those of these tickets that are closed and not anonymized yet, anonymized with
+        their messages and their outbox rows no longer pending; their numbers."""
+        ...
+    async def prune_inbox(self, before: datetime, limit: int) -> int:
+        """At most `limit` handled updates received before then lose their raw payload (the
+        source key stays, so a repeat is still stored once); how many."""
+        ...
+    async def prune_outbox(self, before: datetime, limit: int) -> int:
+        """At most `limit` rows sent or given up before then lose their payload (and, sent to
+        a citizen, the citizen's chat); how many."""
+        ...
+    async def drop_citizens(self, limit: int) -> int:
+        """Citizens' rows no longer needed (not blocked, no forgetting pending) removed."""
+        ...
+    async def drop_claims(self, before: datetime) -> int:
+        """Desks' claims on chats (several desks on PostgreSQL) that ran out before then
+        removed: a claim names a chat, a citizen's maybe; how many."""
+        ...
+    async def forget_citizen(
+        self, platform: Platform, citizen_id: str, at: datetime
+    ) -> tuple[list[int], list[int]]:
+        """The citizen asked to be forgotten: their closed tickets anonymized now, and the
+        handled raw updates carrying their id pruned; (anonymized, still open) numbers. The
+        open ones are anonymized when they close (`forget_on_close`)."""
+        ...
+    async def personal_tickets(
+        self, platform: Platform, citizen_id: str
+    ) -> tuple[list[int], list[int]]:
+        """The citizen's tickets on that platform not anonymized yet: (closed, open)."""
+        ...
+    async def forget_asked(self, platform: Platform, citizen_id: str) -> datetime | None:
+        """When the citizen last asked to be forgotten, if their row is still kept."""
+        ...
+    async def forget_on_close(self, ticket_id: int, at: datetime) -> bool:
+        """Just closed: anonymized if its citizen asked to be forgotten after it opened."""
+        ...
+
 
 class Store(Protocol):
     """The ticket store: SQLite by default; one interface for every backend.
@@ -383,3 +437,48 @@ class Store(Protocol):
         """Set when updates of `platform` were stored, by this desk or (PostgreSQL) another:
         the desk that handles the inbox looks at once."""
         ...
+
+    # audit trail (storage/sql/audit.py): reads for `/audit` and the export
+    async def audit_of_ticket(self, ticket_id: int) -> list[AuditEntry]:
+        """A ticket's entries, oldest first."""
+        ...
+    async def audit_for_tickets(
+        self, ticket_ids: Sequence[int]
+    ) -> dict[int, list[AuditEntry]]:
+        """The entries of these tickets, each ticket's oldest first; a ticket without
+        entries is not among the keys."""
+        ...
+    def audit_between(
+        self, start: datetime, end: datetime, page: int = 1000
+    ) -> AsyncIterator[AuditEntry]:
+        """Every entry made in [start, end), in time order, read `page` at a time."""
+        ...
+
+    # operations (storage/sql/figures.py): what /metrics and /healthz read
+    async def figures(self, now: datetime) -> DeskFigures:
+        """Open and overdue tickets (waiting on staff past their deadline at `now`), and the
+        outbox's and the inbox's pending rows with the oldest of each, in one cheap read."""
+        ...
+    async def ping(self) -> None:
+        """Return if the store answers a read (its file still there, on SQLite); raise if not."""
+        ...
+
+    # export (storage/sql/export.py): `python -m bot export`, streamed
+    async def export_count(self, start: datetime, end: datetime) -> int:
+        """How many tickets were opened in [start, end)."""
+        ...
+    def export_tickets(
+        self, start: datetime, end: datetime, *, personal: bool, page: int = 500
+    ) -> AsyncIterator[ExportedTicket]:
+        """The tickets opened in [start, end), lowest number first, read `page` at a time by
+        number; with `personal`, each with its citizen's texts."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ExportedTicket:
+    """A ticket as the export reads it: with its rating and, asked for, the citizen's texts."""
+
+    ticket: Ticket
+    rating: int | None  # the citizen's score, 1-5; None: not rated
+    texts: tuple[str, ...] = ()  # the citizen's messages in order, those with text

@@ -28,7 +28,7 @@ from storage.sqlite import SqliteStore, sqlite_path
 # Every table of a desk, each after the tables its foreign keys point to.
 TABLES = (
     "incidents", "tickets", "messages", "refs", "ratings", "incident_apart", "incident_refs",
-    "outbox", "citizens", "state", "inbox",
+    "outbox", "citizens", "state", "inbox", "audit",
 )
 # The store's own bookkeeping, not the desk's: each store keeps its own.
 _NOT_MOVED = frozenset({"schema_version", "sqlite_sequence"})

@@ -40,6 +40,9 @@ class Purpose(StrEnum):
     DIGEST = "digest"
     CARD_EDIT = "card_edit"  # new buttons on a card already sent (`Outbound.edits`)
     INCIDENT_CARD = "incident_card"  # staff's card of an incident (`Outbound.incident`)
+    # The weekly report: `text` is the ISO week (2026-W48); its chart and summary are drawn
+    # from the store when it is sent.
+    REPORT = "report"
 
 
 # Staff-side messages that name their row's ticket: a reply to any of them reaches that

@@ -32,6 +32,7 @@ def make_settings(tg_url: str, db: Path, **overrides: Any) -> Settings:
         "business_hours": "24/7",
         "pacing": False,
         "digest_at": None,
+        "report_at": None,
         "shutdown_timeout": 5,
     }
     values.update(overrides)

@@ -32,6 +32,7 @@ def bot_env(tg: FakeTelegram, db: Path) -> dict[str, str]:
         "PACING": "off",
         "BUSINESS_HOURS": "24/7",
         "DIGEST_AT": "off",
+        "REPORT_AT": "off",
         "LOG_LEVEL": "DEBUG",
     }
 

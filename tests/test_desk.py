@@ -235,7 +235,7 @@ def test_greeting_names_the_administration_its_links_and_the_data_notice(texts: 
     assert "Оператор: Администрация Энского района." in text
     # What is processed, how long it is kept, the rights and how to use them, the policy.
     assert "имя и ссылку на профиль" in text and "сообщения и вложения" in text
-    assert "хранятся, пока оператор их не удалит" in text
+    assert "хранятся 1095 дн. после того" in text and "отправьте /forget" in text
     assert "узнать" in text and "уточнения или удаления" in text and "152-ФЗ" in text
     assert "Политика обработки персональных данных: https://ensk.example/pd" in text
     assert "обращени" not in text.replace("официальным обращением", "").replace(

@@ -21,6 +21,7 @@ import pytest
 from bot.move import ProgressBar
 from bot.move import main as move_main
 from storage import MessageRecord, SqliteStore, Store, store_from_url
+from storage.auditing import AuditAction, AuditEntry
 from storage.move import TABLES, MoveError, move_store
 from storage.values import Attachment, Outbound, Platform, Purpose
 from tests.contract.support import FAR, STAFF, T0, due, new_ticket, to_staff
@@ -62,6 +63,8 @@ async def build_desk(tmp_path: Path) -> Desk:
             await tx.citizen_wrote(first.id, "1")
             await tx.answered(first.id, T0 + H)
             await tx.take(second.id, "5001", "Анна")
+            await tx.audit(AuditEntry(T0 + H, AuditAction.TAKEN, staff_id="5001",
+                                      staff_name="Анна", ticket_id=second.id))
             await tx.rate(third.id, 4, T0 + 2 * H)
             await tx.close_ticket(third.id, T0 + 2 * H)
             await tx.set_blocked(Platform.VK, "666", True)
@@ -116,6 +119,8 @@ async def test_a_moved_desk_reads_the_same_on_postgresql(tmp_path: Path) -> None
                 await old.pending_inbox("telegram", 10)
             assert await new.get_state("telegram:offset") == "100500"
             assert await new.ratings_between(T0, FAR) == [(None, 4)]
+            assert await new.audit_for_tickets(desk.tickets) == \
+                await old.audit_for_tickets(desk.tickets) != {}
             async with new.transaction() as tx:
                 [card_ref] = await tx.ticket_by_ref(Platform.TELEGRAM, STAFF, "900")
                 assert card_ref.id == desk.tickets[0]

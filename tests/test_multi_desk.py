@@ -38,7 +38,7 @@ def desk_env(tg: FakeTelegram, url: str) -> dict[str, str]:
         **keep, "PYTHONPATH": str(ROOT), "TELEGRAM_TOKEN": TOKEN,
         "TELEGRAM_API_URL": tg.base_url, "STAFF_CHAT_ID": str(STAFF_CHAT),
         "DATABASE_URL": url, "PACING": "off", "BUSINESS_HOURS": "24/7", "DIGEST_AT": "off",
-        "LOG_LEVEL": "INFO",
+        "REPORT_AT": "off", "LOG_LEVEL": "INFO",
     }
 
 

@@ -31,6 +31,7 @@ from aiogram.types import (
 )
 
 from bot.delivery import DeliveryResult
+from bot.telegram.report_delivery import ReportDelivery, ReportNotSent, send_report
 from bot.telegram.split import CAPTION_LIMIT, html_visible_length, split_html, split_plain
 from storage.base import Store
 from storage.values import Channel, Outbound, Purpose
@@ -97,9 +98,10 @@ class _Parts:
 class TelegramDelivery:
     """Sends outbox rows through the Bot API."""
 
-    def __init__(self, bot: Bot, store: Store) -> None:
+    def __init__(self, bot: Bot, store: Store, report: ReportDelivery | None = None) -> None:
         self.bot = bot
         self.store = store
+        self.report = report  # draws the weekly report's rows
 
     async def deliver(self, outbound: Outbound, outbox_id: int, done: int = 0) -> DeliveryResult:
         """Send the row's message after its first `done` parts (sent by earlier attempts).
@@ -115,6 +117,8 @@ class TelegramDelivery:
             return DeliveryResult(unrelayed=await self._send(outbound, parts))
         except TelegramRetryAfter as exc:
             return DeliveryResult.retry("429 too many requests", after=float(exc.retry_after))
+        except ReportNotSent as exc:
+            return DeliveryResult.failed(str(exc))
         except TelegramMigrateToChat as exc:
             # The group became a supergroup with a new id: the setting must follow it.
             return DeliveryResult.failed(
@@ -228,6 +232,9 @@ class TelegramDelivery:
             await parts.send(functools.partial(self._edit_buttons, chat_id, out))
             return None
         reply = await self._reply_to(out)
+        if out.purpose is Purpose.REPORT:
+            await send_report(self.report, self.bot, out, parts.send, reply)
+            return None
         parse_mode = ParseMode.HTML if out.html else None
         if out.copy_from:
             caption = out.text or None

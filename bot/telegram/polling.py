@@ -32,6 +32,7 @@ from pydantic import ValidationError
 from bot.inbox import Failure, failed, malformed
 from bot.pump import Fetched, InboxPump, PlatformFailed
 from bot.stopping import unless_stopped
+from bot.telegram.served import ServedChats
 from handlers.desk import FrontDesk
 from storage.base import HandledElsewhere, InboxItem, Store
 
@@ -68,14 +69,16 @@ def source_key(update_id: int, payload: str) -> str:
     return f"{PLATFORM}:{update_id}:{digest}"
 
 
-def inbox_row(raw: dict[str, Any]) -> tuple[str, str] | None:
+def inbox_row(raw: dict[str, Any], served: ServedChats | None = None) -> tuple[str, str] | None:
     """(source key, payload) of an update however it came, polled or by webhook; None
-    without an update_id."""
+    without an update_id. From a chat the desk does not serve, the payload is empty: the
+    update is stored once and passed, and nothing it says is kept (bot/telegram/served.py)."""
     update_id = raw.get("update_id")
     if not isinstance(update_id, int):
         return None
     payload = json.dumps(raw, ensure_ascii=False, sort_keys=True)
-    return source_key(update_id, payload), payload
+    kept = served is None or served.keeps(raw)
+    return source_key(update_id, payload), payload if kept else ""
 
 
 class TelegramPoller(InboxPump[int | None]):
@@ -98,6 +101,7 @@ class TelegramPoller(InboxPump[int | None]):
         self.poll_timeout = poll_timeout
         self._offset: int | None = None
         self._webhook_deleted = False
+        self.served: ServedChats | None = None  # None: every update's payload is kept
 
     # fetching
 
@@ -134,7 +138,7 @@ class TelegramPoller(InboxPump[int | None]):
         items = []
         next_offset = self._offset
         for raw in updates:
-            row = inbox_row(raw)
+            row = inbox_row(raw, self.served)
             if row is None:
                 log.warning("an update without update_id was skipped")
                 continue
@@ -167,6 +171,8 @@ class TelegramPoller(InboxPump[int | None]):
         return failures
 
     async def _handle(self, inbox_id: int, payload: str) -> Failure | None:
+        if not payload:  # from a chat the desk does not serve: nothing was kept, nothing to do
+            return None
         try:
             raw = json.loads(payload)
             update = Update.model_validate(raw, context={"bot": self.bot})

@@ -75,6 +75,26 @@ def rating_to_inbound(query: CallbackQuery) -> Inbound | None:
     )
 
 
+def citizen_press(query: CallbackQuery) -> Inbound | None:
+    """A citizen's press under the desk's message in their private chat, with its data as
+    the text; None under no message. Per button: the same button again is a double tap."""
+    message = query.message
+    if message is None:
+        return None
+    user = query.from_user
+    data = str(query.data or "")
+    return Inbound(
+        platform=Platform.TELEGRAM,
+        channel=Channel.DIRECT,
+        chat_id=str(message.chat.id),
+        author_id=str(user.id),
+        author_name=user.full_name or "—",
+        message_id=str(message.message_id),
+        text=data,
+        key=f"{Platform.TELEGRAM}:press:{message.chat.id}:{message.message_id}:{data}",
+    )
+
+
 async def answer(
     query: CallbackQuery, alert: str | None = None, *, toast: str | None = None
 ) -> None:

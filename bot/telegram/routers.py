@@ -11,8 +11,9 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.telegram.convert import is_content_less_service, to_inbound
 from bot.telegram.ids import answer_ids, answer_ids_or_comment, bare_id
-from bot.telegram.presses import answer, press_to_inbound, rating_to_inbound
+from bot.telegram.presses import answer, citizen_press, press_to_inbound, rating_to_inbound
 from handlers.desk import FrontDesk
+from handlers.forget import asks_forget, is_forget
 from handlers.model import Event
 from handlers.status import asks_status
 from storage.values import Channel
@@ -86,6 +87,11 @@ async def bare_status(message: Message) -> bool:
     return asks_status(message.text or "")
 
 
+async def bare_forget(message: Message) -> bool:
+    """/forget or «удалить мои данные» as the whole of a text (a caption is a message)."""
+    return asks_forget(message.text or "")
+
+
 def citizens_router() -> Router:
     """Private chats with citizens."""
     router = Router(name="citizens")
@@ -116,6 +122,13 @@ def citizens_router() -> Router:
     ) -> None:
         """/status: the citizen's own open tickets, their state and deadline; not a ticket."""
         await desk.tell_status(to_inbound(message), inbox_id)
+
+    @router.message(bare_forget)
+    async def citizen_forget(
+        message: Message, desk: FrontDesk, inbox_id: int | None = None
+    ) -> None:
+        """/forget, «удалить мои данные»: what would be removed, and a button to confirm."""
+        await desk.forgetting.offer(to_inbound(message), inbox_id)
 
     @router.message()
     async def private_message(
@@ -220,6 +233,24 @@ def presses_router(staff_chat_ids: Collection[int]) -> Router:
     async def in_private_chats(query: CallbackQuery) -> bool:
         message = query.message
         return message is not None and message.chat.type == "private"
+
+    async def forget_pressed(query: CallbackQuery) -> bool:
+        return is_forget(query.data)
+
+    @router.callback_query(in_private_chats, forget_pressed)
+    async def forget(query: CallbackQuery, desk: FrontDesk, inbox_id: int | None = None) -> None:
+        """A citizen confirmed the removal of their data: a toast, and the message in the
+        chat says what was done; an old button gets an alert."""
+        inbound = citizen_press(query)
+        if inbound is None:
+            await answer(query, desk.texts.get("forget-expired"))
+            return
+        told = await desk.forgetting.confirm(inbound, inbox_id)
+        if told.refused:
+            await answer(query, told.text)
+        else:
+            await answer(query, toast=desk.texts.get("forget-toast") if told.changed
+                         else told.text)
 
     @router.callback_query(in_private_chats)
     async def rating(query: CallbackQuery, desk: FrontDesk, inbox_id: int | None = None) -> None:

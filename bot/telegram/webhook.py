@@ -92,7 +92,7 @@ class TelegramWebhook:
             update = await json_object(request)
         except Malformed as exc:
             return refuse_malformed(WHERE, exc)
-        row = inbox_row(update)
+        row = inbox_row(update, self.pump.served)
         if row is None:
             return refuse_malformed(WHERE, Malformed("no update_id"))
         try:

@@ -243,6 +243,15 @@ def button_data(event: JSON) -> str | None:
     return None
 
 
+def unserved(event: Any) -> bool:
+    """A message in a group chat the community was added to: the desk takes none (see
+    `_direct`), so its inbox row keeps no payload, nothing anyone wrote there."""
+    if not isinstance(event, dict) or event.get("type") not in DIRECT_EVENTS:
+        return False
+    peer = _int(_message(event).get("peer_id"))
+    return peer is not None and peer >= CHAT_PEER_BASE
+
+
 def is_start(event: JSON) -> bool:
     """The «Начать» button VK shows in a new conversation: it sends {"command":"start"}."""
     return button_command(event) == "start"

@@ -24,12 +24,20 @@ from bot.inbox import Failure, failed, malformed
 from bot.pump import Fetched, InboxPump, PlatformFailed
 from bot.stopping import unless_stopped
 from bot.vk.client import NETWORK_ERRORS, TOKEN_REJECTED, describe, error_code
-from bot.vk.convert import author_id, button_command, button_data, is_start, to_inbound
+from bot.vk.convert import (
+    author_id,
+    button_command,
+    button_data,
+    is_start,
+    to_inbound,
+    unserved,
+)
 from bot.vk.names import AuthorNames
 from bot.vk.presses import answer_event
 from handlers import notices
 from handlers.commands import command_of
 from handlers.desk import FrontDesk
+from handlers.forget import asks_forget, is_forget
 from handlers.model import Event, Inbound
 from handlers.rating import is_rating
 from handlers.status import asks_status
@@ -199,6 +207,9 @@ class VKPoller(InboxPump[dict[str, Any]]):
     # processing
 
     async def handle(self, items: list[InboxItem]) -> dict[int, Failure]:
+        # Kept without a payload (a group chat's message, `unserved`): nothing to do; the
+        # rows are finished with the rest.
+        items = [item for item in items if item.payload]
         events: list[dict[str, Any] | None] = []
         for item in items:
             try:
@@ -263,7 +274,13 @@ class VKPoller(InboxPump[dict[str, Any]]):
             and not inbound.attachments
         data = button_data(event)
         if event.get("type") == "message_event":  # a callback button: answered by snackbar
-            await answer_event(self.api, event, await self.desk.rate(inbound, inbox_id))
+            press = self.desk.forgetting.confirm if is_forget(data) else self.desk.rate
+            await answer_event(self.api, event, await press(inbound, inbox_id))
+        elif bare and data is not None and is_forget(data):
+            # The text button under the offer of /forget: its label is no message.
+            await self.desk.forgetting.confirm(replace(inbound, text=data), inbox_id)
+        elif bare and (asks_forget(inbound.text) or button_command(event) == "forget"):
+            await self.desk.forgetting.offer(inbound, inbox_id)
         elif bare and data is not None and is_rating(data):
             # A text button of the rating: its label is no message; the desk answers it.
             await self.desk.rate(replace(inbound, text=data), inbox_id)
@@ -293,4 +310,5 @@ def inbox_row(event: Any) -> tuple[str, str]:
     raw = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
     # event_id identifies an event however often VK delivers it, by either way.
     event_id = event.get("event_id") if isinstance(event, dict) else None
-    return f"{PLATFORM}:{event_id or hashlib.sha256(raw.encode()).hexdigest()}", raw
+    key = f"{PLATFORM}:{event_id or hashlib.sha256(raw.encode()).hexdigest()}"
+    return key, "" if unserved(event) else raw

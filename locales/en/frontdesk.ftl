@@ -15,7 +15,8 @@ greeting-site = Official website: { $url }
 greeting-feedback = Gosuslugi, «Решаем вместе»: { $url }
 privacy-notice =
     Personal data. Operator: { $organization }. We process your name and the link to your messenger profile, your messages and attachments, to answer you. Only the staff preparing the answer see them.
-    The data is kept until the operator deletes it under its records-keeping rules.
+    The data is kept for { $days } days after work on the message is complete, then removed; only anonymous figures stay. Service copies are removed sooner.
+    To remove your data sooner: send /forget (on VK: «удалить мои данные»).
     You have the right to know which of your data is processed and to have it corrected or deleted (Federal Law 152-FZ, art. 14): write about it here or contact the operator.
 privacy-policy = Personal data policy: { $url }
 ack-received = Your message №{ $number } has been received. We will answer by { $deadline }.
@@ -87,6 +88,8 @@ staff-help =
     /interim 5 reason — as a reply to a card: an interim answer, a new deadline 5 working days ahead; the citizen sees the reason (under a comment, everyone does).
     /block, /unblock — as a reply to a card: block or unblock the author.
     /queue — the messages waiting for an answer.
+    /report, /report 2026-W48 — the weekly report (chart and figures) of last week or the given one.
+    /audit №17 — the audit trail of staff actions on message №17 (supervisors, in their chat).
     /id — the ids of this chat and yours (for setting the bot up).
     On a message naming several (merged cards, the list, the digest), start with the number: №17 your answer, №17 /close.
 staff-flooding = №{ $number }: the author is writing too fast; new messages are kept under this number without cards.

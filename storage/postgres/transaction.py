@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -53,3 +54,11 @@ class PgTransaction(SqlTransaction):
         if rows:
             with _unquoted():
                 await self._conn.executemany(numbered(sql), rows)
+
+    async def drop_claims(self, before: datetime) -> int:
+        """Claims on chats run out before then, removed (personal data's retention, see
+        storage/sql/retention.py): a claim names a chat, a citizen's maybe."""
+        status = await self._conn.execute(
+            "DELETE FROM chat_claims WHERE until < $1", before.timestamp()
+        )
+        return int(status.rsplit(" ", 1)[-1])

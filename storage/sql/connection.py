@@ -8,10 +8,13 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+from storage.sql.audit import AuditReads
+from storage.sql.export import SqlExport
+from storage.sql.figures import SqlFigures
 from storage.sql.transaction import SqlTransaction
 
 
-class SqlConnection(ABC):
+class SqlConnection(AuditReads, SqlFigures, SqlExport, ABC):
     """A store's way to its database: statements, and transactions of them."""
 
     changed: asyncio.Event  # set when the outbox may have new rows, for the sender

@@ -12,8 +12,10 @@ from storage.base import (
     NewTicket,
     Ticket,
 )
+from storage.sql.audit import AuditChanges
 from storage.sql.changes import TicketChanges
 from storage.sql.incidents import IncidentChanges
+from storage.sql.retention import RetentionChanges
 from storage.sql.rows import (
     DUE_ESCALATIONS,
     MESSAGES_OF_TICKET,
@@ -29,7 +31,7 @@ from storage.values import (
 )
 
 
-class SqlTransaction(TicketChanges, IncidentChanges):
+class SqlTransaction(TicketChanges, IncidentChanges, AuditChanges, RetentionChanges):
     """A write transaction; the store's own subclass runs its statements."""
 
     async def ticket(self, ticket_id: int) -> Ticket | None:

@@ -130,6 +130,10 @@ class SqliteConnection(SqlConnection):
     async def heartbeat(self) -> int:
         return 1
 
+    def _file_gone(self) -> bool:
+        """The file removed under the open connection: it still reads its old copy (`ping`)."""
+        return self._path != ":memory:" and not Path(self._path).exists()
+
     def _keep_lock(self) -> None:
         if self._file_lock is not None:
             self._file_lock.keep()

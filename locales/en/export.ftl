@@ -1,0 +1,20 @@
+## The export (python -m bot export), English: the columns' headers and the yes/no of «late».
+
+export-number = №
+export-platform = Platform
+export-channel = Channel
+export-department = Department
+export-opened = Opened
+export-first-answer = First answer
+export-closed = Closed
+# Seconds of working time (BUSINESS_HOURS and the production calendar) from opening.
+export-answer-seconds = Working time to first answer, s
+export-late = Late
+export-interim = Interim answers
+export-rating = Rating
+export-citizen-name = Name
+export-citizen-username = Username
+export-citizen-id = Platform user id
+export-texts = Citizen's messages
+export-yes = yes
+export-no = no
