@@ -16,7 +16,7 @@ import math
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,7 +96,7 @@ class Pacer:
     """Waits before each send as long as the platforms' limits require; off does nothing.
 
     Telegram is paced per HTTP request (:meth:`telegram_middleware`), so a message sent in
-    parts counts every part; VK per outbox row through :meth:`acquire`.
+    parts counts every part; VK per outbox row through :meth:`sending`.
     """
 
     def __init__(
@@ -188,12 +188,14 @@ class Pacer:
             window
         )
 
-    async def acquire(self, platform: Platform, chat_id: str) -> None:
-        """Wait for the right to send one outbox row (not for platforms paced per request)."""
+    def sending(self, platform: Platform, chat_id: str) -> AbstractAsyncContextManager[None]:
+        """Hold the right to send one outbox row while its delivery is under way (platforms
+        paced per request are paced there instead). Held to the end, not only at the start:
+        VK counts requests as they reach it, so a send let go earlier but slow to leave the
+        desk (a busy event loop, a slow upload) still counts in the window it arrives in."""
         if platform in self.per_request:
-            return
-        async with self.slot(platform, chat_id):
-            pass
+            return nullcontext()
+        return self.slot(platform, chat_id)
 
     def telegram_middleware(self) -> PacedRequests:
         """aiogram request middleware that paces every Telegram request that posts."""

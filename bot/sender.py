@@ -234,9 +234,9 @@ class Sender:
                 await self.store.outbox_failed(each, reason)
                 await self._answered_incident(each.outbound)
             return None
-        await self.pacer.acquire(out.platform, out.chat_id)
         try:
-            result = await deliverer.deliver(out, item.id, len(item.sent))
+            async with self.pacer.sending(out.platform, out.chat_id):
+                result = await deliverer.deliver(out, item.id, len(item.sent))
         except Exception as exc:  # a deliverer bug must not stop delivery of the rest
             log.exception("deliverer raised for outbox row %s", item.id)
             result = DeliveryResult.retry(type(exc).__name__)
