@@ -1,7 +1,8 @@
 """The export of a month of tickets (1M by default) beside a running desk: time and peak RSS.
 
 The store is filled by bulk SQL (tickets of both platforms and channels, departments, ratings,
-interim answers, two citizen's messages each), the desk is started on it and left at rest,
+interim answers, two citizen's messages each, the audit trail's answers and closings), the
+desk is started on it and left at rest,
 and `python -m bot export` is run against it while the desk holds it, to CSV and to xlsx.
 Target (issue 17): the export's peak RSS within 50 MB of the desk's at rest.
 """
@@ -93,10 +94,24 @@ def fill(path: Path, size: int) -> None:
                 [(n, 1 + n % 5, _opened(n, size) + 9000, _opened(n, size) + 9000)
                  for n in numbers if n % 3 == 0],
             )
+            db.executemany(
+                "INSERT INTO audit (at, action, actor, staff_id, staff_name, ticket_id) "
+                "VALUES (?, ?, 'staff', ?, ?, ?)",
+                [entry for n in numbers for entry in _audit(n, size)],
+            )
             db.execute("COMMIT")
         db.execute("PRAGMA journal_mode = WAL")
     finally:
         db.close()
+
+
+def _audit(n: int, size: int) -> list[tuple[object, ...]]:
+    """The staff's answer and closing of ticket `n`, as the desk records them."""
+    row = _ticket(n, size)
+    answered, closed = row[10], row[12]  # first_answer_at, closed_at
+    staff = (str(5_000_000 + n % 20), f"Сотрудник {n % 20}")
+    made = [(answered, "answered", *staff, n)] if answered is not None else []
+    return made + ([(closed, "closed", *staff, n)] if closed is not None else [])
 
 
 def _opened(number: int, size: int) -> float:

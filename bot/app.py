@@ -21,7 +21,6 @@ from bot.files import telegram_file_fetcher
 from bot.health import Intake
 from bot.inbox import retry_set_aside
 from bot.logs import quiet_libraries
-from bot.metrics import Monitoring
 from bot.pacing import Pacer
 from bot.sender import Sender
 from bot.settings import Settings, departments
@@ -52,6 +51,7 @@ from storage import Store, store_from_url
 from storage.values import Outbound, Platform, Purpose
 
 if TYPE_CHECKING:
+    from bot.metrics import Monitoring
     from bot.vk.adapter import VKAdapter
 
 log = logging.getLogger(__name__)
@@ -126,9 +126,11 @@ class Application:
         folder = Path(settings.locales_dir) if settings.locales_dir else None
         self.texts = Texts(settings.locale, folder)
         self.calendar = WorkCalendar(BusinessHours.parse(settings.business_hours), settings.zone)
-        self.monitoring = None if settings.metrics_port is None else Monitoring(
-            self.store, settings.metrics_host, settings.metrics_port
-        )
+        self.monitoring: Monitoring | None = None
+        if settings.metrics_port is not None:
+            # prometheus-client is imported only by a desk that serves /metrics.
+            from bot.metrics import Monitoring  # noqa: PLC0415
+            self.monitoring = Monitoring(self.store, settings.metrics_host, settings.metrics_port)
         config = desk_config(settings, self.texts)
         if self.monitoring is not None:  # the desk's events counted for /metrics
             config = replace(config, events=self.monitoring.counters)
@@ -165,6 +167,7 @@ class Application:
         if settings.vk_enabled:
             # vkbottle takes a second to import: only a desk that serves VK pays for it.
             from bot.vk.adapter import VKAdapter  # noqa: PLC0415
+            quiet_libraries()  # vkbottle's own log handler out, for --check as well
             self.vk = VKAdapter(
                 settings, self.store, self.desk, self.texts, telegram_file_fetcher(self.bot)
             )
@@ -189,12 +192,16 @@ class Application:
         await self.check()
         await self._listen()  # what the platforms push waits in the inbox for the handlers
         await self._monitor()
-        if self.store.created:
-            await notices.store_created(
-                self.store, self.texts, self.desk.config.staff_chat_id, self.store.location
-            )
-        await retry_set_aside(self.desk)
-        await self.sharing.look()
+        try:
+            if self.store.created:
+                await notices.store_created(
+                    self.store, self.texts, self.desk.config.staff_chat_id, self.store.location
+                )
+            await retry_set_aside(self.desk)
+            await self.sharing.look()
+        except BaseException:  # the store failing now: nothing listens on, nothing stays open
+            await self._abandon()
+            raise
         self._spawn(self.sharing.run(), "sharing")
         self._spawn(self.push.telegram_fetch(), "telegram-fetch")
         self._spawn(self.poller.process(), "telegram-process")
@@ -256,17 +263,25 @@ class Application:
         """/metrics and /healthz, when METRICS_PORT is set; a busy port stops the start."""
         if self.monitoring is None:
             return
-        intakes = [Intake("telegram", None if self.push.telegram else self.poller)]
+        webhook = self.push.telegram
+        intakes = [Intake("telegram", self.poller) if webhook is None
+                   else Intake("telegram", None, ready=lambda: webhook.is_set)]
         if self.vk is not None:
             intakes.append(Intake("vk", None if self.push.vk else self.vk.poller))
         self.monitoring.watch(intakes)  # pushed intake (None) has nothing to poll
         try:
             await self.monitoring.start()
         except StartupRefused:
-            await self.push.stop()
-            await self.close_clients()
-            await self.store.close()
+            await self._abandon()
             raise
+
+    async def _abandon(self) -> None:
+        """A start that failed half-way: stop listening, close the clients and the store."""
+        if self.monitoring is not None:
+            await self.monitoring.stop()
+        await self.push.stop()
+        await self.close_clients()
+        await self.store.close()
 
     async def close_clients(self) -> None:
         """Close the platforms' HTTP sessions (the store stays as it is)."""

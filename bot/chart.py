@@ -4,11 +4,17 @@ Imported only when a chart is drawn: matplotlib takes a second to import, and ne
 desk's start nor any other command should pay for it. The object-oriented API (a Figure on
 a FigureCanvasAgg) keeps pyplot's global state and its backend selection out of the process
 (https://matplotlib.org/stable/gallery/user_interfaces/canvasagg.html).
+
+Charts are drawn on a worker thread (bot/telegram/report_delivery.py), and matplotlib does
+not promise that two figures drawn at once on two threads are safe
+(https://matplotlib.org/stable/users/faq.html#work-with-threads): one chart is drawn at a
+time, behind a lock. Reports are a few a week; none waits long.
 """
 
 from __future__ import annotations
 
 import io
+import threading
 from datetime import timedelta
 
 from matplotlib.axes import Axes
@@ -27,6 +33,7 @@ HATCH = {Platform.TELEGRAM: "", Platform.VK: "//"}  # told apart in black and wh
 TARGET_COLOR = "#c0392b"
 # DejaVu Sans ships with matplotlib and has Cyrillic: Russian labels render on any machine.
 FONT = "DejaVu Sans"
+DRAWING = threading.Lock()  # one chart at a time in the process
 
 
 def hours(span: timedelta) -> float:
@@ -36,6 +43,11 @@ def hours(span: timedelta) -> float:
 def render_png(texts: Texts, figures: ReportFigures) -> bytes:
     """The week's chart: new messages a day by platform; first-answer times against the
     target; the departments with the most messages."""
+    with DRAWING:
+        return _drawn(texts, figures)
+
+
+def _drawn(texts: Texts, figures: ReportFigures) -> bytes:
     figure = Figure(figsize=(WIDTH, HEIGHT), dpi=DPI, layout="constrained")
     FigureCanvasAgg(figure)
     figure.suptitle(texts.get(
@@ -107,7 +119,9 @@ def _departments(axes: Axes, texts: Texts, figures: ReportFigures) -> None:
     """The departments with the most new messages, the most on top."""
     axes.set_title(texts.get("chart-departments"), loc="left", fontsize=12, family=FONT)
     if not figures.departments:
-        axes.text(0.5, 0.5, texts.get("chart-no-departments"), ha="center", va="center",
+        # Departments set up and a week without messages is not a desk without departments.
+        empty = "chart-no-messages" if figures.with_departments else "chart-no-departments"
+        axes.text(0.5, 0.5, texts.get(empty), ha="center", va="center",
                   transform=axes.transAxes, fontsize=12, color="#666666", family=FONT)
         axes.set_xticks([])
         axes.set_yticks([])
@@ -127,8 +141,11 @@ def _departments(axes: Axes, texts: Texts, figures: ReportFigures) -> None:
 
 
 def _short(name: str, limit: int = 24) -> str:
-    """A department's name short enough for the axis."""
-    return name if len(name) <= limit else name[: limit - 1] + "…"
+    """A department's name short enough for the axis, shown as written: matplotlib takes
+    the text between two `$` for mathematics (and fails on what is none), unless escaped
+    (https://matplotlib.org/stable/users/explain/text/mathtext.html)."""
+    short = name if len(name) <= limit else name[: limit - 1] + "…"
+    return short.replace("$", r"\$")
 
 
 def _plain(axes: Axes) -> None:

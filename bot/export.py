@@ -35,10 +35,12 @@ DESCRIPTION = """\
 Writes one row per ticket opened from --from to --to (both days included, local days in
 TIMEZONE): number, platform, channel, department, opened, first answer, closed (local time,
 ISO 8601), working time to the first answer in seconds (BUSINESS_HOURS and the production
-calendar), late or not, interim answers, rating; and the citizen's name, username, platform
-id and messages, unless --no-personal. Reads DATABASE_URL, TIMEZONE, BUSINESS_HOURS,
-ESCALATION_AFTER, LOCALE, LOCALES_DIR and DEPARTMENTS_FILE as the desk does; the desk may be
-running. The file appears at --out only when complete.
+calendar), late or not (more than ESCALATION_AFTER of it), interim answers, rating, staff
+actions (the audit trail: time, action, staff member); and the citizen's name, username,
+platform id and messages, unless --no-personal, which leaves the staff's names out too.
+Reads DATABASE_URL, TIMEZONE, BUSINESS_HOURS, ESCALATION_AFTER, LOCALE, LOCALES_DIR and
+DEPARTMENTS_FILE as the desk does; the desk may be running. The file appears at --out only
+when complete.
 
 exit codes: 0 written; 1 the store or the file failed, nothing written at --out;
 2 a wrong argument or setting
@@ -102,7 +104,8 @@ def parser() -> argparse.ArgumentParser:
                       help="default: from the extension of --out")
     made.add_argument("--out", required=True, metavar="FILE", help="the file to write")
     made.add_argument("--no-personal", action="store_true",
-                      help="leave out the columns of names, usernames, ids and texts")
+                      help="leave out the columns of names, usernames, ids and texts, and "
+                           "the staff's names from the staff actions")
     return made
 
 

@@ -79,6 +79,18 @@ class XlsxSheet:
     def save(self, path: str) -> None:
         self._book.save(path)
 
+    def discard(self) -> None:
+        """An export given up: openpyxl's temporary file closed and removed now. Left to the
+        garbage collector, its open row writer prints a traceback on stderr."""
+        sheet = self._sheet
+        with contextlib.suppress(Exception):
+            if not sheet.closed:
+                sheet.close()
+        writer = sheet._writer  # openpyxl's own: no public way to drop a write-only sheet
+        if writer is not None:
+            with contextlib.suppress(OSError, ValueError):
+                writer.cleanup()
+
 
 @contextlib.contextmanager
 def written(out: Path, kind: str) -> Iterator[Sheet]:
@@ -96,7 +108,11 @@ def written(out: Path, kind: str) -> Iterator[Sheet]:
         else:
             os.close(fd)
             sheet = XlsxSheet()
-            yield sheet
+            try:
+                yield sheet
+            except BaseException:
+                sheet.discard()
+                raise
             sheet.save(part)
             with open(part, "rb") as done:
                 os.fsync(done.fileno())

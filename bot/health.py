@@ -11,9 +11,11 @@ What "hears the platforms" means depends on the intake:
   answer older than POLL_WITHIN means intake has stalled;
 - pushed (Telegram's webhook, VK's Callback API): there is nothing to poll and a quiet night
   has no requests, so the webhook server listening (it is, while the desk runs: a port it
-  cannot take stops the start) is all there is to ask;
+  cannot take stops the start) is what there is to ask, and for Telegram that setWebhook
+  took the URL (tried again through network trouble at start, `ready`);
 - a desk standing by while another desk on the same PostgreSQL store polls: healthy when its
-  store answers; it takes the polling over when the other desk is gone.
+  store answers; it takes the polling over when the other desk is gone, and from then on has
+  POLL_WITHIN for its first answer, as at start.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Intake:
 
     name: str  # "telegram", "vk"
     pump: InboxPump[Any] | None
+    ready: Callable[[], bool] | None = None  # pushed: whether the platform knows where to push
 
 
 class Health:
@@ -71,12 +74,20 @@ class Health:
 
     def _intake_problem(self, intake: Intake) -> str | None:
         pump = intake.pump
-        if pump is None or pump.polls is False:
-            return None  # pushed, or another desk polls and this one stands by
         now = self.clock()
-        if pump.polled_at is None:
+        if pump is None:  # pushed: the platform was told where, or is still being told
             waited = now - self.started_at
-            return f"no poll yet, {waited:.0f} s after start" if waited > self.poll_within \
-                else None
+            if intake.ready is None or intake.ready() or waited <= self.poll_within:
+                return None
+            return f"webhook not set yet, {waited:.0f} s after start"
+        if pump.polls is False:
+            return None  # another desk polls and this one stands by
+        since = max(self.started_at, pump.polling_since or self.started_at)
+        if pump.polled_at is None or pump.polled_at < since:
+            waited = now - since
+            if waited <= self.poll_within:
+                return None
+            after = "start" if pump.polling_since is None else "taking the polling over"
+            return f"no poll yet, {waited:.0f} s after {after}"
         ago = now - pump.polled_at
         return f"last poll {ago:.0f} s ago" if ago > self.poll_within else None

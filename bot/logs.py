@@ -33,7 +33,13 @@ class RedactSecrets(logging.Filter):
         return clean
 
     def filter(self, record: logging.LogRecord) -> bool:
-        clean = self.redact(record.getMessage())
+        try:
+            message = record.getMessage()
+        except Exception:  # a library's format and arguments that do not match: a filter's
+            # exception would reach the code that logged (a polling loop), not logging's own
+            # handleError, so the line is kept as it came
+            message = f"{record.msg} {record.args!r}"
+        clean = self.redact(message)
         if record.exc_info and record.exc_info[1] is not None:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         record.exc_info = None
@@ -80,10 +86,20 @@ QUIET_LIBRARIES = {
 }
 
 
+# Libraries that give their logger a handler of their own when imported: vkbottle writes its
+# records to stderr in colour (vkbottle/modules.py), past the redaction and the JSON lines,
+# and sends Python's warnings there too. Their records go to the root's handler instead.
+OWN_HANDLERS = ("vkbottle",)
+
+
 def quiet_libraries() -> None:
-    """Keep libraries that would log personal data or routine noise at WARNING."""
+    """Keep libraries that would log personal data or routine noise at WARNING, and every
+    library's records on the root's one redacted handler (vkbottle is imported late, only by
+    a desk that serves VK: the desk calls this again once it is)."""
     for name, level in QUIET_LIBRARIES.items():
         logging.getLogger(name).setLevel(level)
+    for name in OWN_HANDLERS:
+        logging.getLogger(name).handlers.clear()
 
 
 def setup_logging(level: str, secrets: Iterable[str], log_format: str = "text") -> None:

@@ -18,7 +18,9 @@ desk is and how late, which is nobody's business outside the administration.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from datetime import datetime, timedelta
 
@@ -219,10 +221,7 @@ class Monitoring:
             await web.TCPSite(runner, self.host, self.port).start()
         except OSError as exc:
             await runner.cleanup()
-            raise StartupRefused(
-                f"METRICS_PORT: cannot listen on {self.host}:{self.port} "
-                f"({exc.strerror or type(exc).__name__})"
-            ) from None
+            raise StartupRefused(cannot_listen(self.host, self.port, exc)) from None
         self._runner = runner
         log.info("metrics and health on http://%s:%s/metrics and /healthz", self.host, self.port)
 
@@ -230,6 +229,22 @@ class Monitoring:
         runner, self._runner = self._runner, None
         if runner is not None:
             await runner.cleanup()
+
+
+def cannot_listen(host: str, port: int, exc: OSError) -> str:
+    """Why the server cannot listen, in one line naming the setting to change."""
+    if isinstance(exc, socket.gaierror):
+        return f"METRICS_HOST: {host} is no address this machine knows ({exc.strerror})"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"METRICS_HOST: {host} is not an address of this machine (127.0.0.1, or 0.0.0.0 " \
+            "for every one)"
+    if exc.errno == errno.EACCES and port < 1024:  # the privileged ports
+        return f"METRICS_PORT: {port} is below 1024, which only root may take; take one " \
+            "above it, such as 9108"
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno == errno.EADDRINUSE:
+        reason = "another program, or WEBHOOK_PORT, has it"
+    return f"METRICS_PORT: cannot listen on {host}:{port} ({reason})"
 
 
 @web.middleware

@@ -131,6 +131,8 @@ class InboxPump(ABC, Generic[P]):
         self._polls = Role(f"poll:{self.platform}", f"polls {self.platform}")
         self._handles = Role("inbox", "handles the inbox")
         self.polled_at: float | None = None  # time.monotonic() of the platform's last answer
+        # time.monotonic() when this desk took the polling over from another (None: never)
+        self.polling_since: float | None = None
 
     @abstractmethod
     async def begin(self) -> None:
@@ -235,6 +237,7 @@ class InboxPump(ABC, Generic[P]):
             return False
         if had is False:
             await self.begin()
+            self.polling_since = time.monotonic()
         return True
 
     async def process(self) -> None:

@@ -73,14 +73,21 @@ def arguments(argv: list[str], today: date) -> tuple[date, Path]:
 
 
 def open_for_reading(database_url: str) -> Store:
-    """The store DATABASE_URL names, for reads: a SQLite file read-only and unlocked."""
+    """The store DATABASE_URL names, for reads: a SQLite file read-only and unlocked; a
+    PostgreSQL store in read-only sessions that neither migrate its schema nor count as a
+    desk (the export's readers)."""
     from storage import store_from_url  # noqa: PLC0415 (the store's libraries only now)
-    from storage.sqlite import sqlite_path  # noqa: PLC0415
-    from storage.sqlite.readonly import ReadOnlySqliteStore  # noqa: PLC0415
 
-    if database_url.lower().startswith("sqlite:"):
-        return ReadOnlySqliteStore(sqlite_path(database_url))
-    return store_from_url(database_url)
+    scheme = database_url.split(":", 1)[0].lower()
+    if scheme == "sqlite":
+        from storage.sqlite.reader import SqliteReader  # noqa: PLC0415
+
+        return SqliteReader.from_url(database_url)
+    if scheme in ("postgresql", "postgres"):
+        from storage.postgres.reader import PgReader  # noqa: PLC0415
+
+        return PgReader.from_url(database_url)
+    return store_from_url(database_url)  # names the scheme it does not know
 
 
 async def read_figures(settings: Settings, texts: Texts, monday: date) -> ReportFigures:
@@ -112,11 +119,16 @@ def main(argv: list[str]) -> int:
     except SystemExit as exc:  # --help
         return int(exc.code or 0)
     from handlers.report import summary_text  # noqa: PLC0415
-    from handlers.texts import Texts  # noqa: PLC0415
+    from handlers.texts import Texts, TextsError  # noqa: PLC0415
     from storage import StoreError  # noqa: PLC0415
 
     logging.getLogger("storage").setLevel(logging.ERROR)  # its notices are the desk's
-    texts = Texts(settings.locale, Path(settings.locales_dir) if settings.locales_dir else None)
+    try:
+        texts = Texts(settings.locale,
+                      Path(settings.locales_dir) if settings.locales_dir else None)
+    except TextsError as exc:
+        print(f"frontdesk: report: {exc}", file=sys.stderr)
+        return 2
     try:
         figures = asyncio.run(read_figures(settings, texts, monday))
     except StoreError as exc:
@@ -129,11 +141,18 @@ def main(argv: list[str]) -> int:
     from bot.chart import render_png  # noqa: PLC0415 (matplotlib only when drawing)
 
     try:
-        out.write_bytes(render_png(texts, figures))
+        png, summary = render_png(texts, figures), summary_text(texts, figures)
+    except Exception as exc:  # an operator's text the chart cannot take: named, not traced
+        reason = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"frontdesk: report: the chart of {figures.week} could not be drawn: "
+              f"{type(exc).__name__} {reason}".rstrip(), file=sys.stderr)
+        return 1
+    try:
+        out.write_bytes(png)
     except OSError as exc:
         print(f"frontdesk: report: cannot write {out}: {exc.strerror}", file=sys.stderr)
         return 1
-    print(summary_text(texts, figures))
+    print(summary)
     print(f"frontdesk: report: the chart of {figures.week} is in {out}", file=sys.stderr)
     return 0
 

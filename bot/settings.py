@@ -271,8 +271,10 @@ class Settings(BaseSettings):
         "years, the general limitation period for claims (Civil Code art. 196)",
     )
     payload_days: int = Field(
-        7, ge=1, description="days the raw updates of the inbox and the texts of sent "
-        "messages in the outbox are kept for investigating a fault, then removed",
+        7, ge=1, le=30, description="days the raw updates of the inbox and the texts of sent "
+        "messages in the outbox are kept for investigating a fault, then removed (at most 30, "
+        "so that a citizen's request to remove their data is carried out within the 30 days "
+        "of 152-FZ art. 21)",
     )
 
     _durations = field_validator(

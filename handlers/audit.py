@@ -20,7 +20,7 @@ from handlers.incident_card import incident_number
 from handlers.model import Inbound
 from handlers.outgoing import tell_staff
 from handlers.premises import Room
-from handlers.render import clean
+from handlers.render import clean, visible_length
 from handlers.texts import escape
 from storage.auditing import Actor, AuditAction, AuditEntry
 from storage.base import Transaction
@@ -98,10 +98,11 @@ class AuditDesk(Room):
         counted when they do not fit."""
         header = self.texts.get("audit-header", number=number, count=len(entries))
         lines = [self.line(entry) for entry in entries]
-        budget = TEXT_LIMIT - len(escape(header)) - 200  # room for the «earlier» line
+        # Counted as Telegram counts: UTF-16 units (an emoji in a name is two).
+        budget = TEXT_LIMIT - visible_length(escape(header)) - 200  # the «earlier» line
         kept: list[str] = []
         for line in reversed(lines):
-            budget -= len(escape(line)) + 1
+            budget -= visible_length(escape(line)) + 1
             if budget < 0:
                 break
             kept.append(line)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import partial
 
 from handlers.config import DeskConfig, WorkingClock
 from handlers.render import clean
@@ -206,7 +207,7 @@ async def _apply(tx: Transaction, steps: list[Step], config: DeskConfig) -> int:
     sent = [step for step in steps if step.message is not None]
     for step in sent:
         log.info("ticket %s escalated to level %s", step.ticket_id, step.level)
-        config.events.escalated(step.level)
+        tx.after_commit(partial(config.events.escalated, step.level))
     return len(sent)
 
 

@@ -1,17 +1,19 @@
 """What the desk tells whoever counts its work (the metrics in bot/): platform-neutral.
 
-The desk calls these as things happen, inside the transaction that records them; a handling
-rolled back and tried again may count twice, which counters for a dashboard can bear. The
-default counts nothing, so the desk, its tests and the scheduler need no counter at all.
+The desk tells these once the transaction that records them has committed
+(`Transaction.after_commit`): a handling rolled back and tried again counts once, and one
+rolled back for good not at all. The default counts nothing, so the desk, its tests and the
+scheduler need no counter at all.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from storage.base import Ticket
+    from storage.base import Ticket, Transaction
 
 
 class DeskEvents(Protocol):
@@ -46,9 +48,12 @@ class Measures(Protocol):
     def working_time_between(self, start: datetime, end: datetime) -> timedelta: ...
 
 
-def answered(events: DeskEvents, calendar: Measures, ticket: Ticket, now: datetime) -> None:
-    """Staff answered `ticket` (as it was before the answer): its first answer is counted,
-    in working time from its opening, as the digest and the escalations measure."""
+def answered(
+    tx: Transaction, events: DeskEvents, calendar: Measures, ticket: Ticket, now: datetime
+) -> None:
+    """Staff answered `ticket` (as it was before the answer) in `tx`: its first answer is
+    counted once `tx` commits, in working time from its opening, as the digest and the
+    escalations measure."""
     if ticket.first_answer_at is None:
         working = calendar.working_time_between(ticket.opened_at, now)
-        events.first_answer(ticket.platform.value, working)
+        tx.after_commit(partial(events.first_answer, ticket.platform.value, working))

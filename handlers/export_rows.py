@@ -1,14 +1,19 @@
 """The export's rows, platform-neutral: one a ticket, the figures a supervisor reports upward.
 
 A row's times are local (the desk's TIMEZONE), ISO 8601 with their offset. The working time
-to the first answer is measured on the desk's own calendar, as escalations are; a ticket is
-late when its first answer came (or, unanswered, it was closed, or it still waits now) after
-its deadline: ESCALATION_AFTER of working time from opening, as the desk set it when the
-ticket opened. Interim answers are their own column, so a late answer after an interim one
-can be told apart.
+to the first answer is measured on the desk's own calendar, as escalations are. A ticket is
+late when more than ESCALATION_AFTER of working time passed from its opening to its first
+answer (or, unanswered, to its closing, or to now while it still waits): the measure of the
+weekly report's «later than the target», so the two agree on the same tickets. An interim
+answer is no answer here, as in the report: interim answers are their own column, so a late
+answer after an interim one can be told apart.
+
+The staff actions column is the ticket's audit trail, one entry after another: local time,
+the action in the audit trail's own words (`answered`, `closed`, `moved`, …) and who did it.
 
 Personal data (the citizen's name, username, platform id and texts) are separate columns,
-left out whole, not blanked, when the export is asked for without it.
+left out whole, not blanked, when the export is asked for without it; so are the staff's
+names in the staff actions, whose times and actions stay.
 """
 
 from __future__ import annotations
@@ -16,12 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from handlers.audit import short_name
 from handlers.config import DeskConfig, WorkingClock
 from handlers.texts import Texts
+from storage.auditing import Actor, AuditEntry
 from storage.base import ExportedTicket
 
 Cell = str | int | None
 TEXTS_JOINER = "\n\n"  # between a citizen's messages in the one cell
+ACTIONS_JOINER = "; "  # between the entries of the audit trail in the one cell
 
 
 class ExportRows:
@@ -42,8 +50,6 @@ class ExportRows:
         return [cell(self, item) for _, cell in self._columns()]
 
     def _columns(self) -> Sequence[tuple[str, Column]]:
-        # Staff actions (the audit trail: who answered, closed, moved what and when) join
-        # here as one more column of FIGURES, read with the page like the rating.
         return FIGURES + PERSONAL if self.personal else FIGURES
 
     def local(self, moment: datetime | None) -> str | None:
@@ -51,15 +57,11 @@ class ExportRows:
             return None
         return moment.astimezone(self.config.timezone).isoformat(timespec="seconds")
 
-    def deadline(self, item: ExportedTicket) -> datetime:
-        """When the first answer was due: as the desk set it at the ticket's opening."""
-        return self.calendar.add_working_time(item.ticket.opened_at,
-                                              self.config.escalation_after)
-
     def late(self, item: ExportedTicket) -> str:
         t = item.ticket
         ended = t.first_answer_at or t.closed_at or self.now
-        return self._yes if ended > self.deadline(item) else self._no
+        spent = self.calendar.working_time_between(t.opened_at, ended)
+        return self._yes if spent > self.config.escalation_after else self._no
 
     def answer_seconds(self, item: ExportedTicket) -> int | None:
         t = item.ticket
@@ -73,6 +75,19 @@ class ExportRows:
         if not category:
             return None
         return self.config.department_name(category) or category
+
+    def staff_actions(self, item: ExportedTicket) -> str | None:
+        """`2026-11-03 10:15 answered Иванова А.; …`: without the names when not personal."""
+        if not item.actions:
+            return None
+        return ACTIONS_JOINER.join(self._action(entry) for entry in item.actions)
+
+    def _action(self, entry: AuditEntry) -> str:
+        local = entry.at.astimezone(self.config.timezone)
+        words = f"{local:%Y-%m-%d %H:%M} {entry.action.value}"
+        if self.personal and entry.actor is Actor.STAFF:
+            words += f" {short_name(entry.staff_name)}"
+        return words
 
 
 Column = Callable[[ExportRows, ExportedTicket], Cell]
@@ -89,6 +104,7 @@ FIGURES: tuple[tuple[str, Column], ...] = (
     ("export-late", ExportRows.late),
     ("export-interim", lambda rows, e: e.ticket.interim_count),
     ("export-rating", lambda rows, e: e.rating),
+    ("export-staff-actions", ExportRows.staff_actions),
 )
 
 PERSONAL: tuple[tuple[str, Column], ...] = (

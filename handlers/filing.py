@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from handlers import buttons, render
 from handlers.incidents import Incidents
@@ -48,7 +49,10 @@ class Filing(Room):
             category=department.key if department else None,
         ))
         await self.record(tx, ticket.id, inbound, now)
-        self.config.events.opened(ticket.platform.value, ticket.channel.value, ticket.category)
+        tx.after_commit(partial(  # counted once the ticket is in the store
+            self.config.events.opened, ticket.platform.value, ticket.channel.value,
+            ticket.category,
+        ))
         if await self.incidents.joined(tx, ticket, inbound, now, ack_at) is not None:
             return ticket  # acknowledged as the incident's reporter; no card of its own
         local_deadline = self.texts.moment(deadline.astimezone(self.config.timezone))

@@ -35,6 +35,9 @@ from storage.values import Outbound, Platform, Purpose
 
 # The ISO week of the last report sent ("2026-W48"), kept in the store's state table.
 STATE_KEY = "report:last"
+# Written first in the job's transaction: its row lock makes a second desk's job wait there
+# (PostgreSQL; SQLite's write lock does it anyway) and then read the first one's mark.
+TURN_KEY = "report:turn"
 TOP_DEPARTMENTS = 5
 # Weeks not reported while the desk was down are sent when it is back, at most this many:
 # a whole week of holidays (the New Year's) leaves two reports due on one day.
@@ -104,6 +107,7 @@ class ReportFigures:
     # (department, new messages), most first, at most TOP_DEPARTMENTS; () without departments.
     departments: tuple[tuple[str, int], ...] = ()
     other_departments: int = 0  # new messages of the departments not listed
+    with_departments: bool = False  # the desk has departments (a quiet week lists none)
 
     @property
     def last_day(self) -> date:
@@ -156,6 +160,7 @@ def report_figures(
         median=median(times), p90=percentile(times, 0.9), target=target,
         late=sum(span > target for span in times), unanswered=unanswered,
         departments=departments, other_departments=other,
+        with_departments=department is not None,
     )
 
 
@@ -283,7 +288,10 @@ async def send_weekly_report(
     if not weeks_due(calendar, config, at, now, await store.get_state(STATE_KEY) or ""):
         return []
     async with store.transaction() as tx:
-        # Checked again under the write lock: the mark and the messages commit together.
+        # Checked again with the turn's row locked, so that of two desks running the job at
+        # a handover of the scheduler's role only one enqueues (the other reads its mark);
+        # the mark and the messages commit together.
+        await tx.set_state(TURN_KEY, now.isoformat())
         mondays = weeks_due(calendar, config, at, now, await tx.get_state(STATE_KEY) or "")
         for monday in mondays:
             await tx.enqueue(report_message(report_chat(config), monday))

@@ -171,6 +171,11 @@ class StaffDesk(Room):
             await self._reply(tx, inbound, self.texts.get(
                 "staff-command-not-sent", number=ticket.id, command=word
             ), ticket.id)
+        elif ticket.anonymized and command in {None, "template", "block", "unblock"}:
+            # Its citizen's data is gone (handlers/retention.py, handlers/forget.py): no chat
+            # to answer in, nobody to block. Said, and nothing stored.
+            await self._reply(tx, inbound, self.texts.get("staff-anonymized", number=ticket.id),
+                              ticket.id)
         elif command in {"take", "join", "apart", "close", "block", "unblock"}:
             told = await self._act(tx, ticket, inbound, command, rest)
             if told:
@@ -231,7 +236,7 @@ class StaffDesk(Room):
         ))
         await tx.answered(ticket.id, now)
         await tx.audit(by(inbound, now, AuditAction.ANSWERED, ticket=ticket.id, incident=incident))
-        events.answered(self.config.events, self.calendar, ticket, now)
+        events.answered(tx, self.config.events, self.calendar, ticket, now)
         if not ticket.is_open:
             await self._reply(
                 tx, inbound, self.texts.get("staff-answer-to-closed", number=ticket.id), ticket.id

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,6 +65,11 @@ class Ticket:
     @property
     def is_open(self) -> bool:
         return self.status == "open"
+
+    @property
+    def anonymized(self) -> bool:
+        """Its citizen's data removed (retention, /forget): no chat is left to answer in."""
+        return not self.chat_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,6 +201,10 @@ class Transaction(Protocol):
     ) -> None: ...
     async def enqueue(self, outbound: Outbound, not_before: datetime | None = None) -> int: ...
     async def enqueue_many(self, outbounds: Sequence[Outbound]) -> None: ...
+    def after_commit(self, call: Callable[[], None]) -> None:
+        """Call `call` once this transaction has committed, never if it rolls back (what is
+        counted for /metrics counts what the store kept)."""
+        ...
     async def due_escalations(self, now: datetime, limit: int) -> list[Ticket]: ...
     async def set_escalations(
         self, steps: Sequence[tuple[int, int, datetime | None]]
@@ -471,14 +480,16 @@ class Store(Protocol):
         self, start: datetime, end: datetime, *, personal: bool, page: int = 500
     ) -> AsyncIterator[ExportedTicket]:
         """The tickets opened in [start, end), lowest number first, read `page` at a time by
-        number; with `personal`, each with its citizen's texts."""
+        number, each with its audit trail; with `personal`, with its citizen's texts too."""
         ...
 
 
 @dataclass(frozen=True, slots=True)
 class ExportedTicket:
-    """A ticket as the export reads it: with its rating and, asked for, the citizen's texts."""
+    """A ticket as the export reads it: with its rating, its audit trail and, asked for, the
+    citizen's texts."""
 
     ticket: Ticket
     rating: int | None  # the citizen's score, 1-5; None: not rated
     texts: tuple[str, ...] = ()  # the citizen's messages in order, those with text
+    actions: tuple[AuditEntry, ...] = ()  # the ticket's audit trail, oldest first

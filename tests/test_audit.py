@@ -21,6 +21,7 @@ from handlers.config import DeskConfig
 from handlers.desk import FrontDesk
 from handlers.model import Event, Inbound
 from handlers.premises import Premises
+from handlers.render import visible_length
 from handlers.routing import parse_rules
 from handlers.texts import Texts
 from storage import SqliteStore
@@ -300,6 +301,20 @@ async def test_a_long_history_fits_one_message_with_the_oldest_counted(
     assert left_out == 120 - len(lines[2:]) and left_out > 0
     cut = " ".join(long_name.split())[:NAME_CHARS - 1] + "…"  # names are cut in a line
     assert lines[-1] == f"24.11.2026 12:00 · {cut} (id 219) · взято в работу (раньше: {cut})"
+
+
+async def test_a_long_history_of_emoji_names_fits_as_telegram_counts(
+    front: FrontDesk, store: SqliteStore, clock: FixedClock
+) -> None:
+    await front.receive(citizen("Яма у подъезда"))
+    await deliver(store)
+    first = await card(store, 1)
+    for n in range(80):  # an emoji is two of Telegram's characters (UTF-16 units)
+        clock.advance(minutes=1)
+        await front.receive(staff("/take", first, 1000 + n, user=str(100 + n), name="🌻" * 60))
+    await deliver(store)
+    told = await ask(front, store, "/audit №1")
+    assert visible_length(told) <= TEXT_LIMIT
 
 
 async def test_both_locales_have_words_for_every_action(store: SqliteStore) -> None:

@@ -16,6 +16,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -331,3 +332,80 @@ def test_help_says_what_it_does(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.startswith("usage: python -m bot backup [-h] [--force] FILE")
     assert "PRAGMA integrity_check" in out and "pg_dump" in out
+
+
+def test_a_backup_stopped_by_sigterm_leaves_no_partial_copy_behind(tmp_path: Path) -> None:
+    # A store of some size, so that the copy takes long enough to be stopped half-way.
+    path = tmp_path / "desk.sqlite3"
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        conn.execute("CREATE TABLE tickets (id INTEGER PRIMARY KEY, text BLOB)")
+        conn.executemany("INSERT INTO tickets (text) VALUES (?)",
+                         ((os.urandom(64 * 1024),) for _ in range(4000)))  # 256 MB
+        conn.commit()
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": f"sqlite:///{path}"}
+    backup = subprocess.Popen(
+        [sys.executable, "-m", "bot", "backup", str(folder / "copy.sqlite3")],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        for _ in range(3000):  # the copy under way: its temporary file has pages in it
+            partial = [p for p in folder.iterdir() if p.name.endswith(".partial")]
+            if partial and partial[0].stat().st_size > 0:
+                break
+            assert backup.poll() is None, backup.communicate()
+            time.sleep(0.01)
+        backup.send_signal(signal.SIGTERM)
+        _, err = backup.communicate(timeout=60)
+    finally:
+        if backup.poll() is None:
+            backup.kill()
+    assert backup.returncode == 130, err
+    assert err == f"frontdesk: backup: interrupted; nothing was written to " \
+        f"{folder / 'copy.sqlite3'}\n"
+    assert list(folder.iterdir()) == []
+
+
+async def test_a_folder_that_cannot_be_synced_still_has_the_checked_copy(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    path = tmp_path / "desk.sqlite3"
+    store = SqliteStore(path)
+    await store.open()
+    await open_tickets(store, 3)
+    await store.close()
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if os.path.isdir(f"/proc/self/fd/{fd}"):  # a network share refusing a folder's sync
+            raise OSError(22, "Invalid argument")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    target = tmp_path / "copy.sqlite3"
+    done = backup_store(path, target)  # told it was backed up, and it is
+    assert (done.tickets, done.last_ticket) == (3, 3) and integrity(target) == ["ok"]
+
+
+def test_the_copy_holds_what_is_still_in_the_wal_and_stands_alone(tmp_path: Path) -> None:
+    path = tmp_path / "desk.sqlite3"
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as desk:
+        desk.execute("PRAGMA journal_mode = WAL")
+        desk.execute("PRAGMA wal_autocheckpoint = 0")  # every commit stays in the -wal
+        desk.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        desk.execute("CREATE TABLE tickets (id INTEGER PRIMARY KEY, text TEXT)")
+        for n in range(300):
+            desk.execute("INSERT INTO tickets (text) VALUES (?)", (f"{n}: {TEXT}",))
+        # The desk still runs: the store's file itself has none of it yet.
+        assert Path(f"{path}-wal").stat().st_size > path.stat().st_size
+        folder = tmp_path / "backups"
+        folder.mkdir()
+        done = backup_store(path, folder / "copy.sqlite3")
+        assert (done.tickets, done.last_ticket) == (300, 300)
+        # One file, FILE alone: no -wal or -shm of its own beside it.
+        assert [p.name for p in folder.iterdir()] == ["copy.sqlite3"]
+        with contextlib.closing(sqlite3.connect(folder / "copy.sqlite3")) as copy:
+            assert copy.execute("PRAGMA journal_mode").fetchone() == ("delete",)
+            assert copy.execute("SELECT COUNT(*) FROM tickets").fetchone() == (300,)

@@ -20,6 +20,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -420,6 +421,15 @@ async def test_the_healthcheck_command_asks_a_real_desks_healthz(
             await asyncio.sleep(0.5)
             healthy = await probe(check_env)
         assert healthy.returncode == 0, healthy.stderr.decode()
+        # A 503 is unhealthy too: the store's file removed under the running desk.
+        db.unlink()
+        sick = await probe(check_env)
+        for _ in range(20):
+            if sick.returncode != 0:
+                break
+            await asyncio.sleep(0.5)
+            sick = await probe(check_env)
+        assert sick.returncode == 1 and b"HTTP Error 503" in sick.stderr, sick.stderr.decode()
     finally:
         if desk.returncode is None:
             desk.send_signal(signal.SIGTERM)
@@ -427,3 +437,22 @@ async def test_the_healthcheck_command_asks_a_real_desks_healthz(
     assert code == 0, log.read_text(encoding="utf-8")
     gone = await probe(check_env)
     assert gone.returncode == 1 and b"Connection refused" in gone.stderr
+
+
+def test_the_backup_units_cleanup_removes_old_copies_and_partial_ones_only(
+    tmp_path: Path,
+) -> None:
+    find = shutil.which("find")
+    if find is None:
+        pytest.skip("no find here")
+    command = shlex.split(one(unit("frontdesk-backup.service")["Service"], "ExecStartPost"))
+    assert command[:2] == ["/usr/bin/find", "/var/backups/frontdesk"]
+    month_ago = time.time() - 31 * 86400
+    names = ("frontdesk-2026-10-01-0330.sqlite3", ".frontdesk-2026-10-02-0330.sqlite3."
+             "ab12.partial", "frontdesk-2026-12-04-0330.sqlite3", "notes.txt")
+    for name in names:
+        (tmp_path / name).write_text("x")
+    for name in (*names[:2], names[3]):
+        os.utime(tmp_path / name, (month_ago, month_ago))
+    subprocess.run([find, str(tmp_path), *command[2:]], check=True, timeout=30)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[2:])

@@ -1,6 +1,7 @@
-"""`python -m bot export`: a fixed store's tickets, field by field, in CSV and xlsx, on both
-backends; nothing personal with --no-personal; hostile text stays text; a running desk's
-store is read beside it.
+"""`python -m bot export`: a fixed store's tickets, field by field (the staff actions of the
+audit trail too), in CSV and xlsx, on both backends; nothing personal with --no-personal, no
+staff member's name or id either; hostile text stays text; a running desk's store is read
+beside it; its figures agree with the weekly report's.
 
 The store is filled through the real desk (intake, staff answers, /interim, /close, the
 rating press) on an injected clock; the export reads it as the command does.
@@ -22,7 +23,7 @@ import termios
 import zipfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,16 +34,21 @@ from bot.exporting import export
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.config import DeskConfig
 from handlers.desk import FrontDesk
+from handlers.digest import median, percentile
+from handlers.export_rows import ExportRows
 from handlers.model import Inbound
+from handlers.report import report_figures
 from handlers.routing import parse_rules
 from handlers.texts import Texts
 from storage import Store, store_from_url
+from storage.base import ExportedTicket
 from storage.lockfile import in_use
 from storage.values import Channel, Platform
 from tests.conftest import MOSCOW, STAFF_CHAT, FixedClock
 from tests.pg import fresh_schema
 from tests.test_escalation import card_of, deliver, staff
 from tests.test_rating import press
+from tests.test_report import ticket as report_ticket
 
 PROJECT = Path(__file__).resolve().parent.parent
 DEPARTMENTS = """\
@@ -56,7 +62,7 @@ HOSTILE = "=cmd|' /C calc'!A0 ; \"кавычки\" и ;\nвторая строк
 HEADER = [
     "№", "Платформа", "Канал", "Отдел", "Открыто", "Первый ответ", "Закрыто",
     "Время до первого ответа, с рабочего времени", "С опозданием", "Промежуточных ответов",
-    "Оценка",
+    "Оценка", "Действия сотрудников",
 ]
 PERSONAL_HEADER = ["Имя", "Имя пользователя", "ID на платформе", "Сообщения гражданина"]
 
@@ -87,6 +93,9 @@ PETR = Citizen(Platform.TELEGRAM, "645918273", "Пётр Сидоров", "https
 NINA = Citizen(Platform.TELEGRAM, "559182736", "Нина Орлова", "https://t.me/nina_orl_x")
 EARLY = Citizen(Platform.TELEGRAM, "491827365", "Ранний Житель", "https://t.me/early_x")
 LATE = Citizen(Platform.TELEGRAM, "382736459", "Поздний Житель", "https://t.me/late_x")
+# The staff who answer in the fixed store: their names and ids must not leave --no-personal.
+DARYA = ("5550001234", "Кравцова Дарья")
+OLEG = ("5550005678", "Оглоблин Олег")
 TEXTS = {
     ANNA: ["Первое ноября: где справка"], IVAN: ["Во дворе не вывозят мусор уже неделю"],
     OLGA: [HOSTILE], PETR: ["Яма у остановки Школьная"],
@@ -120,10 +129,13 @@ class Filling:
         await self.desk.receive(who.says(text, next(self.ids)))
         await deliver(self.store)  # type: ignore[arg-type]
 
-    async def staff(self, number: int, text: str, moment: datetime) -> None:
+    async def staff(
+        self, number: int, text: str, moment: datetime, who: tuple[str, str] = DARYA
+    ) -> None:
         await self.at(moment)
         card = await card_of(self.store, number)  # type: ignore[arg-type]
-        await self.desk.receive(staff(text, card, message_id=next(self.ids)))
+        said = staff(text, card, message_id=next(self.ids))
+        await self.desk.receive(replace(said, author_id=who[0], author_name=who[1]))
         await deliver(self.store)  # type: ignore[arg-type]
 
 
@@ -136,7 +148,7 @@ async def fill(store: Store) -> None:
     await f.staff(2, "/close", msk(11, 2, 10))
     await f.write(IVAN, TEXTS[IVAN][0], msk(11, 24, 10))  # №3, to ЖКХ
     await f.staff(3, "Вывезем сегодня.", msk(11, 24, 12))
-    await f.staff(3, "/close", msk(11, 24, 12, 30))
+    await f.staff(3, "/close", msk(11, 24, 12, 30), who=OLEG)
     await f.at(msk(11, 24, 13))
     await f.desk.rate(press("rate:3:5", user=int(IVAN.user), message_id=next(f.ids)))
     await f.write(OLGA, HOSTILE, msk(11, 24, 11))  # №4, VK; due Wed 10:00, answered Thu
@@ -153,20 +165,29 @@ def figures(*rows: list[object]) -> list[list[object]]:
     return [list(r) for r in rows]
 
 
+def did(moment: str, action: str, who: tuple[str, str] | None = DARYA) -> str:
+    """One entry of the staff actions column; who=None: no name (the citizen's rating)."""
+    return f"2026-{moment} {action}" + (f" {who[1]}" if who else "")
+
+
 # The fixed store as the export must give it: figures, then the personal columns.
 EXPECTED = [
     [2, "telegram", "direct", None, "2026-11-01T00:00:00+03:00", "2026-11-02T09:30:00+03:00",
-     "2026-11-02T10:00:00+03:00", 1800, "нет", 0, None],
+     "2026-11-02T10:00:00+03:00", 1800, "нет", 0, None,
+     "; ".join((did("11-02 09:30", "answered"), did("11-02 10:00", "closed")))],
     [3, "telegram", "direct", "ЖКХ", "2026-11-24T10:00:00+03:00",
-     "2026-11-24T12:00:00+03:00", "2026-11-24T12:30:00+03:00", 7200, "нет", 0, 5],
+     "2026-11-24T12:00:00+03:00", "2026-11-24T12:30:00+03:00", 7200, "нет", 0, 5,
+     "; ".join((did("11-24 12:00", "answered"), did("11-24 12:30", "closed", OLEG),
+                did("11-24 13:00", "rated", None)))],
     # Tue 11-18 (7 h), Wed 9-18 (9 h), Thu 9-10 (1 h): 17 h, past the deadline of Wed 10:00.
     [4, "vk", "direct", None, "2026-11-24T11:00:00+03:00", "2026-11-26T10:00:00+03:00", None,
-     61200, "да", 0, None],
+     61200, "да", 0, None, did("11-26 10:00", "answered")],
     # Wed 10-18 (8 h), Thu (9 h), Fri 9-12 (3 h): 20 h; the interim answer is counted apart.
     [5, "telegram", "comment", None, "2026-11-25T10:00:00+03:00",
-     "2026-11-27T12:00:00+03:00", None, 72000, "да", 1, None],
+     "2026-11-27T12:00:00+03:00", None, 72000, "да", 1, None,
+     "; ".join((did("11-25 11:00", "interim"), did("11-27 12:00", "answered")))],
     [6, "telegram", "direct", None, "2026-11-30T23:30:00+03:00", None, None, None, "да", 0,
-     None],
+     None, None],
 ]
 PERSONAL = [
     [ANNA.name, ANNA.link, ANNA.user, TEXTS[ANNA][0]],
@@ -297,6 +318,15 @@ async def test_no_personal_leaves_the_columns_out_and_nothing_personal_anywhere(
             for word in words:
                 for form in {word, html.escape(word, quote=False), html.escape(word)}:
                     assert form.encode() not in data, (suffix, word)
+        for staff_id, name in (DARYA, OLEG):  # the staff's names and ids, in any part
+            for word in (staff_id, name, *name.split()):
+                assert word.encode() not in data, (suffix, word)
+        # The staff actions stay, their times and actions without who did them.
+        actions = {int(r[0]): r[len(HEADER) - 1] for r in rows[1:]}  # type: ignore[call-overload]
+        assert actions[2] == "2026-11-02 09:30 answered; 2026-11-02 10:00 closed"
+        assert actions[3] == ("2026-11-24 12:00 answered; 2026-11-24 12:30 closed; "
+                              "2026-11-24 13:00 rated")
+        assert actions[6] in ("", None)
 
 
 async def test_days_are_local_and_both_ends_included(
@@ -479,3 +509,126 @@ async def test_a_read_failing_halfway_leaves_no_file_and_the_old_one_as_it_was(
     )
     assert out.read_bytes() == b"the last report"
     assert list(environment.glob(".report.xlsx.*")) == []
+
+
+def test_the_export_and_the_weekly_report_agree_on_the_same_tickets() -> None:
+    """Per ticket in the export, in sum in the report: the same working times, the same
+    median and 90th percentile, the same «late» (more than ESCALATION_AFTER of working time)."""
+    calendar = WorkCalendar(BusinessHours.parse("Mon-Fri 09:00-18:00"), MOSCOW)
+    config = DeskConfig(staff_chat_id=STAFF_CHAT, timezone=MOSCOW,
+                        escalation_after=timedelta(hours=8))
+    week = [  # 2026-W48, every ticket opened and first answered in it
+        # 8 h of working time, answered an hour after the deadline's 18:00, after hours:
+        # not later than the target, in the report as in the export.
+        report_ticket(1, Platform.TELEGRAM, msk(11, 23, 10), msk(11, 23, 19)),
+        report_ticket(2, Platform.VK, msk(11, 24, 9), msk(11, 24, 12)),  # 3 h
+        report_ticket(3, Platform.TELEGRAM, msk(11, 25, 10), msk(11, 26, 10)),  # 9 h: late
+        report_ticket(4, Platform.TELEGRAM, msk(11, 26, 17), msk(11, 27, 9, 30)),  # 1.5 h
+        report_ticket(5, Platform.VK, msk(11, 27, 10), msk(11, 27, 18)),  # 8 h, at 18:00
+        report_ticket(6, Platform.TELEGRAM, msk(11, 28, 12), msk(11, 30, 9, 1)),  # Sat: 1 min
+    ]
+    week[-1] = replace(week[-1], first_answer_at=msk(11, 29, 20).astimezone(UTC))  # Sun: 0
+    rows = ExportRows(calendar, config, Texts("ru"), now=msk(12, 1, 12))
+    exported = [rows.row(ExportedTicket(ticket=t, rating=None)) for t in week]
+    seconds = [r[HEADER.index("Время до первого ответа, с рабочего времени")] for r in exported]
+    late = [r[HEADER.index("С опозданием")] for r in exported]
+    assert seconds == [28800, 10800, 32400, 5400, 28800, 0]
+    assert late == ["нет", "нет", "да", "нет", "нет", "нет"]
+    report = report_figures(calendar, week, monday=date(2026, 11, 23), tz=MOSCOW,
+                            target=config.escalation_after)
+    spans = [timedelta(seconds=int(s)) for s in seconds]  # type: ignore[call-overload]
+    assert report.answered == len(week)
+    assert (report.median, report.p90) == (median(spans), percentile(spans, 0.9))
+    assert (report.median, report.p90) == (timedelta(hours=5, minutes=30), timedelta(hours=9))
+    assert report.late == late.count("да") == 1
+
+
+async def test_the_file_is_readable_by_its_owner_only(
+    store_url: str, environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for suffix in ("csv", "xlsx"):
+        out = environment / f"owner.{suffix}"
+        await run(store_url, monkeypatch, "--from", "2026-11-01", "--to", "2026-11-30",
+                  "--out", str(out))
+        assert out.stat().st_mode & 0o777 == 0o600, suffix
+
+
+async def test_a_store_in_rollback_journal_mode_is_read_without_wal_files(
+    environment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A copy made by `python -m bot backup` is in rollback-journal mode: a reader that made
+    # it a WAL store, or left -wal and -shm beside it, would change the copy it reads.
+    path = tmp_path / "copy.sqlite3"
+    store = store_from_url(f"sqlite:///{path}")
+    await store.open()
+    await fill(store)
+    await store.close()
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode = DELETE")
+    db.close()
+    before = path.read_bytes()
+    out = environment / "copy.csv"
+    assert await run(f"sqlite:///{path}", monkeypatch, "--from", "2026-11-01",
+                     "--to", "2026-11-30", "--out", str(out)) == 5
+    assert sorted(p.name for p in tmp_path.glob("copy.sqlite3*")) == [
+        "copy.sqlite3", "copy.sqlite3.lock"
+    ]
+    assert path.read_bytes() == before
+
+
+async def test_a_stopped_desks_wal_store_is_left_without_the_readers_wal_files(
+    environment: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Left behind, SQLite's -wal and -shm made by the reader would be its user's, and a desk
+    # running as another user could not write them at its next start.
+    path = tmp_path / "stopped.sqlite3"
+    store = store_from_url(f"sqlite:///{path}")
+    await store.open()
+    await fill(store)
+    await store.close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+    db.close()
+    shared = [Path(f"{path}-wal"), Path(f"{path}-shm")]
+    assert not any(f.exists() for f in shared)
+    for kind in ("csv", "xlsx"):
+        assert await run(f"sqlite:///{path}", monkeypatch, "--from", "2026-11-01",
+                         "--to", "2026-11-30", "--out", str(environment / f"x.{kind}")) == 5
+        assert not any(f.exists() for f in shared), kind
+    running = store_from_url(f"sqlite:///{path}")  # a desk on it: its files are its own
+    await running.open()
+    try:
+        assert await run(f"sqlite:///{path}", monkeypatch, "--from", "2026-11-01",
+                         "--to", "2026-11-30", "--out", str(environment / "y.csv")) == 5
+        assert all(f.exists() for f in shared)
+        await fill_one_more(running)
+    finally:
+        await running.close()
+
+
+async def test_the_export_of_a_week_agrees_with_its_report_on_the_fixed_store(
+    store_url: str, environment: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.report import open_for_reading  # noqa: PLC0415
+    from handlers.report import week_figures  # noqa: PLC0415
+
+    out = environment / "w48.csv"  # 2026-W48: №3, №4 and №5 opened and answered in it
+    await run(store_url, monkeypatch, "--from", "2026-11-23", "--to", "2026-11-29",
+              "--out", str(out), "--no-personal")
+    rows = csv_rows(out)[1:]
+    seconds = [timedelta(seconds=int(r[HEADER.index(
+        "Время до первого ответа, с рабочего времени")])) for r in rows]
+    late = [r[HEADER.index("С опозданием")] for r in rows]
+    assert [r[0] for r in rows] == ["3", "4", "5"] and late == ["нет", "да", "да"]
+    read = command.settings()
+    rows_of = command.rows_for(read, command.departments(read), personal=False)
+    store = open_for_reading(store_url)
+    await store.open()
+    try:
+        report = await week_figures(store, rows_of.texts, rows_of.calendar, rows_of.config,
+                                    date(2026, 11, 23))
+    finally:
+        await store.close()
+    assert report.answered == 3 and report.late == late.count("да")
+    assert (report.median, report.p90) == (median(seconds), percentile(seconds, 0.9))
+    assert report.median == timedelta(hours=17)

@@ -9,24 +9,35 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from handlers.desk import FrontDesk
 from handlers.forget import asks_forget, data_of
-from storage import Store
+from handlers.model import Inbound
+from storage import SqliteStore, Store
+from storage.values import Platform, Purpose
+from tests.conftest import STAFF_CHAT as TC_STAFF_CHAT
+from tests.conftest import FixedClock
 from tests.fakes.telegram import FakeTelegram
 from tests.fakes.vk import FakeVK
 from tests.harness import STAFF_CHAT, Desk
+from tests.test_audit import card as card_message
+from tests.test_audit import citizen as tc_citizen
+from tests.test_audit import staff as tc_staff
 from tests.test_e2e_rating import buttons, closed_on_telegram, press, vk_buttons, vk_texts
 from tests.test_e2e_telegram import card_of, texts_in
 from tests.test_e2e_vk import polling, staff_reply
+from tests.test_escalation import deliver
 from tests.test_retention import everything
 
-# On both stores: its SQLite file, and a schema of its own on PostgreSQL.
-pytestmark = pytest.mark.usefixtures("either_store")
+# The end-to-end runs on both stores: their SQLite file, and a schema of their own on
+# PostgreSQL.
+either_store = pytest.mark.usefixtures("either_store")
 
 CITIZEN = 5554001
 VK_CITIZEN = 1001
@@ -53,6 +64,7 @@ async def store_of(desk: Desk) -> Store:
     return desk.app.store
 
 
+@either_store
 async def test_telegram_forget_anonymizes_closed_now_and_open_when_closed(
     tg: FakeTelegram, tmp_path: Path,
 ) -> None:
@@ -103,6 +115,7 @@ async def test_telegram_forget_anonymizes_closed_now_and_open_when_closed(
             assert word not in dump, word
 
 
+@either_store
 async def test_an_old_button_and_a_citizen_without_tickets_end_politely(
     tg: FakeTelegram, tmp_path: Path,
 ) -> None:
@@ -136,6 +149,7 @@ def vk_desk(
     return make
 
 
+@either_store
 async def test_vk_forget_by_words_and_keyboard_button(
     tg: FakeTelegram, vk: FakeVK, vk_desk: Callable[..., Desk]
 ) -> None:
@@ -173,3 +187,118 @@ async def test_vk_forget_by_words_and_keyboard_button(
         await vk.wait_messages(6, peer_id=VK_CITIZEN)
         assert vk_texts(vk, VK_CITIZEN)[5].startswith("Ваши данные уже удалены")
         assert json.loads(offer["keyboard"])["inline"] is True
+
+
+# The desk's own rooms on the SQLite store with a fixed clock: what staff and the citizen
+# meet once the data is gone.
+
+def press_of(text: str, *, user: int = 42, chat: int | None = None) -> Inbound:
+    """A press of the offer's button in the citizen's private chat (or in `chat`)."""
+    return replace(tc_citizen(text, user=user), chat_id=str(chat if chat else user),
+                   key=f"telegram:press:{chat or user}:77:{text}")
+
+
+async def closed_and_forgotten(front: FrontDesk, store: SqliteStore, clock: FixedClock) -> str:
+    """Ticket №1 answered, closed, and forgotten at its citizen's request: its card's id."""
+    await front.receive(tc_citizen("Яма у подъезда, кв. 17"))
+    await deliver(store)
+    card = await card_message(store, 1)
+    await front.receive(tc_staff("Засыплем до пятницы.", card, 901))
+    await front.receive(tc_staff("/close", card, 902))
+    await deliver(store)
+    told = await front.forgetting.confirm(press_of(data_of(clock.moment)))
+    assert not told.refused and told.changed
+    await deliver(store)
+    return card
+
+
+async def test_an_answer_to_a_forgotten_ticket_is_refused_and_nothing_is_kept(
+    desk: FrontDesk, store: SqliteStore, clock: FixedClock,
+) -> None:
+    card = await closed_and_forgotten(desk, store, clock)
+    before = await store.ticket(1)
+    entries = await store.audit_of_ticket(1)
+
+    await desk.receive(tc_staff("Анна, кв. 17: ещё раз о яме", card, 903))
+    await desk.receive(tc_staff("/template 1", card, 904))
+    await desk.receive(tc_staff("/block", card, 905))
+
+    sent = await deliver(store)
+    # Nothing goes to a chat that is no longer known; staff are told why, under their message.
+    assert all(o.purpose is Purpose.STAFF_NOTICE and o.chat_id == TC_STAFF_CHAT for o in sent)
+    assert [o.reply_to for o in sent] == ["903", "904", "905"]
+    assert all("№1" in o.text and "удалены" in o.text for o in sent)
+    assert await store.ticket(1) == before  # no new answer time, nothing stored
+    assert {m.text for m in await store.messages(1)} == {""}
+    assert await store.audit_of_ticket(1) == entries  # nothing was done
+    dump = await everything(store)
+    assert "кв. 17" not in dump
+    async with store.transaction() as tx:
+        assert not (await tx.intake_state("x", Platform.TELEGRAM, "", "")).blocked
+
+
+async def test_a_blocked_citizen_may_still_ask_to_be_forgotten(
+    desk: FrontDesk, store: SqliteStore, clock: FixedClock,
+) -> None:
+    await desk.receive(tc_citizen("Яма у подъезда"))
+    await deliver(store)
+    await desk.receive(tc_staff("/block", await card_message(store, 1), 901))
+    await deliver(store)
+
+    await desk.forgetting.offer(tc_citizen("/forget", message_id=2))
+
+    [offer] = [o for o in await deliver(store) if o.chat_id == "42"]
+    assert "№1" in offer.text and offer.buttons
+    assert "останется только в списке заблокированных" in offer.text
+
+
+async def test_told_which_open_numbers_follow_when_none_is_closed(
+    desk: FrontDesk, store: SqliteStore, clock: FixedClock,
+) -> None:
+    await desk.receive(tc_citizen("Яма у подъезда"))
+    await deliver(store)
+
+    told = await desk.forgetting.confirm(press_of(data_of(clock.moment)))
+
+    assert "№1" in told.text, told.text
+
+
+async def test_a_press_outside_the_citizens_own_chat_changes_nothing(
+    desk: FrontDesk, store: SqliteStore, clock: FixedClock,
+) -> None:
+    await desk.receive(tc_citizen("Яма у подъезда"))
+    await deliver(store)
+    await desk.receive(tc_staff("/close", await card_message(store, 1), 901))
+    await deliver(store)
+
+    told = await desk.forgetting.confirm(press_of(data_of(clock.moment), chat=2_000_000_001))
+
+    assert told.refused
+    ticket = await store.ticket(1)
+    assert ticket is not None and ticket.citizen_id == "42"  # nothing removed
+    assert [o for o in await deliver(store) if o.chat_id == "2000000001"] == []
+
+
+async def test_a_text_button_pressed_again_and_again_is_answered_once_a_minute(
+    desk: FrontDesk, store: SqliteStore, clock: FixedClock,
+) -> None:
+    await closed_and_forgotten(desk, store, clock)
+    label = replace(press_of(data_of(clock.moment)), key="")  # a VK text button: a message
+
+    for n in range(5):
+        await desk.forgetting.confirm(replace(label, message_id=str(100 + n)))
+    clock.advance(minutes=2)
+    await desk.forgetting.confirm(replace(label, message_id="200"))
+
+    told = [o.text for o in await deliver(store) if o.chat_id == "42"]
+    assert len(told) == 2 and all(t.startswith("Ваши данные уже удалены") for t in told)
+
+
+async def test_a_forged_button_from_the_far_future_is_refused_not_a_crash(
+    desk: FrontDesk, store: SqliteStore,
+) -> None:
+    await desk.receive(tc_citizen("Яма у подъезда"))
+    await deliver(store)
+
+    for data in ("forget:999999999999", "forget:99999999999", "forget:0", "forget:"):
+        assert (await desk.forgetting.confirm(press_of(data))).refused, data

@@ -12,6 +12,7 @@ import io
 import json
 import logging
 import signal
+import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from tests.harness import TOKEN, installed, make_settings
 from tests.test_crash import bot_env
 from tests.test_e2e_telegram import texts_in
 
+ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "pg-Pa55word-of-the-desk"
 OTHER_TOKEN = "7654321098:AAE-anotherTokenNobodyToldUsAbout_xyz12"
 
@@ -152,3 +154,63 @@ def test_a_start_refused_with_log_format_json_is_a_json_line_too(
     *_, last = entries(err)
     assert last["level"] == "ERROR"
     assert last["message"] == f"frontdesk: DATABASE_URL: folder {missing.parent} does not exist"
+
+
+def test_vkbottle_records_and_warnings_go_through_the_redacted_json_handler_only(
+    tmp_path: Path,
+) -> None:
+    # vkbottle gives its logger a coloured stderr handler of its own when imported, and puts
+    # its own warnings.showwarning in; the desk imports it late (only to serve VK) and quiets
+    # the libraries again at start, as here.
+    code = (
+        "import logging, warnings\n"
+        "from bot.logs import quiet_libraries, setup_logging\n"
+        f"setup_logging('INFO', [{PASSWORD!r}], 'json')\n"
+        "import bot.vk.adapter\n"
+        "quiet_libraries()\n"
+        "from vkbottle.modules import logger\n"
+        f"logger.error('VK said {{}}', {PASSWORD!r} + ' ' + {OTHER_TOKEN!r})\n"
+        "warnings.simplefilter('always')\n"
+        f"warnings.warn('a warning with ' + {PASSWORD!r}, UserWarning, stacklevel=1)\n"
+        f"logging.getLogger('asyncpg.pool').error({PASSWORD!r})\n"
+        f"logging.getLogger('aiogram.dispatcher').error({OTHER_TOKEN!r})\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert PASSWORD not in done.stderr and OTHER_TOKEN not in done.stderr
+    said, warned, pg, aiogram = entries(done.stderr)  # each once, and nothing but JSON lines
+    assert (said["logger"], said["message"]) == ("vkbottle", "VK said *** ***")
+    assert warned["level"] == "WARNING" and "UserWarning: a warning with ***" in \
+        warned["message"]
+    assert (pg["logger"], pg["message"]) == ("asyncpg.pool", "***")
+    assert (aiogram["logger"], aiogram["message"]) == ("aiogram.dispatcher", "***")
+
+
+def test_a_librarys_record_whose_arguments_do_not_fit_is_logged_not_raised(
+    root: logging.Logger,
+) -> None:
+    stderr = setup_logging(root, "INFO", [PASSWORD], "json")
+    # A format with one argument too few, as a library could write it.
+    logging.getLogger("aiogram.dispatcher").error("%s failed: %s", PASSWORD)  # noqa: PLE1206
+    [entry] = entries(stderr.getvalue())
+    assert entry["logger"] == "aiogram.dispatcher"
+    assert entry["message"] == "%s failed: %s ('***',)"
+
+
+def test_a_desk_serving_vk_keeps_vkbottles_own_handler_out_from_the_first_check(
+    tmp_path: Path,
+) -> None:
+    # `python -m bot --check` makes the Application and asks the platforms, never starting it.
+    code = (
+        "import logging\n"
+        "from pathlib import Path\n"
+        "from bot.app import Application\n"
+        "from tests.harness import make_settings\n"
+        f"settings = make_settings('http://127.0.0.1:9', Path({str(tmp_path / 'd.sqlite3')!r}),"
+        " vk_token='vk1.a.token', vk_group_id=1)\n"
+        "Application(settings)\n"
+        "print(logging.getLogger('vkbottle').handlers)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True)
+    assert done.stdout == "[]\n", done.stderr

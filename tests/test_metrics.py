@@ -6,7 +6,10 @@ gauges follow the store; /healthz says what is wrong in one line.
 from __future__ import annotations
 
 import asyncio
+import errno
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,14 +17,25 @@ from typing import Any
 
 import aiohttp
 import pytest
+from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import Application
+from bot.metrics import DeskCounters, cannot_listen
 from bot.startup import StartupRefused
+from handlers.calendar import BusinessHours, WorkCalendar
+from handlers.config import DeskConfig
+from handlers.desk import FrontDesk
+from handlers.filing import Filing
+from handlers.texts import Texts
+from storage import SqliteStore, StoreError
 from tests import harness
+from tests.conftest import MOSCOW, FixedClock
+from tests.conftest import STAFF_CHAT as CONF_STAFF_CHAT
 from tests.fakes.telegram import FakeTelegram
 from tests.harness import STAFF_CHAT, Desk
 from tests.pg import fresh_schema
+from tests.test_desk import citizen
 
 CITIZEN = 5553001
 OPERATOR = 7001
@@ -280,3 +294,124 @@ async def test_a_desk_standing_by_on_postgresql_is_healthy_while_another_polls(
                 await asyncio.sleep(1.0)  # past poll_within without a poll of its own
                 assert await get(second_port, "/healthz") == (200, "text/plain; charset=utf-8",
                                                               "ok\n")
+
+
+async def test_a_start_failing_after_the_metrics_server_listens_leaves_nothing_listening(
+    tg: FakeTelegram, tmp_path: Path, port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk = Desk(tg.base_url, tmp_path / "desk.sqlite3", metrics_port=port)
+    app = Application(desk.settings)
+
+    async def store_gone() -> None:
+        raise StoreError("DATABASE_URL: the store stopped answering")
+
+    monkeypatch.setattr(app.sharing, "look", store_gone)  # after /metrics listens
+    with pytest.raises(StoreError):
+        await app.start()
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await get(port, "/healthz")
+    # The port is free again: a desk can start on it.
+    async with Desk(tg.base_url, tmp_path / "desk.sqlite3", metrics_port=port):
+        assert await health_until(port, 200) == "ok\n"
+
+
+async def test_a_desk_taking_the_polling_over_is_healthy_while_its_first_poll_is_held(
+    tg: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with fresh_schema() as url:
+        monkeypatch.setattr(harness, "STORE_URL", url)
+        first = Desk(tg.base_url, tmp_path / "a.sqlite3", metrics_port=free_port())
+        await first.start()
+        try:
+            tg.push_update(tg.private_text(CITIZEN, "Кто здесь?"))
+            await card_of(tg, 1)  # the first desk polls
+            second_port = free_port()
+            async with Desk(tg.base_url, tmp_path / "b.sqlite3",
+                            metrics_port=second_port) as second:
+                assert second.app is not None
+                while second.app.poller.polls is not False:
+                    await asyncio.sleep(0.05)
+                # It has stood by for long: far more than POLL_WITHIN since its start.
+                monitored(second.app).health.started_at -= 1000
+                await first.stop()
+                while second.app.poller.polls is not True:  # it took the polling over
+                    await asyncio.sleep(0.05)
+                # Its first long poll is held open by Telegram: no answer yet, and healthy.
+                assert await get(second_port, "/healthz") == (
+                    200, "text/plain; charset=utf-8", "ok\n")
+        finally:
+            await first.stop()
+
+
+async def test_healthz_says_when_telegram_has_not_taken_the_webhook(
+    tg: FakeTelegram, tmp_path: Path, port: int
+) -> None:
+    hook = free_port()
+    tg.faults.server_error(502, methods=["setWebhook"])  # Telegram's API down at start
+    async with Desk(tg.base_url, tmp_path / "desk.sqlite3", metrics_port=port,
+                    telegram_webhook_url=f"http://127.0.0.1:{hook}/telegram/hook",
+                    telegram_webhook_secret="webhook-Secret_0123456789",
+                    webhook_port=hook) as desk:
+        assert desk.app is not None
+        monitored(desk.app).health.poll_within = 0.5
+        body = await health_until(port, 503)
+        assert body.startswith("telegram intake: webhook not set yet, ") \
+            and body.endswith(" s after start\n")
+        tg.faults.clear()
+        await tg.wait_for(lambda: tg.webhook_url, timeout=40)
+        assert await health_until(port, 200) == "ok\n"
+
+
+@pytest.mark.parametrize(("host", "starts"), [
+    ("10.254.254.254", "METRICS_HOST: 10.254.254.254 is not an address of this machine"),
+    ("no-such-host.invalid", "METRICS_HOST: no-such-host.invalid is no address this machine "
+     "knows ("),
+])
+async def test_a_wrong_metrics_host_stops_the_start_naming_it(
+    tg: FakeTelegram, tmp_path: Path, port: int, host: str, starts: str
+) -> None:
+    desk = Desk(tg.base_url, tmp_path / "desk.sqlite3", metrics_port=port, metrics_host=host)
+    with pytest.raises(StartupRefused) as refused:
+        await desk.start()
+    assert str(refused.value).startswith(starts)
+    assert "\n" not in str(refused.value)
+
+
+def test_a_port_below_1024_without_root_is_named_with_what_to_do() -> None:
+    # Root may take it (this test may run as root): what a desk's user is told is checked here.
+    line = cannot_listen("127.0.0.1", 80, PermissionError(errno.EACCES, "Permission denied"))
+    assert line == "METRICS_PORT: 80 is below 1024, which only root may take; take one above " \
+        "it, such as 9108"
+
+
+async def test_a_handling_rolled_back_and_tried_again_counts_its_ticket_once(
+    store: SqliteStore, texts: Texts, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registry = CollectorRegistry()
+    calendar = WorkCalendar(BusinessHours.parse("24/7"), MOSCOW)
+    config = DeskConfig(staff_chat_id=CONF_STAFF_CHAT, timezone=MOSCOW,
+                        escalation_after=timedelta(hours=8), hours_text="24/7",
+                        events=DeskCounters(registry))
+    desk = FrontDesk(store, texts, calendar, config, now=clock)
+    relay, faults = Filing._relay_media, [ConnectionError("the store went away mid-way")]
+
+    async def relay_failing_once(self: Filing, *args: Any) -> None:
+        if faults:  # after the ticket was made, before its transaction commits
+            raise faults.pop()
+        await relay(self, *args)
+
+    monkeypatch.setattr(Filing, "_relay_media", relay_failing_once)
+    labels = {"platform": "telegram", "channel": "direct", "department": "none"}
+    message = citizen("Не вывозят мусор")
+    with pytest.raises(ConnectionError):
+        await desk.receive(message)  # rolled back: no ticket, and none counted
+    assert registry.get_sample_value("frontdesk_tickets_opened_total", labels) is None
+    await desk.receive(message)  # tried again from the inbox: the ticket, counted once
+    assert registry.get_sample_value("frontdesk_tickets_opened_total", labels) == 1
+
+
+def test_a_desk_without_metrics_port_does_not_import_prometheus_client() -> None:
+    code = "import sys, bot.app; print('prometheus_client' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent.parent,
+                          capture_output=True, text=True, timeout=60, check=True)
+    assert done.stdout == "False\n"

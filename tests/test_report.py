@@ -468,3 +468,217 @@ def test_cli_names_a_missing_store_and_makes_none(
     err = capsys.readouterr().err
     assert err == f"frontdesk: report: DATABASE_URL: no store at {desk_env}\n"
     assert not desk_env.exists() and not (tmp_path / "r.png").exists()
+
+
+class RecordedTexts(Texts):
+    """The Russian texts, each key asked for recorded."""
+
+    def __init__(self) -> None:
+        super().__init__("ru")
+        self.asked: list[str] = []
+
+    def get(self, key: str, **args: object) -> str:
+        self.asked.append(key)
+        return super().get(key, **args)
+
+
+def test_a_quiet_week_of_a_desk_with_departments_does_not_say_it_has_none(
+    calendar: WorkCalendar,
+) -> None:
+    texts = RecordedTexts()
+    quiet = report_figures(calendar, [], monday=W48, tz=MOSCOW, target=timedelta(hours=8),
+                           department=lambda key: NAMES.get(key or "", "общий чат"))
+    png_size(render_png(texts, quiet))
+    assert "chart-no-messages" in texts.asked and "chart-no-departments" not in texts.asked
+    texts.asked.clear()
+    png_size(render_png(texts, replace(quiet, with_departments=False)))
+    assert "chart-no-departments" in texts.asked
+
+
+def test_two_charts_asked_for_at_once_are_drawn_one_after_the_other(
+    calendar: WorkCalendar, texts: Texts, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading  # noqa: PLC0415
+    import time as clock  # noqa: PLC0415
+
+    from bot import chart  # noqa: PLC0415
+
+    drawing, overlapped = [], []
+    per_day = chart._per_day
+
+    def slow(*args: object) -> None:
+        drawing.append(1)
+        overlapped.append(len(drawing) > 1)
+        clock.sleep(0.3)
+        per_day(*args)  # type: ignore[arg-type]
+        drawing.pop()
+
+    monkeypatch.setattr(chart, "_per_day", slow)
+    pngs: list[bytes] = []
+    threads = [threading.Thread(target=lambda: pngs.append(render_png(texts, figures_of(
+        calendar)))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert overlapped == [False, False] and len(pngs) == 2
+    assert pngs[0] == pngs[1]
+
+
+async def test_the_command_reads_postgresql_without_migrating_or_writing_it() -> None:
+    import asyncpg  # noqa: PLC0415
+
+    from bot.report import open_for_reading  # noqa: PLC0415
+    from storage import StoreError  # noqa: PLC0415
+    from tests.pg import fresh_schema  # noqa: PLC0415
+
+    async with fresh_schema() as url:
+        empty = open_for_reading(url)
+        with pytest.raises(StoreError, match="no Frontdesk store"):
+            await empty.open()  # an empty schema is named, not filled with a store
+        conn = await asyncpg.connect(url)
+        try:
+            tables = await conn.fetch("SELECT tablename FROM pg_tables "
+                                      "WHERE schemaname = current_schema()")
+        finally:
+            await conn.close()
+        assert tables == []
+        desk = store_from_url(url)  # a desk's store, with a week's tickets
+        await desk.open()
+        await add_ticket(desk, "a", msk(11, 23, 10), msk(11, 23, 11))
+        await desk.close()
+        reader = open_for_reading(url)
+        await reader.open()
+        try:
+            assert [t.id for t in await reader.tickets_between(msk(11, 23, 0),
+                                                               msk(11, 30, 0))] == [1]
+            with pytest.raises(asyncpg.ReadOnlySQLTransactionError):  # sessions read-only
+                await reader.set_state(STATE_KEY, "2026-W48")
+        finally:
+            await reader.close()
+
+
+async def test_report_asked_by_someone_not_on_staff_user_ids_is_refused(
+    store: SqliteStore, texts: Texts, calendar: WorkCalendar, config: DeskConfig
+) -> None:
+    from handlers.desk import FrontDesk  # noqa: PLC0415
+    from handlers.model import Inbound  # noqa: PLC0415
+
+    listed = replace(config, staff_user_ids=frozenset({"7001"}))
+    desk = FrontDesk(store, texts, calendar, listed, now=FixedClock(msk(12, 2, 10)))
+
+    def asked(author: str, message_id: int) -> Inbound:
+        return Inbound(platform=Platform.TELEGRAM, channel=Channel.DIRECT, chat_id=STAFF_CHAT,
+                       author_id=author, author_name="Кто-то", message_id=str(message_id),
+                       text="/report", html_text="/report", is_staff_chat=True)
+
+    await desk.receive(asked("8008", 1))
+    assert await reports_in(store) == []
+    await desk.receive(asked("7001", 2))
+    assert await reports_in(store) == [(STAFF_CHAT, "2026-W48")]
+
+
+async def test_two_desks_on_postgresql_enqueue_the_weeks_report_once(
+    calendar: WorkCalendar, config: DeskConfig
+) -> None:
+    # The scheduler's leader role keeps the job to one desk; at a handover both may run it
+    # at once, and the mark in the store must still let one report through, not two.
+    from tests.pg import fresh_schema  # noqa: PLC0415
+
+    async with fresh_schema() as url:
+        desks = [store_from_url(url), store_from_url(url)]
+        for desk in desks:
+            await desk.open()
+        try:
+            for monday_after in (msk(11, 30, 9, 30), msk(12, 7, 9, 30), msk(12, 14, 9, 30)):
+                sent = await asyncio.gather(*(
+                    send_weekly_report(desk, calendar, config, time(9, 30), monday_after)
+                    for desk in desks
+                ))
+                assert sorted(len(weeks) for weeks in sent) == [0, 1], sent
+            rows = [i.outbound.text for i in await desks[0].due_outbox(FAR, 100)
+                    if i.outbound.purpose is Purpose.REPORT]
+            assert rows == ["2026-W48", "2026-W49", "2026-W50"]
+        finally:
+            for desk in desks:
+                await desk.close()
+
+
+async def test_department_names_with_markup_and_dollars_go_as_written(
+    tg: FakeTelegram, store: SqliteStore, texts: Texts, calendar: WorkCalendar,
+    config: DeskConfig,
+) -> None:
+    # Names an operator wrote: HTML characters stay plain text in the caption (no parse
+    # mode), and `$…$` is not taken for mathematics by the chart, which would fail on it.
+    from handlers.routing import parse_rules  # noqa: PLC0415
+
+    markup, dollars = "ЖКХ & <Дороги>", "Налоги $\\frac$"
+    rules = parse_rules(
+        f'[[department]]\nkey = "a"\nname = "{markup}"\ntopic = 2\nwords = ["яма"]\n'
+        f"[[department]]\nkey = 'b'\nname = '{dollars}'\ntopic = 3\nwords = ['налог']\n",
+        "departments.toml",
+    )
+    async with store.transaction() as tx:
+        for n, (key, hour) in enumerate((("a", 10), ("b", 11), ("a", 12))):
+            await tx.create_ticket(NewTicket(
+                platform=Platform.TELEGRAM, channel=Channel.DIRECT, chat_id=str(n),
+                conversation=str(n), citizen_id=str(n), citizen_name="Ирина", citizen_link="",
+                thread_id=None, reply_to=None, link="", summary="вопрос",
+                opened_at=msk(11, 23, hour), deadline_at=None, category=key,
+            ))
+    result = await deliver_row(tg, store, texts, calendar, replace(config, departments=rules))
+    assert result.ok
+    [photo] = tg.calls("sendPhoto", chat_id=TG_STAFF_CHAT)  # drawn: no summary alone
+    assert "parse_mode" not in photo.params
+    assert photo.params["caption"].splitlines()[-1] == (
+        "Больше всего сообщений: ЖКХ & <Дороги> — 2; Налоги $\\frac$ — 1"
+    )
+
+
+async def test_a_crash_before_the_mark_commits_leaves_no_report_and_the_next_run_sends_it(
+    store: SqliteStore, calendar: WorkCalendar, config: DeskConfig,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from storage.sql.transaction import SqlTransaction  # noqa: PLC0415
+
+    marked = SqlTransaction.set_state
+
+    async def crash(tx: SqlTransaction, key: str, value: str) -> None:
+        if key == STATE_KEY:  # the row is enqueued by now; the process dies here
+            raise KeyboardInterrupt
+        await marked(tx, key, value)
+
+    monkeypatch.setattr(SqlTransaction, "set_state", crash)
+    with pytest.raises(KeyboardInterrupt):
+        await send_weekly_report(store, calendar, config, time(9, 30), msk(11, 30, 10))
+    assert await reports_in(store) == [] and await store.get_state(STATE_KEY) is None
+    monkeypatch.setattr(SqlTransaction, "set_state", marked)
+    assert await send_weekly_report(store, calendar, config, time(9, 30), msk(11, 30, 10)) == [
+        "2026-W48"
+    ]
+    assert await reports_in(store) == [(SUPERVISORS, "2026-W48")]
+
+
+def test_cli_names_a_chart_it_cannot_draw_in_one_line_and_writes_nothing(
+    desk_env: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    async def made() -> None:
+        store = SqliteStore(desk_env)
+        await store.open()
+        await store.close()
+
+    asyncio.run(made())
+    (tmp_path / "texts" / "ru").mkdir(parents=True)
+    (tmp_path / "texts" / "ru" / "report.ftl").write_text(
+        "chart-title = { $no-such-value }\n", encoding="utf-8"
+    )
+    monkeypatch.setenv("LOCALES_DIR", str(tmp_path / "texts"))
+    out = tmp_path / "r.png"
+    assert report_main(["--week", "2026-W48", "--out", str(out)]) == 1
+    printed = capsys.readouterr()
+    assert printed.out == "" and printed.err.count("\n") == 1
+    assert printed.err.startswith(
+        "frontdesk: report: the chart of 2026-W48 could not be drawn: TextsError "
+    )
+    assert not out.exists()

@@ -19,10 +19,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.telegram.served import ServedChats
 from handlers import retention
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.config import DeskConfig
 from handlers.retention import apply_retention
+from handlers.routing import parse_rules
 from handlers.texts import Texts
 from scheduler.jobs import DeskScheduler
 from storage import MessageRecord, NewTicket, Store, Ticket
@@ -359,3 +361,65 @@ async def test_an_incident_named_after_a_report_loses_the_words_with_it(store: S
     assert gone is not None and gone.title == "—"
     assert kept is not None and kept.title == "Нет воды, ул. Ленина"
     assert who.text not in await everything(store)
+
+
+def test_every_chat_the_desk_serves_keeps_its_updates_whole() -> None:
+    """The staff chat, the supervisors', a department's own chat and the discussion group:
+    messages, edits and presses there are the desk's work and keep their payload; any other
+    group keeps none, and private chats only while the desk takes citizens there."""
+    rules = parse_rules('[[department]]\nkey = "roads"\nname = "Дороги"\nwords = ["яма"]\n'
+                        'chat = "-1001000000003"\n', "rules.toml")
+    config = DeskConfig(staff_chat_id="-1001000000001", timezone=ZoneInfo("Europe/Moscow"),
+                        escalation_after=timedelta(hours=8),
+                        escalation_chat_id="-1001000000002", departments=rules)
+    served = ServedChats.of(config, discussion=-1001000000004, citizens=True)
+    without_citizens = ServedChats.of(config, discussion=-1001000000004, citizens=False)
+
+    def update(kind: str, chat: int, text: str = "Ответ жителю", **more: Any) -> dict[str, Any]:
+        kind_of_chat = "private" if chat > 0 else "supergroup"
+        message = {"chat": {"id": chat, "type": kind_of_chat}, "from": {"id": 7}, "text": text}
+        return {"update_id": 1, kind: {**message, **more}}
+
+    for chat in (-1001000000001, -1001000000002, -1001000000003, -1001000000004):
+        for kind in ("message", "edited_message"):
+            assert served.keeps(update(kind, chat)), (kind, chat)
+            assert without_citizens.keeps(update(kind, chat)), (kind, chat)
+    assert served.keeps(update("message", 5554001))
+    assert not without_citizens.keeps(update("message", 5554001))
+    other = -1001000000777
+    assert not served.keeps(update("message", other, "Мой телефон +79990001122"))
+    assert not served.keeps(update("edited_message", other))
+    assert served.keeps(update("message", other, "/id")) and served.keeps(
+        update("message", other, " /id@frontdesk_bot "))
+    press = {"update_id": 2, "callback_query": {"id": "1", "from": {"id": 7}, "data": "x",
+             "message": {"chat": {"id": other, "type": "supergroup"}}}}
+    assert served.keeps(press) and without_citizens.keeps(press)  # answered, wherever
+
+
+async def test_claims_on_chats_that_ran_out_go_with_the_nightly_run(store: Store) -> None:
+    """PostgreSQL's claims name the chats a desk sends to, a citizen's among them: one that
+    ran out over an hour ago goes; one still standing, or just run out, stays."""
+    if "chat_claims" not in await everything_tables(store):
+        pytest.skip("one SQLite desk keeps its claims in memory")
+    async with store.transaction() as tx:
+        for chat, until in (("7770001", LATER - timedelta(hours=2)),
+                            ("7770002", LATER - timedelta(minutes=30)),
+                            ("7770003", LATER + timedelta(seconds=30))):
+            await tx._do(  # type: ignore[attr-defined]
+                "INSERT INTO chat_claims (platform, chat_id, desk_id, until) "
+                "VALUES ('telegram', ?, 'desk-a', ?)", (chat, until.timestamp()))
+
+    await apply_retention(store, LATER, retention_days=1095, payload_days=7)
+
+    dump = await everything(store)
+    assert "7770001" not in dump and "7770002" in dump and "7770003" in dump
+
+
+async def everything_tables(store: Store) -> set[str]:
+    assert isinstance(store, SqlConnection)
+    try:
+        names = await store._fetchall(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    except Exception:  # SQLite
+        names = await store._fetchall("SELECT name FROM sqlite_master WHERE type = 'table'")
+    return {str(n) for (n,) in names}

@@ -210,6 +210,7 @@ WRONG = [
      "REPORT_AT: must be a time of day, HH:MM (e.g. 09:00), or off, not 'monday'"),
     ({"RETENTION_DAYS": "0"}, "RETENTION_DAYS: must be at least 1, not '0'"),
     ({"PAYLOAD_DAYS": "week"}, "PAYLOAD_DAYS: must be a whole number, not 'week'"),
+    ({"PAYLOAD_DAYS": "90"}, "PAYLOAD_DAYS: must be at most 30, not '90'"),
 ]
 # Settings where any text is a valid value here; the store, the texts and the platforms
 # check them at start (tests below and in test_startup_checks.py).

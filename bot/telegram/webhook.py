@@ -46,6 +46,7 @@ class TelegramWebhook:
         self.url = url
         self.path = urlsplit(url).path or "/"
         self._secret = secret.encode()
+        self.is_set = False  # Telegram took the URL: it pushes from now on (/healthz asks)
 
     async def fetch(self) -> None:
         """Set the webhook, tried again through network trouble; then Telegram pushes.
@@ -76,6 +77,7 @@ class TelegramWebhook:
                 log.warning("setWebhook failed (%s); again in %.1f s", type(exc).__name__, wait)
                 await self.pump.pause(wait)
             else:
+                self.is_set = True
                 log.info("Telegram's webhook is set; updates arrive at %s", self.path)
                 return
 

@@ -12,6 +12,8 @@ export-answer-seconds = Working time to first answer, s
 export-late = Late
 export-interim = Interim answers
 export-rating = Rating
+# The audit trail: local time, the action (answered, closed, moved, …), the staff member.
+export-staff-actions = Staff actions
 export-citizen-name = Name
 export-citizen-username = Username
 export-citizen-id = Platform user id

@@ -27,6 +27,7 @@ chart-late = later than the target: { NUMBER($percent, maximumFractionDigits: 1)
 chart-no-answers = no answers
 chart-departments = Most messages
 chart-no-departments = no departments set up
+chart-no-messages = no messages
 chart-weekday = { $weekday ->
     [0] Mon
     [1] Tue

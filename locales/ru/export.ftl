@@ -12,6 +12,8 @@ export-answer-seconds = Время до первого ответа, с рабо
 export-late = С опозданием
 export-interim = Промежуточных ответов
 export-rating = Оценка
+# The audit trail: local time, the action (answered, closed, moved, …), the staff member.
+export-staff-actions = Действия сотрудников
 export-citizen-name = Имя
 export-citizen-username = Имя пользователя
 export-citizen-id = ID на платформе

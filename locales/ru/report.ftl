@@ -27,6 +27,7 @@ chart-late = позже цели: { NUMBER($percent, maximumFractionDigits: 1) }
 chart-no-answers = ответов не было
 chart-departments = Больше всего сообщений
 chart-no-departments = отделы не настроены
+chart-no-messages = сообщений не было
 chart-weekday = { $weekday ->
     [0] Пн
     [1] Вт

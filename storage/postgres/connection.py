@@ -128,6 +128,7 @@ class PgConnection(SqlConnection):
     async def transaction(self) -> AsyncIterator[PgTransaction]:
         async with self._quiet_transaction() as tx:
             yield tx
+        tx.committed()
         self.changed.set()
 
     @asynccontextmanager

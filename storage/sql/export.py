@@ -3,7 +3,7 @@
 Pages go by ticket number (keyset: `id > last … LIMIT n`), never by OFFSET, so each page
 costs the same however far the export has come, and memory holds one page. The span is
 found once through the index on opened_at; the citizens' messages of a page come in one
-statement, not one per ticket.
+statement, not one per ticket, and so do the page's entries of the audit trail.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from typing import Any
 
+from storage.auditing import AuditEntry
 from storage.base import ExportedTicket
 from storage.sql.rows import T_TICKET_COLUMNS, ticket_of
 
@@ -28,6 +29,12 @@ class SqlExport(ABC):
     @abstractmethod
     async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """The rows of one statement, on its own."""
+
+    @abstractmethod
+    async def audit_for_tickets(
+        self, ticket_ids: Sequence[int]
+    ) -> dict[int, list[AuditEntry]]:
+        """The audit trail's entries of these tickets (storage/sql/audit.py)."""
 
     async def export_count(self, start: datetime, end: datetime) -> int:
         rows = await self._fetchall(
@@ -57,10 +64,12 @@ class SqlExport(ABC):
             tickets = [(ticket_of(row[:-1]), row[-1]) for row in rows]
             first, last = tickets[0][0].id, tickets[-1][0].id
             texts = await self._citizen_texts(first, last) if personal else {}
+            actions = await self.audit_for_tickets([ticket.id for ticket, _ in tickets])
             for ticket, score in tickets:
                 yield ExportedTicket(
                     ticket=ticket, rating=None if score is None else int(score),
                     texts=tuple(texts.get(ticket.id, ())),
+                    actions=tuple(actions.get(ticket.id, ())),
                 )
             if len(rows) < page:
                 return

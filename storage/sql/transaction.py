@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,9 +31,28 @@ from storage.values import (
     Platform,
 )
 
+log = logging.getLogger(__name__)
+
 
 class SqlTransaction(TicketChanges, IncidentChanges, AuditChanges, RetentionChanges):
     """A write transaction; the store's own subclass runs its statements."""
+
+    _after_commit: list[Callable[[], None]] | None = None
+
+    def after_commit(self, call: Callable[[], None]) -> None:
+        if self._after_commit is None:
+            self._after_commit = []
+        self._after_commit.append(call)
+
+    def committed(self) -> None:
+        """The store committed: what waited on it runs; a fault of one is logged, never
+        raised, as the transaction's work is done and must not be tried again."""
+        calls, self._after_commit = self._after_commit or [], None
+        for call in calls:
+            try:
+                call()
+            except Exception as exc:
+                log.error("what was to follow a commit failed (%s)", type(exc).__name__)
 
     async def ticket(self, ticket_id: int) -> Ticket | None:
         row = await self._one(f"SELECT {TICKET_COLUMNS} FROM tickets WHERE id = ?", (ticket_id,))

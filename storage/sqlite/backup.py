@@ -150,7 +150,9 @@ def _copy(store: sqlite3.Connection, source: Path, partial: Path, *, pages: int,
     except sqlite3.Error as exc:
         raise BackupError(f"cannot write {partial}: {exc}") from None
     try:
-        store.backup(copy, pages=pages, sleep=pause)
+        # A step's callback is Python: a signal's handler (Ctrl-C, SIGTERM) runs between
+        # steps, not only after the whole copy, and the temporary file is removed at once.
+        store.backup(copy, pages=pages, sleep=pause, progress=_between_steps)
         # The copy carries the store's WAL mode in its header; a rollback journal makes it
         # one self-contained file, and the desk turns WAL on again when it opens a restore.
         copy.execute("PRAGMA journal_mode = DELETE")
@@ -158,6 +160,10 @@ def _copy(store: sqlite3.Connection, source: Path, partial: Path, *, pages: int,
         raise BackupError(f"the copy of {source} to {partial.parent} failed: {exc}") from None
     finally:
         copy.close()
+
+
+def _between_steps(status: int, remaining: int, total: int) -> None:
+    """Nothing to do: only a point where Python runs the handlers of signals received."""
 
 
 def _check_copy(partial: Path, expected: tuple[int, int]) -> tuple[int, int]:
@@ -197,12 +203,15 @@ def _publish(partial: Path, target: Path, *, force: bool) -> None:
             os.replace(partial, target)
         else:
             _link(partial, target)
-        _sync_folder(target.parent)
     except FileExistsError:
         raise BackupRefused(f"{target} exists; name another file, or replace it with "
                             "--force") from None
     except OSError as exc:
         raise BackupError(f"cannot write {target}: {exc.strerror}") from None
+    # The checked copy is at FILE now: a folder its file system cannot sync (EINVAL on some
+    # network shares) does not make it "nothing was written".
+    with contextlib.suppress(OSError):
+        _sync_folder(target.parent)
 
 
 def _link(partial: Path, target: Path) -> None:

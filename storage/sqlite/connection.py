@@ -142,6 +142,7 @@ class SqliteConnection(SqlConnection):
     async def transaction(self) -> AsyncIterator[SqliteTransaction]:
         async with self._quiet_transaction() as tx:
             yield tx
+        tx.committed()
         self.changed.set()
 
     @asynccontextmanager

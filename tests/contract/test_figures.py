@@ -8,7 +8,7 @@ import pytest
 
 from storage import Store
 from storage.values import Purpose
-from tests.contract.support import T0, due, enqueue, open_ticket, to_staff
+from tests.contract.support import T0, due, enqueue, new_ticket, open_ticket, to_staff
 
 
 async def test_an_empty_store_has_nothing_open_or_pending(store: Store) -> None:
@@ -70,3 +70,20 @@ async def test_ping_answers_while_the_store_is_open_and_raises_after_close(store
     with pytest.raises(Exception):  # noqa: B017, PT011 - whatever the backend raises
         await store.ping()
     await store.open()  # the fixture closes it
+
+
+async def test_what_follows_a_commit_runs_after_it_and_never_after_a_rollback(
+    store: Store,
+) -> None:
+    """What /metrics counts (handlers/events.py) is told once the store kept it."""
+    ran: list[str] = []
+    with pytest.raises(LookupError):
+        async with store.transaction() as tx:
+            await tx.create_ticket(new_ticket("1"))
+            tx.after_commit(lambda: ran.append("rolled back"))
+            raise LookupError
+    async with store.transaction() as tx:
+        made = await tx.create_ticket(new_ticket("2"))
+        tx.after_commit(lambda: ran.append(f"№{made.id}"))
+        assert ran == []  # not before the commit
+    assert ran == [f"№{made.id}"]  # once, and nothing of the rolled-back one
