@@ -117,6 +117,16 @@ def build_dispatcher(settings: Settings, desk: FrontDesk) -> Dispatcher:
     return dispatcher
 
 
+def monitoring(settings: Settings, store: Store) -> Monitoring | None:
+    """/metrics and /healthz when METRICS_PORT is set; prometheus-client is imported only by
+    a desk that serves them."""
+    if settings.metrics_port is None:
+        return None
+    from bot.metrics import Monitoring  # noqa: PLC0415
+
+    return Monitoring(store, settings.metrics_host, settings.metrics_port)
+
+
 class Application:
     """Everything one Frontdesk process runs, started and stopped together."""
 
@@ -126,11 +136,7 @@ class Application:
         folder = Path(settings.locales_dir) if settings.locales_dir else None
         self.texts = Texts(settings.locale, folder)
         self.calendar = WorkCalendar(BusinessHours.parse(settings.business_hours), settings.zone)
-        self.monitoring: Monitoring | None = None
-        if settings.metrics_port is not None:
-            # prometheus-client is imported only by a desk that serves /metrics.
-            from bot.metrics import Monitoring  # noqa: PLC0415
-            self.monitoring = Monitoring(self.store, settings.metrics_host, settings.metrics_port)
+        self.monitoring = monitoring(settings, self.store)
         config = desk_config(settings, self.texts)
         if self.monitoring is not None:  # the desk's events counted for /metrics
             config = replace(config, events=self.monitoring.counters)

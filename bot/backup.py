@@ -12,13 +12,9 @@ import shlex
 import signal
 import sys
 from pathlib import Path
-from typing import NoReturn
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from pydantic import field_validator
-from pydantic_settings import BaseSettings
-
-from bot.settings import Settings, project_sqlite_url
+from bot.command import Parser, StoreSetting, WrongArgument
 
 DESCRIPTION = """\
 Copies the desk's SQLite store (DATABASE_URL) to FILE while the desk runs or not: SQLite's
@@ -33,29 +29,8 @@ FILE refused (no store, a PostgreSQL store, FILE exists, a wrong argument)
 """
 
 
-class WrongArgument(Exception):
-    """An argument the command cannot take, or a store it cannot copy; the message says why."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise WrongArgument(message)
-
-
-class _StoreSetting(BaseSettings):
-    """DATABASE_URL alone, read as the desk reads it: the other settings need not be set."""
-
-    model_config = Settings.model_config
-
-    database_url: str = Settings.model_fields["database_url"].default
-    _database = field_validator("database_url")(project_sqlite_url)
-
-
 def parser() -> argparse.ArgumentParser:
-    made = _Parser(
-        prog="python -m bot backup", description=DESCRIPTION, allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    made = Parser("python -m bot backup", DESCRIPTION)
     made.add_argument("file", metavar="FILE", help="the copy to write, e.g. "
                       "/var/backups/frontdesk/frontdesk-2026-12-04.sqlite3")
     made.add_argument("--force", action="store_true", help="replace FILE if it exists")
@@ -101,7 +76,7 @@ def store_path(url: str, file: str) -> str:
 def main(argv: list[str]) -> int:
     try:
         args = parser().parse_args(argv)
-        path = store_path(_StoreSetting().database_url, args.file)
+        path = store_path(StoreSetting().database_url, args.file)
     except WrongArgument as exc:
         print(f"frontdesk: backup: {exc}", file=sys.stderr)
         return 2

@@ -17,19 +17,19 @@ import sys
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import ValidationError, field_validator
 from pydantic_settings import BaseSettings
 
+from bot.command import Parser, WrongArgument, store_reader
 from bot.settings import PROJECT_DIR, Settings, describe_error, parse_duration, project_sqlite_url
 from handlers.calendar import BusinessHours
 
 if TYPE_CHECKING:
     from handlers.export_rows import ExportRows
     from handlers.routing import Rules
-    from storage import Store
 
 DESCRIPTION = """\
 Writes one row per ticket opened from --from to --to (both days included, local days in
@@ -48,15 +48,6 @@ exit codes: 0 written; 1 the store or the file failed, nothing written at --out;
 
 
 FORMATS = ("csv", "xlsx")
-
-
-class WrongArgument(Exception):
-    """An argument or setting the command cannot take; the message names it."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise WrongArgument(message)
 
 
 def _field(name: str) -> Any:
@@ -92,10 +83,7 @@ class Order:
 
 
 def parser() -> argparse.ArgumentParser:
-    made = _Parser(
-        prog="python -m bot export", description=DESCRIPTION, allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    made = Parser("python -m bot export", DESCRIPTION)
     made.add_argument("--from", dest="first", required=True, metavar="YYYY-MM-DD",
                       help="the first day (local) whose opened tickets are exported")
     made.add_argument("--to", dest="last", required=True, metavar="YYYY-MM-DD",
@@ -169,30 +157,6 @@ def departments(read: ExportSettings) -> Rules | None:
         raise WrongArgument(f"DEPARTMENTS_FILE: {exc}") from None
 
 
-def reader(url: str) -> Store:
-    """The store DATABASE_URL names, opened for reading only."""
-    scheme = url.split(":", 1)[0].lower()
-    if scheme == "sqlite":
-        from storage import StoreError  # noqa: PLC0415
-        from storage.sqlite import sqlite_path  # noqa: PLC0415
-        from storage.sqlite.reader import SqliteReader  # noqa: PLC0415
-
-        try:
-            path = sqlite_path(url)
-        except StoreError as exc:
-            raise WrongArgument(str(exc)) from None
-        if path == ":memory:" or not Path(path).is_file():
-            # A reader never makes a store: a wrong path is named, not filled anew.
-            raise WrongArgument(f"DATABASE_URL: no store at {path}")
-        return SqliteReader.from_url(url)
-    if scheme in ("postgresql", "postgres"):
-        from storage.postgres.reader import PgReader  # noqa: PLC0415
-
-        return PgReader.from_url(url)
-    raise WrongArgument(f"DATABASE_URL: unsupported scheme {scheme!r} "
-                        "(expected sqlite:///path or postgresql://user@host/database)")
-
-
 def rows_for(read: ExportSettings, rules: Rules | None, *, personal: bool) -> ExportRows:
     """The rows as the desk of these settings measures them, now."""
     from bot.exporting import rows_of  # noqa: PLC0415 (fluent only once the arguments hold)
@@ -209,7 +173,7 @@ def main(argv: list[str]) -> int:
         asked = order(argv)
         read = settings()
         rules = departments(read)
-        store = reader(read.database_url)
+        store = store_reader(read.database_url)
     except WrongArgument as exc:
         print(f"frontdesk: export: {exc}", file=sys.stderr)
         return 2

@@ -12,13 +12,11 @@ import asyncio
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TextIO
+from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
-from pydantic import field_validator
-from pydantic_settings import BaseSettings
-
-from bot.settings import Settings, project_sqlite_url
+from bot.command import Parser, StoreSetting, WrongArgument
+from bot.settings import project_sqlite_url
 
 if TYPE_CHECKING:
     from storage.move import Moved
@@ -34,29 +32,8 @@ exit codes: 0 moved; 1 refused or failed, nothing written to the target; 2 a wro
 """
 
 
-class WrongArgument(Exception):
-    """An argument the command cannot take; the message names it."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise WrongArgument(message)
-
-
-class _StoreSetting(BaseSettings):
-    """DATABASE_URL alone, read as the desk reads it: the other settings need not be set."""
-
-    model_config = Settings.model_config
-
-    database_url: str = Settings.model_fields["database_url"].default
-    _database = field_validator("database_url")(project_sqlite_url)
-
-
 def parser() -> argparse.ArgumentParser:
-    made = _Parser(
-        prog="python -m bot move-store", description=DESCRIPTION, allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    made = Parser("python -m bot move-store", DESCRIPTION)
     made.add_argument(
         "--from", dest="source", metavar="sqlite:///path",
         help="the SQLite store to move, in the words of DATABASE_URL (a relative path is in "
@@ -78,7 +55,7 @@ def arguments(argv: list[str]) -> tuple[str, str]:
 
 def _source(given: str | None) -> str:
     if given is None:
-        url = _StoreSetting().database_url
+        url = StoreSetting().database_url
         if not url.lower().startswith("sqlite:"):
             raise WrongArgument("DATABASE_URL names no SQLite file; give the store to move "
                                 "with --from sqlite:///path")

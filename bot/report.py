@@ -4,7 +4,7 @@ The same chart and words the supervisors get on Mondays, for any week that has e
 last full week by default. The settings are the desk's (the environment and .env); the
 store is only read: a running SQLite desk's store is opened read-only, without its lock,
 and a missing store file is named, never made. Exit codes: 0 written; 1 the store could not
-be read or the file not written; 2 a wrong argument or setting.
+be read or the file not written; 2 a wrong argument or setting, or no store there.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ import logging
 import sys
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
+from bot.command import Parser, WrongArgument, store_reader
 from bot.settings import Settings, SettingsError, departments, load_settings
 
 if TYPE_CHECKING:
@@ -31,24 +32,12 @@ working time against ESCALATION_AFTER, the share answered later than that, the d
 with the most messages. Only reads the store, also while the desk runs.
 
 exit codes: 0 written; 1 the store could not be read or the file not written; 2 a wrong
-argument or setting
+argument or setting, or no store at DATABASE_URL
 """
 
 
-class WrongArgument(Exception):
-    """An argument the command cannot take; the message names it."""
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise WrongArgument(message)
-
-
 def parser() -> argparse.ArgumentParser:
-    made = _Parser(
-        prog="python -m bot report", description=DESCRIPTION, allow_abbrev=False,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    made = Parser("python -m bot report", DESCRIPTION)
     made.add_argument("--week", metavar="2026-W48",
                       help="the ISO week (year and week number); default: the last full week")
     made.add_argument("--out", required=True, metavar="report.png",
@@ -72,25 +61,9 @@ def arguments(argv: list[str], today: date) -> tuple[date, Path]:
     return monday, out
 
 
-def open_for_reading(database_url: str) -> Store:
-    """The store DATABASE_URL names, for reads: a SQLite file read-only and unlocked; a
-    PostgreSQL store in read-only sessions that neither migrate its schema nor count as a
-    desk (the export's readers)."""
-    from storage import store_from_url  # noqa: PLC0415 (the store's libraries only now)
-
-    scheme = database_url.split(":", 1)[0].lower()
-    if scheme == "sqlite":
-        from storage.sqlite.reader import SqliteReader  # noqa: PLC0415
-
-        return SqliteReader.from_url(database_url)
-    if scheme in ("postgresql", "postgres"):
-        from storage.postgres.reader import PgReader  # noqa: PLC0415
-
-        return PgReader.from_url(database_url)
-    return store_from_url(database_url)  # names the scheme it does not know
-
-
-async def read_figures(settings: Settings, texts: Texts, monday: date) -> ReportFigures:
+async def read_figures(
+    settings: Settings, store: Store, texts: Texts, monday: date
+) -> ReportFigures:
     """The week's figures from the desk's store, opened for this and closed after."""
     from handlers.calendar import BusinessHours, WorkCalendar  # noqa: PLC0415
     from handlers.config import DeskConfig  # noqa: PLC0415
@@ -101,7 +74,6 @@ async def read_figures(settings: Settings, texts: Texts, monday: date) -> Report
         escalation_after=settings.escalation_after, departments=departments(settings),
     )
     calendar = WorkCalendar(BusinessHours.parse(settings.business_hours), settings.zone)
-    store = open_for_reading(settings.database_url)
     await store.open()
     try:
         return await week_figures(store, texts, calendar, config, monday)
@@ -113,6 +85,7 @@ def main(argv: list[str]) -> int:
     try:
         settings = load_settings()
         monday, out = arguments(argv, _today(settings))
+        store = store_reader(settings.database_url)
     except (WrongArgument, SettingsError) as exc:
         print(f"frontdesk: report: {exc}", file=sys.stderr)
         return 2
@@ -130,7 +103,7 @@ def main(argv: list[str]) -> int:
         print(f"frontdesk: report: {exc}", file=sys.stderr)
         return 2
     try:
-        figures = asyncio.run(read_figures(settings, texts, monday))
+        figures = asyncio.run(read_figures(settings, store, texts, monday))
     except StoreError as exc:
         print(f"frontdesk: report: {exc}", file=sys.stderr)
         return 1

@@ -238,7 +238,7 @@ async def run(url: str, monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
     asked = command.order(list(argv))
     read = command.settings()
     rows = command.rows_for(read, command.departments(read), personal=asked.personal)
-    return await export(command.reader(read.database_url), rows, asked.first, asked.last,
+    return await export(command.store_reader(read.database_url), rows, asked.first, asked.last,
                         out=asked.out, kind=asked.kind)
 
 
@@ -350,9 +350,9 @@ async def test_days_are_local_and_both_ends_included(
 
 
 async def test_pages_read_the_same_tickets_as_one_read(store_url: str) -> None:
-    from bot.export import reader  # noqa: PLC0415
+    from bot.command import store_reader  # noqa: PLC0415
 
-    store = reader(store_url)
+    store = store_reader(store_url)
     await store.open()
     try:
         span = (msk(10, 1, 0), msk(12, 2, 0))
@@ -609,7 +609,7 @@ async def test_a_stopped_desks_wal_store_is_left_without_the_readers_wal_files(
 async def test_the_export_of_a_week_agrees_with_its_report_on_the_fixed_store(
     store_url: str, environment: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.report import open_for_reading  # noqa: PLC0415
+    from bot.command import store_reader  # noqa: PLC0415
     from handlers.report import week_figures  # noqa: PLC0415
 
     out = environment / "w48.csv"  # 2026-W48: №3, №4 and №5 opened and answered in it
@@ -622,7 +622,7 @@ async def test_the_export_of_a_week_agrees_with_its_report_on_the_fixed_store(
     assert [r[0] for r in rows] == ["3", "4", "5"] and late == ["нет", "да", "да"]
     read = command.settings()
     rows_of = command.rows_for(read, command.departments(read), personal=False)
-    store = open_for_reading(store_url)
+    store = store_reader(store_url)
     await store.open()
     try:
         report = await week_figures(store, rows_of.texts, rows_of.calendar, rows_of.config,

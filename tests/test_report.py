@@ -464,7 +464,7 @@ def test_cli_refuses_a_wrong_week_in_one_line(
 def test_cli_names_a_missing_store_and_makes_none(
     desk_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert report_main(["--out", str(tmp_path / "r.png")]) == 1
+    assert report_main(["--out", str(tmp_path / "r.png")]) == 2
     err = capsys.readouterr().err
     assert err == f"frontdesk: report: DATABASE_URL: no store at {desk_env}\n"
     assert not desk_env.exists() and not (tmp_path / "r.png").exists()
@@ -528,12 +528,12 @@ def test_two_charts_asked_for_at_once_are_drawn_one_after_the_other(
 async def test_the_command_reads_postgresql_without_migrating_or_writing_it() -> None:
     import asyncpg  # noqa: PLC0415
 
-    from bot.report import open_for_reading  # noqa: PLC0415
+    from bot.command import store_reader  # noqa: PLC0415
     from storage import StoreError  # noqa: PLC0415
     from tests.pg import fresh_schema  # noqa: PLC0415
 
     async with fresh_schema() as url:
-        empty = open_for_reading(url)
+        empty = store_reader(url)
         with pytest.raises(StoreError, match="no Frontdesk store"):
             await empty.open()  # an empty schema is named, not filled with a store
         conn = await asyncpg.connect(url)
@@ -547,7 +547,7 @@ async def test_the_command_reads_postgresql_without_migrating_or_writing_it() ->
         await desk.open()
         await add_ticket(desk, "a", msk(11, 23, 10), msk(11, 23, 11))
         await desk.close()
-        reader = open_for_reading(url)
+        reader = store_reader(url)
         await reader.open()
         try:
             assert [t.id for t in await reader.tickets_between(msk(11, 23, 0),

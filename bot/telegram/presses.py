@@ -57,27 +57,18 @@ def rating_to_inbound(query: CallbackQuery) -> Inbound | None:
     None when the data is not a rating's or the press is under no message. Whether the
     ticket it names is the presser's is the desk's to check, not the chat's.
     """
-    message = query.message
-    if message is None or not is_rating(query.data):
+    if not is_rating(query.data):
         return None
-    user = query.from_user
-    data = str(query.data)
-    return Inbound(
-        platform=Platform.TELEGRAM,
-        channel=Channel.DIRECT,
-        chat_id=str(message.chat.id),
-        author_id=str(user.id),
-        author_name=user.full_name or "—",
-        message_id=str(message.message_id),
-        text=data,
-        # Per button: a press, not a message; the same button again is a double tap.
-        key=f"{Platform.TELEGRAM}:rate:{message.chat.id}:{message.message_id}:{data}",
-    )
+    return _citizen_press(query, "rate")
 
 
 def citizen_press(query: CallbackQuery) -> Inbound | None:
     """A citizen's press under the desk's message in their private chat, with its data as
     the text; None under no message. Per button: the same button again is a double tap."""
+    return _citizen_press(query, "press")
+
+
+def _citizen_press(query: CallbackQuery, kind: str) -> Inbound | None:
     message = query.message
     if message is None:
         return None
@@ -91,7 +82,8 @@ def citizen_press(query: CallbackQuery) -> Inbound | None:
         author_name=user.full_name or "—",
         message_id=str(message.message_id),
         text=data,
-        key=f"{Platform.TELEGRAM}:press:{message.chat.id}:{message.message_id}:{data}",
+        # Per button, not per press: the same button again is a double tap.
+        key=f"{Platform.TELEGRAM}:{kind}:{message.chat.id}:{message.message_id}:{data}",
     )
 
 

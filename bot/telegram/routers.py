@@ -205,8 +205,9 @@ def staff_router(staff_chat_id: int, name: str = "staff") -> Router:
 
 
 def presses_router(staff_chat_ids: Collection[int]) -> Router:
-    """Buttons pressed under the desk's messages: in the staff chat or the supervisors', and
-    the rating under a closing message in a citizen's private chat.
+    """Buttons pressed under the desk's messages: in the staff chat or the supervisors'; in
+    a citizen's private chat, the rating under a closing message and the confirmation of a
+    request to remove their data (/forget).
 
     A staff press is the staff message its command is, from the presser, as a reply to the
     message the button is under; it goes through the desk as the typed command does. Every
@@ -230,43 +231,8 @@ def presses_router(staff_chat_ids: Collection[int]) -> Router:
             await desk.staff_message(inbound, inbox_id)
             await answer(query)
 
-    async def in_private_chats(query: CallbackQuery) -> bool:
-        message = query.message
-        return message is not None and message.chat.type == "private"
-
-    async def forget_pressed(query: CallbackQuery) -> bool:
-        return is_forget(query.data)
-
-    @router.callback_query(in_private_chats, forget_pressed)
-    async def forget(query: CallbackQuery, desk: FrontDesk, inbox_id: int | None = None) -> None:
-        """A citizen confirmed the removal of their data: a toast, and the message in the
-        chat says what was done; an old button gets an alert."""
-        inbound = citizen_press(query)
-        if inbound is None:
-            await answer(query, desk.texts.get("forget-expired"))
-            return
-        told = await desk.forgetting.confirm(inbound, inbox_id)
-        if told.refused:
-            await answer(query, told.text)
-        else:
-            await answer(query, toast=desk.texts.get("forget-toast") if told.changed
-                         else told.text)
-
-    @router.callback_query(in_private_chats)
-    async def rating(query: CallbackQuery, desk: FrontDesk, inbox_id: int | None = None) -> None:
-        """A citizen rated the answer under the closing message: thanked in a toast; a press
-        that is not theirs, or not a rating, gets an alert and changes nothing."""
-        inbound = rating_to_inbound(query)
-        if inbound is None:  # the desk puts no other buttons in private chats
-            await answer(query, desk.texts.get("rating-refused"))
-            return
-        # Unanswered if this fails: the press stays in the inbox, and the try seconds later
-        # answers it while Telegram still takes an answer.
-        told = await desk.rate(inbound, inbox_id)
-        if told.refused:
-            await answer(query, told.text)
-        else:
-            await answer(query, toast=told.text)
+    router.callback_query(in_private_chats, forget_pressed)(forget_press)
+    router.callback_query(in_private_chats)(rating_press)
 
     @router.callback_query()
     async def elsewhere(query: CallbackQuery, desk: FrontDesk) -> None:
@@ -274,6 +240,45 @@ def presses_router(staff_chat_ids: Collection[int]) -> Router:
         await answer(query, desk.texts.get("button-refused") if query.message else None)
 
     return router
+
+
+async def in_private_chats(query: CallbackQuery) -> bool:
+    message = query.message
+    return message is not None and message.chat.type == "private"
+
+
+async def forget_pressed(query: CallbackQuery) -> bool:
+    return is_forget(query.data)
+
+
+async def forget_press(query: CallbackQuery, desk: FrontDesk, inbox_id: int | None = None) -> None:
+    """A citizen confirmed the removal of their data: a toast, and the message in the chat
+    says what was done; an old button gets an alert."""
+    inbound = citizen_press(query)
+    if inbound is None:
+        await answer(query, desk.texts.get("forget-expired"))
+        return
+    told = await desk.forgetting.confirm(inbound, inbox_id)
+    if told.refused:
+        await answer(query, told.text)
+    else:
+        await answer(query, toast=desk.texts.get("forget-toast") if told.changed else told.text)
+
+
+async def rating_press(query: CallbackQuery, desk: FrontDesk, inbox_id: int | None = None) -> None:
+    """A citizen rated the answer under the closing message: thanked in a toast; a press that
+    is not theirs, or not a rating, gets an alert and changes nothing."""
+    inbound = rating_to_inbound(query)
+    if inbound is None:  # the desk puts no other buttons in private chats
+        await answer(query, desk.texts.get("rating-refused"))
+        return
+    # Unanswered if this fails: the press stays in the inbox, and the try seconds later
+    # answers it while Telegram still takes an answer.
+    told = await desk.rate(inbound, inbox_id)
+    if told.refused:
+        await answer(query, told.text)
+    else:
+        await answer(query, toast=told.text)
 
 
 def other_chats_router() -> Router:
