@@ -127,6 +127,20 @@ def monitoring(settings: Settings, store: Store) -> Monitoring | None:
     return Monitoring(store, settings.metrics_host, settings.metrics_port)
 
 
+def telegram_bot(settings: Settings, pacer: Pacer) -> Bot:
+    """The desk's Bot: its requests paced; Telegram answers in well under a second, so a hung
+    request is retried, not waited on."""
+    session = AiohttpSession(
+        api=TelegramAPIServer.from_base(settings.telegram_api_url), timeout=REQUEST_TIMEOUT
+    )
+    session.middleware(pacer.telegram_middleware())
+    return Bot(
+        settings.telegram_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=None),
+    )
+
+
 class Application:
     """Everything one Frontdesk process runs, started and stopped together."""
 
@@ -146,17 +160,8 @@ class Application:
             check_interval=settings.escalation_check_interval, digest_at=settings.digest_at,
             report_at=settings.report_at,
         )
-        # Telegram answers in well under a second; a hung request is retried, not waited on.
-        session = AiohttpSession(
-            api=TelegramAPIServer.from_base(settings.telegram_api_url), timeout=REQUEST_TIMEOUT
-        )
-        self.bot = Bot(
-            settings.telegram_token.get_secret_value(),
-            session=session,
-            default=DefaultBotProperties(parse_mode=None),
-        )
         self.pacer = Pacer(settings.pacing)
-        session.middleware(self.pacer.telegram_middleware())
+        self.bot = telegram_bot(settings, self.pacer)
         self.dispatcher = build_dispatcher(settings, self.desk)
         self.poller = TelegramPoller(self.bot, self.dispatcher, self.store, self.desk)
         # Updates from chats the desk does not serve keep no payload (personal data).

@@ -108,8 +108,9 @@ class DeskScheduler:
         self._scheduler = scheduler
         self._stopping = False
         log.info(
-            "scheduler started: sweep every %s, digest at %s", self.check_interval,
-            self.digest_at or "off",
+            "scheduler started: sweep every %s, digest at %s, weekly report at %s, "
+            "personal data's retention at %s", self.check_interval, self.digest_at or "off",
+            self.report_at or "off", RETENTION_AT,
         )
 
     async def sweep(self) -> int:

@@ -84,6 +84,9 @@ async def build_desk(tmp_path: Path) -> Desk:
             await tx.enqueue(Outbound(Platform.VK, "43", Purpose.NOTICE, "Позже",
                                       ticket_id=second.id), not_before=FAR - H)
         await store.put_inbox("telegram", [("telegram:100500", '{"update_id": 100500}')])
+        async with store.transaction() as tx:  # the closed one's citizen asked to be forgotten
+            assert await tx.forget_citizen(Platform.TELEGRAM, "44", T0 + 3 * H) == (
+                [third.id], [])
     finally:
         await store.close()
     return Desk(f"sqlite:///{path}", path, (first.id, second.id, third.id), incident.id)
@@ -129,6 +132,9 @@ async def test_a_moved_desk_reads_the_same_on_postgresql(tmp_path: Path) -> None
                 assert await tx.apart(desk.tickets) == {desk.tickets[1]}
                 state = await tx.intake_state("vk:666:1", Platform.VK, "666", "666")
                 assert state.blocked
+                # Anonymized stays anonymized, and the request to be forgotten stands.
+                assert await tx.forget_asked(Platform.TELEGRAM, "44") == T0 + 3 * H
+                assert await tx.personal_tickets(Platform.TELEGRAM, "44") == ([], [])
                 # Numbering goes on from the old store: no number is given twice.
                 assert (await tx.create_ticket(new_ticket("45"))).id == moved.next_ticket
                 later = await tx.create_incident("Свет", None, [], T0)

@@ -15,6 +15,7 @@ import asyncpg
 from storage.base import StoreError
 from storage.postgres.connection import CONNECT_TIMEOUT, PgConnection
 from storage.postgres.store import PgStore
+from storage.schema import behind
 
 
 class PgReader(PgStore):
@@ -31,6 +32,8 @@ class PgReader(PgStore):
                 command_timeout=600, server_settings={"default_transaction_read_only": "on"},
             )
             found = await self._pool.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
+            versions = await self._pool.fetch("SELECT version FROM schema_version") \
+                if found else []
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError,
                 ValueError) as exc:
             await self.close()
@@ -43,6 +46,10 @@ class PgReader(PgStore):
         if not found:
             await self.close()
             raise StoreError(f"DATABASE_URL: no Frontdesk store at {self.location}")
+        older = behind(self.location, (int(r[0]) for r in versions), "postgresql")
+        if older:
+            await self.close()
+            raise StoreError(older)
 
     async def _fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         try:

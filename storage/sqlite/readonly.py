@@ -24,6 +24,7 @@ from pathlib import Path
 import aiosqlite
 
 from storage.base import StoreError
+from storage.schema import behind
 from storage.sqlite.store import SqliteStore
 
 
@@ -45,13 +46,17 @@ class ReadOnlySqliteStore(SqliteStore):
                 f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None
             )
             await self._db.execute("PRAGMA busy_timeout = 5000")
-            versions = await self._db.execute_fetchall("SELECT count(*) FROM schema_version")
+            versions = await self._db.execute_fetchall("SELECT version FROM schema_version")
         except sqlite3.Error as exc:
             await self.close()
             raise StoreError(f"DATABASE_URL: cannot read the SQLite store {path}: {exc}") from exc
-        if not list(versions)[0][0]:
+        if not versions:
             await self.close()
             raise StoreError(f"DATABASE_URL: {path} holds no Frontdesk store")
+        older = behind(str(path), (int(row[0]) for row in versions))
+        if older:
+            await self.close()
+            raise StoreError(older)
 
     async def close(self) -> None:
         await super().close()
