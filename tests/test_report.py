@@ -130,7 +130,7 @@ def test_summary_in_russian(calendar: WorkCalendar, texts: Texts) -> None:
     assert summary_text(texts, figures_of(calendar)).splitlines() == [
         "Отчёт за неделю 2026-W48: 23 ноября — 29 ноября 2026",
         "Новых сообщений: 7 (Telegram — 5, ВКонтакте — 2)",
-        "Первый ответ (рабочее время, 5): медиана 3 ч, 90% — не дольше 9 ч; цель — 8 ч",
+        "Первый ответ (рабочее время; ответов: 5): медиана 3 ч, 90% — не дольше 9 ч; цель — 8 ч",
         "Позже цели: 1 из 5 (20%)",
         "Без ответа к концу недели: 3",
         "Больше всего сообщений: Дороги — 4; ЖКХ — 2; общий чат — 1",
@@ -145,7 +145,7 @@ def test_summary_in_english_with_a_fractional_share_and_no_departments(
     assert summary_text(Texts("en"), figures).splitlines() == [
         "Week 2026-W48 report: November 23 — November 29, 2026",
         "New messages: 7 (Telegram 5, VK 2)",
-        "First answer (working time, 40): median 3 h, 90% within 9 h; target 8 h",
+        "First answer (working time; 40 answered): median 3 h, 90% within 9 h; target 8 h",
         "Later than the target: 3 of 40 (7.5%)",
         "Without an answer at the end of the week: 3",
     ]
@@ -331,7 +331,7 @@ async def test_report_command_in_the_staff_chat_ends_in_a_photo_with_its_summary
     assert caption[0].startswith(f"Отчёт за неделю {week}: ")
     assert caption[1:4] == [
         "Новых сообщений: 2 (Telegram — 2, ВКонтакте — 0)",
-        "Первый ответ (рабочее время, 2): медиана 2 ч, 90% — не дольше 3 ч; цель — 8 ч",
+        "Первый ответ (рабочее время; ответов: 2): медиана 2 ч, 90% — не дольше 3 ч; цель — 8 ч",
         "Позже цели: 0 из 2 (0%)",
     ]
     [refused] = tg.sent(TG_STAFF_CHAT, "sendMessage")
@@ -445,7 +445,7 @@ def test_cli_reads_a_running_desks_store_writes_the_png_and_prints_the_summary(
     assert printed.out.splitlines()[:4] == [
         "Отчёт за неделю 2026-W48: 23 ноября — 29 ноября 2026",
         "Новых сообщений: 2 (Telegram — 2, ВКонтакте — 0)",
-        "Первый ответ (рабочее время, 2): медиана 5 ч, 90% — не дольше 9 ч; цель — 8 ч",
+        "Первый ответ (рабочее время; ответов: 2): медиана 5 ч, 90% — не дольше 9 ч; цель — 8 ч",
         "Позже цели: 1 из 2 (50%)",
     ]
     assert printed.err.strip().endswith(str(out))

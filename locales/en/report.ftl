@@ -3,7 +3,7 @@
 
 report-title = Week { $week } report: { $first } — { $last }, { $year }
 report-opened = New messages: { $count } (Telegram { $telegram }, VK { $vk })
-report-answer-times = First answer (working time, { $count }): median { $median }, 90% within { $p90 }; target { $target }
+report-answer-times = First answer (working time; { $count } answered): median { $median }, 90% within { $p90 }; target { $target }
 report-late = Later than the target: { $late } of { $count } ({ NUMBER($percent, maximumFractionDigits: 1) }%)
 report-no-answers = No first answers this week
 report-unanswered = Without an answer at the end of the week: { $count }

@@ -3,7 +3,7 @@
 
 report-title = Отчёт за неделю { $week }: { $first } — { $last } { $year }
 report-opened = Новых сообщений: { $count } (Telegram — { $telegram }, ВКонтакте — { $vk })
-report-answer-times = Первый ответ (рабочее время, { $count }): медиана { $median }, 90% — не дольше { $p90 }; цель — { $target }
+report-answer-times = Первый ответ (рабочее время; ответов: { $count }): медиана { $median }, 90% — не дольше { $p90 }; цель — { $target }
 report-late = Позже цели: { $late } из { $count } ({ NUMBER($percent, maximumFractionDigits: 1) }%)
 report-no-answers = Первых ответов за неделю не было
 report-unanswered = Без ответа к концу недели: { $count }
