@@ -39,7 +39,7 @@ from bot.telegram.routers import (
 from bot.telegram.served import ServedChats
 from bot.telegram.stateless import NoStates
 from bot.webhook import PushIntake
-from handlers import notices
+from handlers import notices, report
 from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.config import DeskConfig
 from handlers.desk import FrontDesk
@@ -208,6 +208,7 @@ class Application:
                 await notices.store_created(
                     self.store, self.texts, self.desk.config.staff_chat_id, self.store.location
                 )
+                await report.begin_reports(self.store, self.desk.config, self.scheduler.now())
             await retry_set_aside(self.desk)
             await self.sharing.look()
         except BaseException:  # the store failing now: nothing listens on, nothing stays open

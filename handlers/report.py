@@ -281,6 +281,14 @@ def report_chat(config: DeskConfig) -> str:
     return config.escalation_chat_id or config.staff_chat_id
 
 
+async def begin_reports(store: Store, config: DeskConfig, now: datetime) -> None:
+    """A store made at this start reports from the week that begins now: the weeks before
+    it were not its to report, and an empty report of them would only puzzle supervisors."""
+    if not await store.get_state(STATE_KEY):
+        last = last_full_week(now.astimezone(config.timezone).date())
+        await store.set_state(STATE_KEY, week_label(last))
+
+
 async def send_weekly_report(
     store: Store, calendar: WorkingClock, config: DeskConfig, at: time, now: datetime,
 ) -> list[str]:

@@ -22,6 +22,7 @@ from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.config import DeskConfig
 from handlers.report import (
     STATE_KEY,
+    begin_reports,
     ReportFigures,
     WrongWeek,
     last_full_week,
@@ -299,6 +300,30 @@ async def test_a_new_desk_reports_only_the_last_week_and_to_the_staff_chat_alone
         "2026-W48"
     ]
     assert await reports_in(store) == [(STAFF_CHAT, "2026-W48")]
+
+
+async def test_a_store_made_at_this_start_reports_from_this_week_on(
+    store: SqliteStore, calendar: WorkCalendar, config: DeskConfig
+) -> None:
+    await begin_reports(store, config, msk(12, 4, 12))
+    assert await send_weekly_report(store, calendar, config, time(9), msk(12, 4, 12)) == []
+    assert await send_weekly_report(store, calendar, config, time(9), msk(12, 7, 10)) == [
+        "2026-W49"
+    ]
+    await begin_reports(store, config, msk(12, 14, 12))  # a mark that is there stays
+    assert await store.get_state(STATE_KEY) == "2026-W49"
+
+
+async def test_a_desk_that_creates_its_store_sends_no_report_of_the_week_before(
+    tg: FakeTelegram, tmp_path: Path
+) -> None:
+    db = tmp_path / "new.sqlite3"
+    async with Desk(tg.base_url, db, new_store=True, report_at=time(0, 0)) as desk:
+        assert desk.app is not None
+        assert await desk.app.scheduler.report() == []
+        marked = await desk.app.store.get_state(STATE_KEY)
+    assert marked == week_label(last_full_week(datetime.now(MOSCOW).date()))
+    assert not tg.calls("sendPhoto")
 
 
 # `/report` through the real aiogram polling loop and the sender, against the fake Telegram
