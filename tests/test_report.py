@@ -22,9 +22,9 @@ from handlers.calendar import BusinessHours, WorkCalendar
 from handlers.config import DeskConfig
 from handlers.report import (
     STATE_KEY,
-    begin_reports,
     ReportFigures,
     WrongWeek,
+    begin_reports,
     last_full_week,
     parse_week,
     report_figures,
