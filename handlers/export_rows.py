@@ -19,7 +19,7 @@ names in the staff actions, whose times and actions stay.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from handlers.audit import short_name
 from handlers.config import DeskConfig, WorkingClock
@@ -42,6 +42,8 @@ class ExportRows:
         self.calendar, self.config, self.texts = calendar, config, texts
         self.now, self.personal = now, personal
         self._yes, self._no = texts.get("export-yes"), texts.get("export-no")
+        self._waited_for: ExportedTicket | None = None
+        self._waited_span = timedelta(0)
 
     def header(self) -> list[str]:
         return [self.texts.get(key) for key, _ in self._columns()]
@@ -58,17 +60,22 @@ class ExportRows:
         return moment.astimezone(self.config.timezone).isoformat(timespec="seconds")
 
     def late(self, item: ExportedTicket) -> str:
-        t = item.ticket
-        ended = t.first_answer_at or t.closed_at or self.now
-        spent = self.calendar.working_time_between(t.opened_at, ended)
-        return self._yes if spent > self.config.escalation_after else self._no
+        return self._yes if self._waited(item) > self.config.escalation_after else self._no
 
     def answer_seconds(self, item: ExportedTicket) -> int | None:
-        t = item.ticket
-        if t.first_answer_at is None:
+        if item.ticket.first_answer_at is None:
             return None
-        spent = self.calendar.working_time_between(t.opened_at, t.first_answer_at)
-        return int(spent.total_seconds())
+        return int(self._waited(item).total_seconds())
+
+    def _waited(self, item: ExportedTicket) -> timedelta:
+        """Working time from the opening to the first answer (unanswered: to the closing, or
+        to now), measured once a row for both columns that need it."""
+        if self._waited_for is not item:
+            t = item.ticket
+            ended = t.first_answer_at or t.closed_at or self.now
+            self._waited_for = item
+            self._waited_span = self.calendar.working_time_between(t.opened_at, ended)
+        return self._waited_span
 
     def department(self, item: ExportedTicket) -> str | None:
         category = item.ticket.category

@@ -50,6 +50,19 @@ def safe_location(url: str) -> str:
     schema = [f"search_path={v}" for k, v in parse_qsl(parts.query) if k == "search_path"]
     return urlunsplit((parts.scheme, netloc, parts.path, "&".join(schema[:1]), ""))
 
+# What reaching a PostgreSQL store may raise: the network, the server, the pool, the time,
+# and ValueError for a URL asyncpg cannot read (a port "abc").
+CANNOT_CONNECT = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError,
+                  ValueError)
+
+
+def cannot(doing: str, exc: BaseException) -> StoreError:
+    """`DATABASE_URL: cannot <doing>: <the first line of why>`, never quoting the URL."""
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, ValueError):  # its words may quote a part of the URL
+        reason = "the URL cannot be read (a port that is no number, an unclosed [)"
+    return StoreError(f"DATABASE_URL: cannot {doing}: {reason}")
+
 
 class PgConnection(SqlConnection):
     """The store's pool of connections to one PostgreSQL database."""
@@ -83,15 +96,9 @@ class PgConnection(SqlConnection):
         except StoreError:
             await self.close()
             raise
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError,
-                ValueError) as exc:  # ValueError: a URL asyncpg cannot read (a port "abc")
+        except CANNOT_CONNECT as exc:
             await self.close()
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if isinstance(exc, ValueError):  # its words may quote a part of the URL
-                reason = "the URL cannot be read (a port that is no number, an unclosed [)"
-            raise StoreError(
-                f"DATABASE_URL: cannot open the PostgreSQL store at {self.location}: {reason}"
-            ) from exc
+            raise cannot(f"open the PostgreSQL store at {self.location}", exc) from exc
 
     async def close(self) -> None:
         pool, self._pool = self._pool, None

@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 
 from storage.base import StoreError
-from storage.postgres.connection import CONNECT_TIMEOUT, PgConnection
+from storage.postgres.connection import CANNOT_CONNECT, CONNECT_TIMEOUT, PgConnection, cannot
 from storage.postgres.store import PgStore
 from storage.schema import behind
 
@@ -34,15 +34,9 @@ class PgReader(PgStore):
             found = await self._pool.fetchval("SELECT to_regclass('schema_version') IS NOT NULL")
             versions = await self._pool.fetch("SELECT version FROM schema_version") \
                 if found else []
-        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError,
-                ValueError) as exc:
+        except CANNOT_CONNECT as exc:
             await self.close()
-            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            if isinstance(exc, ValueError):  # its words may quote a part of the URL
-                reason = "the URL cannot be read (a port that is no number, an unclosed [)"
-            raise StoreError(
-                f"DATABASE_URL: cannot read the PostgreSQL store at {self.location}: {reason}"
-            ) from exc
+            raise cannot(f"read the PostgreSQL store at {self.location}", exc) from exc
         if not found:
             await self.close()
             raise StoreError(f"DATABASE_URL: no Frontdesk store at {self.location}")
